@@ -1,0 +1,36 @@
+//! Checks shared by the tests and the fuzz targets. They panic on purpose:
+//! a panic here is a bug found in the codec, reported by libFuzzer or the test.
+
+use crate::wire::Wire;
+use core::fmt::Debug;
+
+/// If `bytes` parse as `T`, emitting the value must give bytes of
+/// `wire_len()` that parse back to the same value. Returns the value.
+pub fn check_reencode<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> Option<T> {
+    let first = T::parse(bytes).ok()?;
+    let emitted = first.to_bytes();
+    assert_eq!(emitted.len(), first.wire_len(), "{}: wire_len disagrees with emit", T::NAME);
+    match T::parse(&emitted) {
+        Ok(again) => assert_eq!(first, again, "{}: emit then parse changed the value", T::NAME),
+        Err(e) => panic!("{}: emitted bytes do not parse: {e}\n{first:?}\n{emitted:02x?}", T::NAME),
+    }
+    Some(first)
+}
+
+/// Parse then emit must give `bytes` back (for inputs in canonical encoding,
+/// such as real captures, whose reserved bytes are zero).
+pub fn check_canonical<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> T {
+    let value = T::parse(bytes).unwrap_or_else(|e| panic!("{}: {e}", T::NAME));
+    assert_eq!(value.to_bytes(), bytes, "{}: parse then emit changed the bytes\n{value:?}", T::NAME);
+    check_reencode::<T>(bytes);
+    value
+}
+
+/// Every proper prefix of a valid message must be rejected.
+pub fn check_prefixes_rejected<T: Wire + Debug>(bytes: &[u8]) {
+    for len in 0..bytes.len() {
+        if let Ok(v) = T::parse(&bytes[..len]) {
+            panic!("{}: prefix of {len}/{} bytes parsed as {v:?}", T::NAME, bytes.len());
+        }
+    }
+}

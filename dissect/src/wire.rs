@@ -1,0 +1,252 @@
+//! The codec every message shares: a checked [`Reader`] that names fields and
+//! tracks offsets, [`Put`] for emitting, and the [`Wire`] trait tying them.
+//!
+//! Contract: once a [`Reader`] method returned `Ok`, the bytes it handed out
+//! exist; no accessor indexes past the input, so parsing never panics.
+
+use crate::error::{Error, ErrorKind, Result};
+use nom::number::complete as num;
+
+type NomErr<'a> = nom::error::Error<&'a [u8]>;
+
+/// Byte order of a field that Linux writes in the sender's host order
+/// (LLC v2 length, SMC-D CDC). Recorded so emit reproduces what was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ByteOrder {
+    #[default]
+    Big,
+    Little,
+}
+
+/// A message type with a wire form.
+pub trait Wire: Sized {
+    /// The message's name in the protocol's words, used in errors.
+    const NAME: &'static str;
+    /// Parse exactly one message spanning all of `bytes`.
+    fn parse(bytes: &[u8]) -> Result<Self>;
+    /// Append the wire form to `out`.
+    fn emit(&self, out: &mut Vec<u8>);
+    /// Length of the wire form [`Wire::emit`] writes.
+    fn wire_len(&self) -> usize;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.wire_len());
+        self.emit(&mut out);
+        out
+    }
+}
+
+/// What a lax parse got: every layer it could read plus the error that stopped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lax<T> {
+    pub parsed: T,
+    pub error: Option<Error>,
+}
+
+/// A cursor over one message's bytes. Offsets in errors count from `base`,
+/// so a sub-reader reports positions relative to the whole message.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    message: &'static str,
+    buf: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(message: &'static str, buf: &'a [u8]) -> Self {
+        Reader { message, buf, pos: 0, base: 0 }
+    }
+
+    /// Offset of the next byte from the start of the message.
+    pub fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// An error about `field` at the current offset.
+    pub fn error(&self, field: &'static str, kind: ErrorKind) -> Error {
+        Error { message: self.message, field, offset: self.offset(), kind }
+    }
+
+    /// An `Invalid` error about a field that started `len` bytes back.
+    pub fn invalid(&self, field: &'static str, len: usize, value: u64, reason: &'static str) -> Error {
+        Error {
+            message: self.message,
+            field,
+            offset: self.offset().saturating_sub(len),
+            kind: ErrorKind::Invalid { value, reason },
+        }
+    }
+
+    fn need(&self, field: &'static str, n: usize) -> Result<()> {
+        if self.remaining() < n {
+            return Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() }));
+        }
+        Ok(())
+    }
+
+    fn take_with<T>(
+        &mut self,
+        field: &'static str,
+        n: usize,
+        f: impl FnOnce(&'a [u8]) -> nom::IResult<&'a [u8], T, NomErr<'a>>,
+    ) -> Result<T> {
+        self.need(field, n)?;
+        let input = &self.buf[self.pos..];
+        match f(input) {
+            Ok((_, v)) => {
+                self.pos += n;
+                Ok(v)
+            }
+            Err(_) => Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() })),
+        }
+    }
+
+    pub fn u8(&mut self, field: &'static str) -> Result<u8> {
+        self.take_with(field, 1, num::u8)
+    }
+
+    pub fn be_u16(&mut self, field: &'static str) -> Result<u16> {
+        self.take_with(field, 2, num::be_u16)
+    }
+
+    pub fn be_u24(&mut self, field: &'static str) -> Result<u32> {
+        self.take_with(field, 3, num::be_u24)
+    }
+
+    pub fn be_u32(&mut self, field: &'static str) -> Result<u32> {
+        self.take_with(field, 4, num::be_u32)
+    }
+
+    pub fn be_u64(&mut self, field: &'static str) -> Result<u64> {
+        self.take_with(field, 8, num::be_u64)
+    }
+
+    pub fn u16_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u16> {
+        match order {
+            ByteOrder::Big => self.take_with(field, 2, num::be_u16),
+            ByteOrder::Little => self.take_with(field, 2, num::le_u16),
+        }
+    }
+
+    pub fn u32_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u32> {
+        match order {
+            ByteOrder::Big => self.take_with(field, 4, num::be_u32),
+            ByteOrder::Little => self.take_with(field, 4, num::le_u32),
+        }
+    }
+
+    pub fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
+        self.need(field, n)?;
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.bytes(N, field)?);
+        Ok(out)
+    }
+
+    /// Skip reserved bytes. They are not kept: emit writes zeroes there.
+    pub fn skip(&mut self, n: usize, field: &'static str) -> Result<()> {
+        self.bytes(n, field).map(|_| ())
+    }
+
+    /// The next `n` bytes as a reader of their own, offsets still counted
+    /// from the start of the message.
+    pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
+        let base = self.offset();
+        let buf = self.bytes(n, field)?;
+        Ok(Reader { message: self.message, buf, pos: 0, base })
+    }
+
+    /// Move to an absolute offset within this reader (forward or back).
+    pub fn seek(&mut self, offset: usize, field: &'static str) -> Result<()> {
+        let rel = offset.checked_sub(self.base);
+        match rel {
+            Some(rel) if rel <= self.buf.len() => {
+                self.pos = rel;
+                Ok(())
+            }
+            _ => Err(self.error(field, ErrorKind::Truncated { needed: offset, available: self.base + self.buf.len() })),
+        }
+    }
+
+    /// Whatever is left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let out = &self.buf[self.pos..];
+        self.pos = self.buf.len();
+        out
+    }
+
+    pub fn peek_u8(&self, at: usize) -> Option<u8> {
+        self.buf.get(self.pos + at).copied()
+    }
+
+    /// Fail if bytes are left inside the declared length.
+    pub fn finish(&self, field: &'static str) -> Result<()> {
+        match self.remaining() {
+            0 => Ok(()),
+            count => Err(self.error(field, ErrorKind::TrailingBytes { count })),
+        }
+    }
+}
+
+/// Emitting helpers on the output buffer.
+pub trait Put {
+    fn put_u8(&mut self, v: u8);
+    fn put_be_u16(&mut self, v: u16);
+    fn put_be_u24(&mut self, v: u32);
+    fn put_be_u32(&mut self, v: u32);
+    fn put_be_u64(&mut self, v: u64);
+    fn put_u16_in(&mut self, order: ByteOrder, v: u16);
+    fn put_u32_in(&mut self, order: ByteOrder, v: u32);
+    fn put_bytes(&mut self, v: &[u8]);
+    fn put_zeros(&mut self, n: usize);
+}
+
+impl Put for Vec<u8> {
+    fn put_u8(&mut self, v: u8) {
+        self.push(v);
+    }
+    fn put_be_u16(&mut self, v: u16) {
+        self.extend_from_slice(&v.to_be_bytes());
+    }
+    fn put_be_u24(&mut self, v: u32) {
+        self.extend_from_slice(&v.to_be_bytes()[1..]);
+    }
+    fn put_be_u32(&mut self, v: u32) {
+        self.extend_from_slice(&v.to_be_bytes());
+    }
+    fn put_be_u64(&mut self, v: u64) {
+        self.extend_from_slice(&v.to_be_bytes());
+    }
+    fn put_u16_in(&mut self, order: ByteOrder, v: u16) {
+        match order {
+            ByteOrder::Big => self.extend_from_slice(&v.to_be_bytes()),
+            ByteOrder::Little => self.extend_from_slice(&v.to_le_bytes()),
+        }
+    }
+    fn put_u32_in(&mut self, order: ByteOrder, v: u32) {
+        match order {
+            ByteOrder::Big => self.extend_from_slice(&v.to_be_bytes()),
+            ByteOrder::Little => self.extend_from_slice(&v.to_le_bytes()),
+        }
+    }
+    fn put_bytes(&mut self, v: &[u8]) {
+        self.extend_from_slice(v);
+    }
+    fn put_zeros(&mut self, n: usize) {
+        self.resize(self.len() + n, 0);
+    }
+}
