@@ -61,6 +61,7 @@ mod tests {
 
     #[test]
     fn known_values_print_names_and_unknown_print_hex() {
+        assert_eq!(Colour::RED.to_string(), "RED");
         assert_eq!(Colour::BLUE.to_string(), "BLUE");
         assert_eq!(Colour(7).to_string(), "0x0007");
         assert_eq!(Colour(7).name(), None);
