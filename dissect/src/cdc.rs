@@ -93,12 +93,7 @@ impl Cursor {
         })
     }
 
-    fn read(
-        r: &mut Reader<'_>,
-        order: ByteOrder,
-        wrap: &'static str,
-        count: &'static str,
-    ) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, order: ByteOrder, wrap: &'static str, count: &'static str) -> Result<Self> {
         Ok(Cursor {
             wrap: r.u16_in(order, wrap)?,
             count: r.u32_in(order, count)?,

@@ -290,9 +290,7 @@ impl LlcBody for RequestAddLink {
         if r.remaining() < 16 * count {
             return Err(length_mismatch(r, end));
         }
-        let gids = (0..count)
-            .map(|_| r.array("gids"))
-            .collect::<Result<Vec<_>>>()?;
+        let gids = (0..count).map(|_| r.array("gids")).collect::<Result<Vec<_>>>()?;
         // Linux pads a short message to 44 bytes; a longer one ends at the last GID.
         if end < LLC_V1_LEN {
             r.skip(LLC_V1_LEN - end, "reserved")?;

@@ -15,8 +15,8 @@ mod tests;
 
 pub use header::{AddLinkRejectReason, LlcFlags, LlcHeader, LlcType, LLC_V1_LEN, LLC_V2_MAX_LEN};
 pub use link::{
-    AddLink, AddLinkCont, AddLinkV2Ext, ConfirmLink, DeleteLink, DeleteLinkReason, QpMtu,
-    RequestAddLink, TestLink,
+    AddLink, AddLinkCont, AddLinkV2Ext, ConfirmLink, DeleteLink, DeleteLinkReason, QpMtu, RequestAddLink,
+    TestLink,
 };
 pub use rkey::{ConfirmRkey, ConfirmRkeyCont, DeleteRkey, LinkRtoken, RkeyPair, Rtoken};
 
@@ -234,8 +234,6 @@ pub enum SmcrControl {
 pub fn parse_send(payload: &[u8]) -> core::result::Result<SmcrControl, Error> {
     match classify_send(payload) {
         SendPayloadKind::Cdc => crate::cdc::SmcrCdc::parse(payload).map(SmcrControl::Cdc),
-        SendPayloadKind::Llc | SendPayloadKind::Empty => {
-            LlcMessage::parse(payload).map(SmcrControl::Llc)
-        }
+        SendPayloadKind::Llc | SendPayloadKind::Empty => LlcMessage::parse(payload).map(SmcrControl::Llc),
     }
 }

@@ -95,10 +95,7 @@ impl LlcBody for ConfirmRkey {
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let other_count = r.u8("other_count")?; // 4
         let rtoken = Rtoken::read(r, "rtoken")?; // 5
-        let others = [
-            LinkRtoken::read(r, "others")?,
-            LinkRtoken::read(r, "others")?,
-        ]; // 17, 30
+        let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
         r.skip(1, "reserved")?; // 43
         Ok(ConfirmRkey {
             other_count,
