@@ -25,22 +25,34 @@ fn path() -> impl Strategy<Value = Path> {
 }
 
 fn smcd_area() -> impl Strategy<Value = SmcdArea> {
-    (any::<u64>(), any::<u16>(), any::<u16>(), any::<[u8; 3]>(), any::<[u8; 5]>()).prop_map(
-        |(ism_gid, ism_chid, v2_ext_offset, vendor_oui, vendor_options)| SmcdArea {
-            ism_gid,
-            ism_chid,
-            v2_ext_offset,
-            vendor_oui,
-            vendor_options,
-        },
+    (
+        any::<u64>(),
+        any::<u16>(),
+        any::<u16>(),
+        any::<[u8; 3]>(),
+        any::<[u8; 5]>(),
     )
+        .prop_map(
+            |(ism_gid, ism_chid, v2_ext_offset, vendor_oui, vendor_options)| SmcdArea {
+                ism_gid,
+                ism_chid,
+                v2_ext_offset,
+                vendor_oui,
+                vendor_options,
+            },
+        )
 }
 
 fn ip_prefix() -> impl Strategy<Value = IpPrefixArea> {
-    let v6 = (any::<[u8; 16]>(), any::<u8>()).prop_map(|(prefix, prefix_len)| Ipv6Prefix { prefix, prefix_len });
-    (any::<[u8; 4]>(), any::<u8>(), vec(v6, 0..=8)).prop_map(|(ipv4_subnet, ipv4_prefix_len, ipv6_prefixes)| {
-        IpPrefixArea { ipv4_subnet, ipv4_prefix_len, ipv6_prefixes }
-    })
+    let v6 =
+        (any::<[u8; 16]>(), any::<u8>()).prop_map(|(prefix, prefix_len)| Ipv6Prefix { prefix, prefix_len });
+    (any::<[u8; 4]>(), any::<u8>(), vec(v6, 0..=8)).prop_map(
+        |(ipv4_subnet, ipv4_prefix_len, ipv6_prefixes)| IpPrefixArea {
+            ipv4_subnet,
+            ipv4_prefix_len,
+            ipv6_prefixes,
+        },
+    )
 }
 
 fn v2_ext() -> impl Strategy<Value = V2Extension> {
@@ -49,19 +61,21 @@ fn v2_ext() -> impl Strategy<Value = V2Extension> {
         (any::<[u8; 16]>(), any::<u8>(), any::<u8>(), any::<u16>()),
         vec(any::<[u8; 32]>(), 0..=8),
     )
-        .prop_map(|((ism_gid_count, release, seid, off), (roce_gid, max_conns, max_links, mask), eids)| {
-            V2Extension {
-                ism_gid_count,
-                release: Release(release),
-                seid,
-                smcd_v2_ext_offset: off,
-                roce_gid,
-                max_conns,
-                max_links,
-                feature_mask: FeatureMask(mask),
-                eids,
-            }
-        })
+        .prop_map(
+            |((ism_gid_count, release, seid, off), (roce_gid, max_conns, max_links, mask), eids)| {
+                V2Extension {
+                    ism_gid_count,
+                    release: Release(release),
+                    seid,
+                    smcd_v2_ext_offset: off,
+                    roce_gid,
+                    max_conns,
+                    max_links,
+                    feature_mask: FeatureMask(mask),
+                    eids,
+                }
+            },
+        )
 }
 
 fn smcd_v2_ext() -> impl Strategy<Value = SmcdV2Extension> {
@@ -77,7 +91,13 @@ fn smcd_v2_ext() -> impl Strategy<Value = SmcdV2Extension> {
 /// v1 Proposals: legacy (no SMC-D area) and Linux's form, IPv4 or IPv6.
 fn proposal_v1() -> impl Strategy<Value = Proposal> {
     let typev1 = prop_oneof![Just(Path::R), Just(Path::D), Just(Path::B)];
-    (typev1, path(), any::<([u8; 8], [u8; 16], [u8; 6])>(), proptest::option::of(smcd_area()), ip_prefix())
+    (
+        typev1,
+        path(),
+        any::<([u8; 8], [u8; 16], [u8; 6])>(),
+        proptest::option::of(smcd_area()),
+        ip_prefix(),
+    )
         .prop_flat_map(|(typev1, typev2, local, smcd, prefix)| {
             envelope(1, typev2, typev1).prop_map(move |env| {
                 let mut p = Proposal {
@@ -99,7 +119,16 @@ fn proposal_v1() -> impl Strategy<Value = Proposal> {
 
 /// v2 Proposals with every combination of typev1 and typev2.
 fn proposal_v2() -> impl Strategy<Value = Proposal> {
-    (path(), path(), 2u8..16, any::<([u8; 8], [u8; 16], [u8; 6])>(), smcd_area(), ip_prefix(), v2_ext(), smcd_v2_ext())
+    (
+        path(),
+        path(),
+        2u8..16,
+        any::<([u8; 8], [u8; 16], [u8; 6])>(),
+        smcd_area(),
+        ip_prefix(),
+        v2_ext(),
+        smcd_v2_ext(),
+    )
         .prop_flat_map(|(typev1, typev2, version, local, smcd, prefix, v2, d)| {
             envelope(version, typev2, typev1).prop_map(move |env| {
                 let mut smcd = smcd;
@@ -133,10 +162,22 @@ fn fce(long: bool) -> impl Strategy<Value = FirstContactExt> {
         feature_mask: FeatureMask(m),
         vendor_options: v,
     });
-    let v2x = if long { proptest::option::of(v2x).prop_filter("long form", Option::is_some).boxed() } else { Just(None).boxed() };
-    (any::<bool>(), 0u8..16, 0u8..16, any::<[u8; 32]>(), v2x).prop_map(|(v2_direct, os, rel, hostname, v2x)| {
-        FirstContactExt { v2_direct, os_type: OsType(os), release: Release(rel), hostname, v2x }
-    })
+    let v2x = if long {
+        proptest::option::of(v2x)
+            .prop_filter("long form", Option::is_some)
+            .boxed()
+    } else {
+        Just(None).boxed()
+    };
+    (any::<bool>(), 0u8..16, 0u8..16, any::<[u8; 32]>(), v2x).prop_map(
+        |(v2_direct, os, rel, hostname, v2x)| FirstContactExt {
+            v2_direct,
+            os_type: OsType(os),
+            release: Release(rel),
+            hostname,
+            v2x,
+        },
+    )
 }
 
 fn any_fce() -> impl Strategy<Value = FirstContactExt> {
@@ -149,79 +190,116 @@ fn smcr_base() -> impl Strategy<Value = SmcrAcceptConfirm> {
         (0u32..1 << 24, any::<u32>(), any::<u8>(), any::<u32>()),
         (0u8..16, 0u8..16, any::<u64>(), 0u32..1 << 24),
     )
-        .prop_map(|(l, (qpn, rkey, idx, token), (size, mtu, dma, psn))| SmcrAcceptConfirm {
-            peer_id: l.0,
-            gid: l.1,
-            mac: l.2,
-            qpn,
-            rmb_rkey: rkey,
-            rmbe_idx: idx,
-            rmbe_alert_token: token,
-            rmbe_size: size,
-            qp_mtu: mtu,
-            rmb_dma_addr: dma,
-            psn,
-            v2: None,
-        })
+        .prop_map(
+            |(l, (qpn, rkey, idx, token), (size, mtu, dma, psn))| SmcrAcceptConfirm {
+                peer_id: l.0,
+                gid: l.1,
+                mac: l.2,
+                qpn,
+                rmb_rkey: rkey,
+                rmbe_idx: idx,
+                rmbe_alert_token: token,
+                rmbe_size: size,
+                qp_mtu: mtu,
+                rmb_dma_addr: dma,
+                psn,
+                v2: None,
+            },
+        )
 }
 
 fn smcd_base() -> impl Strategy<Value = SmcdAcceptConfirm> {
-    (any::<u64>(), any::<u64>(), any::<u8>(), 0u8..16, any::<u32>()).prop_map(|(gid, token, idx, size, link)| {
-        SmcdAcceptConfirm { gid, dmb_token: token, dmbe_idx: idx, dmbe_size: size, link_id: link, v2: None }
-    })
+    (any::<u64>(), any::<u64>(), any::<u8>(), 0u8..16, any::<u32>()).prop_map(
+        |(gid, token, idx, size, link)| SmcdAcceptConfirm {
+            gid,
+            dmb_token: token,
+            dmbe_idx: idx,
+            dmbe_size: size,
+            link_id: link,
+            v2: None,
+        },
+    )
 }
 
 /// Accept and Confirm, SMC-R and SMC-D, v1 and v2, with and without first contact.
 fn accept_confirm() -> impl Strategy<Value = AcceptConfirm> {
     let kind = prop_oneof![Just(ClcType::ACCEPT), Just(ClcType::CONFIRM)];
-    (kind, any::<bool>(), any::<bool>(), any::<bool>(), 0u8..2)
-        .prop_flat_map(|(kind, smcd, v2, first_contact, other_bit)| {
+    (kind, any::<bool>(), any::<bool>(), any::<bool>(), 0u8..2).prop_flat_map(
+        |(kind, smcd, v2, first_contact, other_bit)| {
             let version = if v2 { 2 } else { 1 };
             let typev2 = Path(if first_contact { 0b10 } else { 0 } | other_bit);
             let typev1 = if smcd { Path::D } else { Path::R };
             let gids = vec(any::<[u8; 16]>(), 0..4);
-            (envelope(version, typev2, typev1), smcr_base(), smcd_base(), any::<[u8; 32]>(), any_fce(), gids, any::<(u16, u64)>())
+            (
+                envelope(version, typev2, typev1),
+                smcr_base(),
+                smcd_base(),
+                any::<[u8; 32]>(),
+                any_fce(),
+                gids,
+                any::<(u16, u64)>(),
+            )
                 .prop_map(move |(env, mut r, mut d, eid, fce, gids, (chid, gid_ext))| {
                     let fce = first_contact.then_some(fce);
                     let body = if smcd {
-                        d.v2 = v2.then_some(SmcdV2 { chid, eid, gid_ext, fce });
+                        d.v2 = v2.then_some(SmcdV2 {
+                            chid,
+                            eid,
+                            gid_ext,
+                            fce,
+                        });
                         AcceptConfirmBody::SmcD(d)
                     } else {
                         let gid_list = (first_contact && kind == ClcType::CONFIRM).then(|| gids.clone());
-                        r.v2 = v2.then(|| SmcrV2 { eid, fce, gid_list });
+                        r.v2 = v2.then_some(SmcrV2 { eid, fce, gid_list });
                         AcceptConfirmBody::SmcR(r)
                     };
                     AcceptConfirm { kind, env, body }
                 })
-        })
+        },
+    )
 }
 
 fn decline() -> impl Strategy<Value = Decline> {
-    (any::<bool>(), any::<bool>(), any::<[u8; 8]>(), any::<u32>(), 0u8..16, any::<[u32; 4]>()).prop_flat_map(
-        |(v2, sync, peer_id, diag, os, more)| {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<[u8; 8]>(),
+        any::<u32>(),
+        0u8..16,
+        any::<[u32; 4]>(),
+    )
+        .prop_flat_map(|(v2, sync, peer_id, diag, os, more)| {
             let typev2 = Path(if sync { 0b10 } else { 0 });
             // Linux does not check a Decline's trailer: any value is kept.
-            (envelope(if v2 { 2 } else { 1 }, typev2, Path::R), any::<u32>()).prop_map(move |(mut env, trl)| {
-                env.trailer = Eyecatcher(trl);
-                Decline {
-                    env,
-                    peer_id,
-                    diagnosis: DeclineDiagnosis(diag),
-                    os_type: OsType(os),
-                    more_diagnoses: v2.then(|| more.map(DeclineDiagnosis)),
-                }
-            })
-        },
-    )
+            (envelope(if v2 { 2 } else { 1 }, typev2, Path::R), any::<u32>()).prop_map(
+                move |(mut env, trl)| {
+                    env.trailer = Eyecatcher(trl);
+                    Decline {
+                        env,
+                        peer_id,
+                        diagnosis: DeclineDiagnosis(diag),
+                        os_type: OsType(os),
+                        more_diagnoses: v2.then(|| more.map(DeclineDiagnosis)),
+                    }
+                },
+            )
+        })
 }
 
 /// A 36-byte FCE whose GID list happens to read also as a 52-byte FCE plus a
 /// shorter list is parsed as the latter (current kernels' form): skip those.
 fn ambiguous(m: &AcceptConfirm) -> bool {
     match &m.body {
-        AcceptConfirmBody::SmcR(SmcrAcceptConfirm { v2: Some(SmcrV2 { fce: Some(f), gid_list: Some(l), .. }), .. }) => {
-            f.v2x.is_none() && l.first().is_some_and(|g| usize::from(g[12]) + 1 == l.len())
-        }
+        AcceptConfirmBody::SmcR(SmcrAcceptConfirm {
+            v2:
+                Some(SmcrV2 {
+                    fce: Some(f),
+                    gid_list: Some(l),
+                    ..
+                }),
+            ..
+        }) => f.v2x.is_none() && l.first().is_some_and(|g| usize::from(g[12]) + 1 == l.len()),
         _ => false,
     }
 }
