@@ -34,3 +34,19 @@ pub fn check_prefixes_rejected<T: Wire + Debug>(bytes: &[u8]) {
         }
     }
 }
+
+/// Any bytes at the start of a CLC stream: framing, the lax parse and the
+/// strict parse must agree, and a message must re-encode.
+pub fn check_clc_stream(bytes: &[u8]) {
+    use crate::clc::{frame_len, parse_lax, ClcMessage, Frame};
+    let lax = parse_lax(bytes);
+    match (check_reencode::<ClcMessage>(bytes), &lax.parsed.message) {
+        (Some(strict), Some(laxed)) => assert_eq!(&strict, laxed, "lax and strict CLC parses differ"),
+        (None, None) => assert!(lax.error.is_some(), "lax CLC parse failed without an error"),
+        (strict, laxed) => panic!("strict {strict:?} but lax {laxed:?}"),
+    }
+    if lax.error.is_none() {
+        // A message that parses is exactly as long as its header frames it.
+        assert_eq!(frame_len(bytes), Ok(Frame::Length(bytes.len())), "framing disagrees with parse");
+    }
+}

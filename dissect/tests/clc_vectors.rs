@@ -538,3 +538,27 @@ fn frames_messages_on_a_stream() {
     let e = frame_len(&hex(&["e2d4c3d9 04 0010 10"])).unwrap_err();
     assert_eq!((e.field, e.offset, invalid(&e)), ("header.length", 5, 16));
 }
+
+mod common;
+
+/// Every CLC message the lab captured from Linux: canonical, every prefix
+/// rejected, framed by `frame_len` at its full length, and of the type its
+/// file name says.
+#[test]
+fn corpus_clc_vectors() {
+    use dissect::clc::{frame_len, ClcMessage, Frame};
+    for (path, bytes) in common::vectors("clc") {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let msg = check_canonical::<ClcMessage>(&bytes);
+        check_prefixes_rejected::<ClcMessage>(&bytes);
+        assert_eq!(frame_len(&bytes), Ok(Frame::Length(bytes.len())), "{name}");
+        let kind = match msg {
+            ClcMessage::Proposal(_) => "proposal",
+            ClcMessage::Accept(_) => "accept",
+            ClcMessage::Confirm(_) => "confirm",
+            ClcMessage::Decline(_) => "decline",
+            ClcMessage::Unknown(_) => "unknown",
+        };
+        assert!(name.contains(kind), "{name} parsed as {kind}");
+    }
+}
