@@ -174,9 +174,13 @@ mod tests {
     use crate::roce::hex;
     use proptest::prelude::*;
 
-    /// A Linux SYN's options: MSS 1460, SACK permitted, timestamps, NOP,
-    /// window scale 7, then the SMC option behind its two NOPs.
-    const LINUX_SYN: &str = "020405b4 0402 080a 0001e240 00000000 01 030307 0101fe06e2d4c3d9";
+    /// Options of real Linux 6.12 SYN / SYN-ACKs (lab capture
+    /// corpora/real/smcr-v2-echo.pcapng frames 4 and 5, plain-tcp-server
+    /// frame 4): MSS, SACK permitted, timestamps, NOP, window scale 7, then
+    /// the SMC option behind its two NOPs, or nothing from a non-SMC server.
+    const SYN: &str = "020405b40402080ab9a2a2ed00000000010303070101fe06e2d4c3d9";
+    const SYNACK: &str = "020405b40402080a5abbf283b9a2a2ed010303070101fe06e2d4c3d9";
+    const PLAIN_SYNACK: &str = "020405b40402080a5ec2988c073e9d5601030307";
 
     #[test]
     fn smc_option_vector() {
@@ -186,10 +190,14 @@ mod tests {
     }
 
     #[test]
-    fn finds_option_in_linux_syn() {
-        let block = hex(LINUX_SYN);
-        assert_eq!(block.len() % 4, 0);
-        assert_eq!(find_smc_option(&block), Ok(Some(block.len() - 6)));
+    fn finds_option_in_real_handshake() {
+        for block in [hex(SYN), hex(SYNACK)] {
+            assert_eq!(find_smc_option(&block), Ok(Some(block.len() - 6)));
+            assert!(block.ends_with(&LINUX_FORM));
+        }
+        assert_eq!(find_smc_option(&hex(PLAIN_SYNACK)), Ok(None));
+        let kinds: Vec<u8> = options(&hex(SYN)).map(|o| o.unwrap().kind).collect();
+        assert_eq!(kinds, [2, 4, 8, 1, 3, 1, 1, 254]);
     }
 
     #[test]

@@ -22,38 +22,51 @@ const SCAPY_UC_IP: &str = "450100400478400040 11b4d5 c0a80007 c0a80007";
 const SCAPY_UC_DATAGRAM: &str = "c00012b7002caca2 2460ffff000000d300cf1710
     4630818be28935d90e9a95505401be885e500000 78f353f3";
 
-// The SMC-R vectors below are built from the IBA header layouts (IPv4,
-// 192.168.122.10 -> .11, UDP checksum 0 as rdma_rxe sends it); their ICRCs
-// were computed with zlib's CRC-32 by the rules checked on the frames above.
-// To be replaced by lab captures.
+// Real soft-RoCE (rdma_rxe, Linux 6.12) frames from the lab capture
+// corpora/real/smcr-v2-echo.pcapng (vectors in corpora/vectors/roce/): IP
+// header, UDP header, UDP payload. rxe sends TTL 1 and UDP checksum 0.
 
-/// RC SEND Only (SE, A) carrying a 44-byte CDC message (struct smc_cdc_msg:
-/// type 0xFE, len 44, seqno 1, token 0x0a0b, producer count 0x400).
-const SEND_CDC_IP: &str = "45000058123440004011b2fac0a87a0ac0a87a0b";
-const SEND_CDC_UDP: &str = "c5a112b700440000";
-const SEND_CDC: &str = "0480ffff00000011 80000123
-    fe2c0001 00000a0b 0000000000000400 0000000000000000 0000 000000000000000000000000000000000000
-    8b6c9acd";
+/// Frame 38: RC SEND Only (SE, A) carrying a 44-byte CDC message.
+const SEND_CDC_IP: &str = "45000058a34940000111c2490a0000020a000001";
+const SEND_CDC_UDP: &str = "c12112b700440000";
+const SEND_CDC: &str = "0480ffff0000001180f255bd
+    fe2c000100000001000000000000400000000000000000000000000000000000000000000000000000000000
+    94db5abb";
 
-/// RC RDMA WRITE First, RETH (vaddr 0x7f0012345000, rkey 0x1a2b, DMA length
-/// 512), 256 payload bytes of `pattern()`.
-const WRITE_FIRST_IP: &str = "4500013c123540004011b215c0a87a0ac0a87a0b";
-const WRITE_FIRST_UDP: &str = "c5a112b701280000";
-const WRITE_FIRST_HEADERS: &str = "0600ffff00000011 00000200 00007f0012345000 00001a2b 00000200";
-const WRITE_FIRST_ICRC: &str = "a7a3439c";
+/// Frame 12: RC SEND Only carrying a 44-byte LLC message (CONFIRM LINK v2).
+const SEND_LLC_IP: &str = "4500005860114000011105820a0000010a000002";
+const SEND_LLC_UDP: &str = "c12112b700440000";
+const SEND_LLC: &str = "0480ffff0000001180377e44
+    212c000352540000000100000000000000000000ffff0a000001000011010000010102ff0000000000000000
+    bf4933f2";
 
-/// RC Acknowledge, AETH ACK with unlimited credits, MSN 7.
-const ACK_IP: &str = "45000030004240004011c514c0a87a0ac0a87a0b";
-const ACK_UDP: &str = "d00112b7001c0000";
-const ACK: &str = "1100ffff00000022 00000123 1f000007 ae15a0ad";
+/// Frame 22: RC RDMA WRITE First with RETH (vaddr 0xff207aaa43450000, rkey
+/// 0x3c8, DMA length 16384); its 1024 payload bytes are `pattern()`.
+const WRITE_FIRST_IP: &str = "4500043ca33940000111be750a0000020a000001";
+const WRITE_FIRST_UDP: &str = "c12112b704280000";
+const WRITE_FIRST_HEADERS: &str = "0600ffff0000001100f255ad ff207aaa43450000 000003c8 00004000";
+const WRITE_FIRST_ICRC: &str = "3f20882e";
 
-/// RoCEv1: GRH (link-local GIDs ::1 -> ::2, hop limit 64) + RC SEND Only
+/// Frames 23 and 37: RDMA WRITE Middle and Last (A set), `pattern()` payload.
+const WRITE_MIDDLE_IP: &str = "4500042ca33a40000111be840a0000020a000001";
+const WRITE_MIDDLE: (&str, &str) = ("0700ffff0000001100f255ae", "69276f6f");
+const WRITE_LAST_IP: &str = "4500042ca34840000111be760a0000020a000001";
+const WRITE_LAST: (&str, &str) = ("0800ffff0000001180f255bc", "6bd3ae4b");
+const WRITE_MORE_UDP: &str = "c12112b704180000";
+
+/// Frame 13: RC Acknowledge, AETH ACK with unlimited credits, MSN 1.
+const ACK_IP: &str = "45000030a33540000111c2850a0000020a000001";
+const ACK_UDP: &str = "c12112b7001c0000";
+const ACK: &str = "1100ffff0000001100377e44 1f000001 903e6f60";
+
+/// RoCEv1 (soft-RoCE has none; built from the GRH layout, ICRC computed
+/// with zlib's CRC-32 by the rules the real frames confirm): GRH (link-local GIDs ::1 -> ::2, hop limit 64) + RC SEND Only
 /// with 6 payload bytes and pad count 2.
 const V1_SEND: &str = "6000000000181b40 fe800000000000000000000000000001 fe800000000000000000000000000002
     0420ffff00000011 80000005 010203040506 0000 f5f1d3a2";
 
 fn pattern() -> Vec<u8> {
-    (0..256u32).map(|i| (i * 7 + 3) as u8).collect()
+    (0..1024u32).map(|i| (i * 7 + 1) as u8).collect()
 }
 
 fn write_first() -> Vec<u8> {
@@ -130,19 +143,25 @@ fn scapy_uc_send_with_pad() {
     assert_eq!(p.compute_icrc(&ip, udp[..8].try_into().unwrap()), Ok(0x78f3_53f3));
 }
 
+/// The checks every captured RoCEv2 vector gets; returns the packet.
+fn check_real_v2(ip: &str, udp: &str, bytes: &[u8], headers_len: usize) -> RoceV2 {
+    let p = check_canonical::<RoceV2>(bytes);
+    check_v2_prefixes(bytes, headers_len);
+    assert_eq!(icrc::verify_v2(&hex(ip), &datagram(udp, bytes)), Ok(true));
+    assert_eq!(
+        p.compute_icrc(&hex(ip), hex(udp).as_slice().try_into().unwrap()),
+        Ok(p.icrc)
+    );
+    p
+}
+
 #[test]
 fn send_only_with_cdc() {
-    let bytes = hex(SEND_CDC);
-    let p = check_canonical::<RoceV2>(&bytes);
-    check_v2_prefixes(&bytes, BTH_LEN);
-    assert_eq!(
-        icrc::verify_v2(&hex(SEND_CDC_IP), &datagram(SEND_CDC_UDP, &bytes)),
-        Ok(true)
-    );
+    let p = check_real_v2(SEND_CDC_IP, SEND_CDC_UDP, &hex(SEND_CDC), BTH_LEN);
     let bth = p.ib.bth;
     assert_eq!(
         (bth.opcode, bth.solicited, bth.ack_req, bth.dest_qp, bth.psn),
-        (Opcode::RC_SEND_ONLY, true, true, 0x11, 0x123)
+        (Opcode::RC_SEND_ONLY, true, true, 0x11, 15881661)
     );
     assert_eq!(p.ib.ext, ExtHeaders::default());
     assert_eq!(
@@ -152,42 +171,54 @@ fn send_only_with_cdc() {
 }
 
 #[test]
+fn send_only_with_llc() {
+    let p = check_real_v2(SEND_LLC_IP, SEND_LLC_UDP, &hex(SEND_LLC), BTH_LEN);
+    assert_eq!(
+        (p.ib.bth.psn, p.ib.payload.len(), p.ib.payload[0]),
+        (3636804, 44, 0x21)
+    );
+}
+
+#[test]
 fn rdma_write_first_with_reth() {
-    let bytes = write_first();
-    let p = check_canonical::<RoceV2>(&bytes);
-    check_v2_prefixes(&bytes, BTH_LEN + 16);
+    let p = check_real_v2(WRITE_FIRST_IP, WRITE_FIRST_UDP, &write_first(), BTH_LEN + 16);
     assert_eq!(
-        icrc::verify_v2(&hex(WRITE_FIRST_IP), &datagram(WRITE_FIRST_UDP, &bytes)),
-        Ok(true)
+        (p.ib.bth.opcode, p.ib.bth.psn),
+        (Opcode::RC_RDMA_WRITE_FIRST, 15881645)
     );
-    assert_eq!(p.ib.bth.opcode, Opcode::RC_RDMA_WRITE_FIRST);
-    assert_eq!(
-        p.ib.ext.reth,
-        Some(Reth {
-            vaddr: 0x7f00_1234_5000,
-            rkey: 0x1a2b,
-            dma_length: 512
-        })
-    );
+    let reth = Reth {
+        vaddr: 0xff20_7aaa_4345_0000,
+        rkey: 0x3c8,
+        dma_length: 16384,
+    };
+    assert_eq!(p.ib.ext.reth, Some(reth));
     assert_eq!(p.ib.payload, pattern());
 }
 
 #[test]
+fn rdma_write_middle_and_last() {
+    for (ip, (headers, icrc), opcode, ack_req) in [
+        (WRITE_MIDDLE_IP, WRITE_MIDDLE, Opcode::RC_RDMA_WRITE_MIDDLE, false),
+        (WRITE_LAST_IP, WRITE_LAST, Opcode::RC_RDMA_WRITE_LAST, true),
+    ] {
+        let bytes = [hex(headers), pattern(), hex(icrc)].concat();
+        let p = check_real_v2(ip, WRITE_MORE_UDP, &bytes, BTH_LEN);
+        assert_eq!((p.ib.bth.opcode, p.ib.bth.ack_req), (opcode, ack_req));
+        assert_eq!((p.ib.ext, p.ib.payload.len()), (ExtHeaders::default(), 1024));
+    }
+}
+
+#[test]
 fn acknowledge_with_aeth() {
-    let bytes = hex(ACK);
-    let p = check_canonical::<RoceV2>(&bytes);
-    check_v2_prefixes(&bytes, BTH_LEN + 4);
-    assert_eq!(
-        icrc::verify_v2(&hex(ACK_IP), &datagram(ACK_UDP, &bytes)),
-        Ok(true)
-    );
+    let p = check_real_v2(ACK_IP, ACK_UDP, &hex(ACK), BTH_LEN + 4);
     assert_eq!(
         p.ib.ext.aeth,
         Some(Aeth {
             syndrome: Syndrome::ACK_UNLIMITED,
-            msn: 7
+            msn: 1
         })
     );
+    assert_eq!(p.ib.bth.psn, 3636804);
     assert!(p.ib.payload.is_empty());
 }
 
@@ -235,28 +266,30 @@ fn rocev1_pay_len_must_match() {
 
 #[test]
 fn snaplen_cut_is_truncated_not_malformed() {
+    // Frame 22 (1098 bytes) captured with snaplen 128: 86 bytes of UDP payload.
     let bytes = write_first();
-    let wire_len = bytes.len();
-    let p = parse_v2_captured(&bytes[..96], wire_len).unwrap();
+    let wire_len = 1098 - 42;
+    assert_eq!(bytes.len(), wire_len);
+    let p = parse_v2_captured(&bytes[..128 - 42], wire_len).unwrap();
     assert_eq!(p.icrc, None);
     assert_eq!(
         p.truncated,
         Some(Truncation {
             wire_len,
-            captured_len: 96,
-            payload_len: 256
+            captured_len: 86,
+            payload_len: 1024
         })
     );
-    assert_eq!(p.ib.payload, pattern()[..96 - 28]);
-    assert_eq!(p.ib.ext.reth.map(|r| r.dma_length), Some(512));
+    assert_eq!(p.ib.payload, pattern()[..86 - 28]);
+    assert_eq!(p.ib.ext.reth.map(|r| r.dma_length), Some(16384));
 
     // Only the ICRC lost: the payload is whole.
     let p = parse_v2_captured(&bytes[..wire_len - 2], wire_len).unwrap();
-    assert_eq!((p.ib.payload.len(), p.icrc), (256, None));
+    assert_eq!((p.ib.payload.len(), p.icrc), (1024, None));
 
     // The whole packet captured.
     let p = parse_v2_captured(&bytes, wire_len).unwrap();
-    assert_eq!((p.icrc, p.truncated), (Some(0xa7a3_439c), None));
+    assert_eq!((p.icrc, p.truncated), (Some(0x3f20_882e), None));
 }
 
 #[test]
