@@ -6,7 +6,9 @@ use super::bth::Bth;
 use super::ext::ExtHeaders;
 use super::grh::{Grh, GRH_LEN};
 use super::packet::{IbPacket, ICRC_LEN};
+use super::packet::{RoceV1, RoceV2};
 use crate::error::{Error, ErrorKind, Result};
+use crate::oracle::check_reencode;
 use crate::wire::{Lax, Reader};
 
 const NAME_V2: &str = "RoCEv2 packet";
@@ -69,9 +71,10 @@ pub(crate) fn read_transport(r: &mut Reader, wire_len: usize, out: &mut RoceLaye
     Ok(bth)
 }
 
-/// Read the GRH and check its PayLen against the wire length.
-pub(crate) fn read_grh(r: &mut Reader, wire_len: usize) -> Result<Grh> {
+/// Read the GRH into `out` and check its PayLen against the wire length.
+pub(crate) fn read_grh(r: &mut Reader, wire_len: usize, out: &mut RoceLayers) -> Result<Grh> {
     let grh = Grh::read(r)?;
+    out.grh = Some(grh);
     let declared = usize::from(grh.pay_len);
     if GRH_LEN + declared != wire_len {
         let kind = ErrorKind::LengthMismatch {
@@ -115,7 +118,7 @@ fn read_captured(
         return Err(r.invalid("wire_len", 0, wire_len as u64, reason));
     }
     if with_grh {
-        out.grh = Some(read_grh(&mut r, wire_len)?);
+        read_grh(&mut r, wire_len, out)?;
     }
     let bth = read_transport(&mut r, wire_len, out)?;
     if wire_len > captured.len() {
@@ -178,4 +181,22 @@ pub fn parse_v2_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers> {
 /// Like [`parse_v1_captured`], keeping the layers read before an error.
 pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers> {
     lax(NAME_V1, captured, wire_len, true)
+}
+
+/// Fuzz harness: both packet forms re-encode, and a snaplen cut of a valid
+/// RoCEv2 packet reads as truncated, never as malformed. Panics on a bug.
+pub fn fuzz_harness(data: &[u8]) {
+    check_reencode::<RoceV1>(data);
+    let _ = parse_v1_lax(data, data.len());
+    if check_reencode::<RoceV2>(data).is_none() {
+        return;
+    }
+    let cut = usize::from(data.first().copied().unwrap_or(0)) % data.len().max(1);
+    match parse_v2_captured(data.get(..cut).unwrap_or(data), data.len()) {
+        Ok(p) => assert!(
+            p.truncated.is_some() && p.icrc.is_none(),
+            "cut at {cut} read as complete: {p:?}"
+        ),
+        Err(e) => assert!(e.is_truncated(), "cut at {cut} read as malformed: {e}"),
+    }
 }

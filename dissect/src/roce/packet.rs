@@ -33,9 +33,7 @@ impl IbPacket {
     }
 }
 
-/// The ICRC as the four wire bytes read big-endian, the way Wireshark and
-/// Scapy show it. Emit writes the value kept, so a re-emitted capture keeps
-/// its ICRC; after changing a packet, set it from `compute_icrc`.
+/// Skip the pad and read the ICRC, the packet's last field.
 fn read_icrc(r: &mut Reader, pad: u8) -> Result<u32> {
     r.skip(pad.into(), "pad")?;
     let icrc = r.be_u32("icrc")?;
@@ -47,6 +45,9 @@ fn read_icrc(r: &mut Reader, pad: u8) -> Result<u32> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RoceV2 {
     pub ib: IbPacket,
+    /// The ICRC as the four wire bytes read big-endian, the way Wireshark
+    /// and Scapy show it. Emit writes the value kept, so a re-emitted capture
+    /// keeps its ICRC; after editing a packet, set it from `compute_icrc`.
     pub icrc: u32,
 }
 
@@ -94,6 +95,7 @@ pub struct RoceV1 {
     /// `grh.pay_len` must equal the length after the GRH, ICRC included.
     pub grh: Grh,
     pub ib: IbPacket,
+    /// As in [`RoceV2::icrc`].
     pub icrc: u32,
 }
 
@@ -110,7 +112,7 @@ impl Wire for RoceV1 {
     fn parse(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(Self::NAME, bytes);
         let mut layers = RoceLayers::default();
-        let grh = read_grh(&mut r, bytes.len())?;
+        let grh = read_grh(&mut r, bytes.len(), &mut layers)?;
         let bth = read_transport(&mut r, bytes.len(), &mut layers)?;
         let icrc = read_icrc(&mut r, bth.pad_count)?;
         Ok(RoceV1 {

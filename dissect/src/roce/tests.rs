@@ -253,7 +253,10 @@ fn rocev1_send_with_grh() {
 fn rocev1_pay_len_must_match() {
     let mut bytes = hex(V1_SEND);
     bytes[5] += 1;
+    let lax = parse_v1_lax(&bytes, bytes.len());
+    assert_eq!(lax.parsed.grh.map(|g| g.pay_len), Some(25));
     let e = RoceV1::parse(&bytes).unwrap_err();
+    assert_eq!(lax.error.map(|e| e.field), Some(e.field));
     assert_eq!((e.field, e.offset), ("grh.pay_len", 4));
     assert_eq!(
         e.kind,
@@ -415,6 +418,13 @@ proptest! {
             }
             Err(e) => prop_assert!(e.is_truncated(), "{}", e),
         }
+    }
+
+    #[test]
+    fn fuzz_harness_holds_on_packets(p in any_v2(), first in any::<u8>()) {
+        let mut bytes = p.to_bytes();
+        bytes[0] = first;
+        fuzz_harness(&bytes);
     }
 
     #[test]
