@@ -19,9 +19,21 @@ fn ok<T: Wire>(bytes: &[u8]) -> bool {
     black_box(T::parse(black_box(bytes))).is_ok()
 }
 
+fn tcp_options(block: &[u8]) -> bool {
+    dissect::tcp_option::find_smc_option(black_box(block)).is_ok()
+}
+
+/// The vectors are whole Ethernet frames; RoCEv2 starts after Ethernet, IPv4 and UDP.
+fn roce_v2(frame: &[u8]) -> bool {
+    frame.get(42..).is_some_and(ok::<dissect::roce::RoceV2>)
+}
+
 const FAMILIES: &[Family] = &[
+    Family { name: "tcp_option", dir: "tcp_option", parse: tcp_options },
+    Family { name: "clc", dir: "clc", parse: ok::<dissect::clc::ClcMessage> },
     Family { name: "llc", dir: "llc", parse: ok::<dissect::llc::LlcMessage> },
     Family { name: "cdc", dir: "cdc", parse: ok::<dissect::cdc::SmcrCdc> },
+    Family { name: "roce", dir: "roce", parse: roce_v2 },
 ];
 
 fn vectors(dir: &str) -> Vec<Vec<u8>> {
