@@ -170,7 +170,15 @@ pub fn add_diag(sock: &Socket, flavor: Flavor, out: &mut Outcome) {
         .map_err(|e| Error::io("fstat".into(), e))
         .and_then(diag::smc_by_inode);
     match found {
-        Ok(Some(d)) => out.report.set_diag(&d),
+        Ok(Some(d)) => {
+            out.report.set_diag(&d);
+            if let (Mode::Smcr, Some(link)) = (out.report.mode, &d.lgr) {
+                match super::version::smcr(link) {
+                    Ok(v) => out.report.version = v,
+                    Err(e) => out.warnings.push(format!("SMC version unknown: {e}")),
+                }
+            }
+        }
         Ok(None) => out
             .warnings
             .push("smc_diag does not list this socket".into()),

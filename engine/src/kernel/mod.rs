@@ -15,6 +15,7 @@ pub mod report;
 pub mod server;
 pub mod socket;
 pub mod ueid;
+pub mod version;
 
 use std::fmt;
 use std::io;

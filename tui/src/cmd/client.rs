@@ -55,23 +55,27 @@ pub fn run(a: Args) -> Result<ExitCode, Error> {
             matches!(&r, Ok(o) if matches!(o.report.echo, Some(Echo::Short | Echo::MismatchAt(_))));
         super::print_outcome(r, a.json) && !echo_bad
     };
-    let all_ok = if a.parallel {
+    // Every connection runs and prints, even after one has failed.
+    let failures = if a.parallel {
         let opts = &opts;
         thread::scope(|s| {
             let handles: Vec<_> = (0..a.connections)
                 .map(|i| s.spawn(move || run_connection(i, opts)))
                 .collect();
-            handles.into_iter().fold(true, |acc, h| {
-                let r = h
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Invalid("connection thread panicked".into())));
-                ok(r) && acc
-            })
+            let panicked = || Err(Error::Invalid("connection thread panicked".into()));
+            handles
+                .into_iter()
+                .map(|h| ok(h.join().unwrap_or_else(|_| panicked())))
+                .filter(|good| !good)
+                .count()
         })
     } else {
-        (0..a.connections).fold(true, |acc, i| ok(run_connection(i, &opts)) && acc)
+        (0..a.connections)
+            .map(|i| ok(run_connection(i, &opts)))
+            .filter(|good| !good)
+            .count()
     };
-    Ok(if all_ok {
+    Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
