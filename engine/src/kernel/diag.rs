@@ -366,4 +366,33 @@ mod tests {
             (10, 1, 4242, 80, 77)
         );
     }
+
+    /// Real kernel: a loopback TCP connection shows up in the inet_diag dump.
+    #[test]
+    fn host_kernel_lists_an_established_tcp_socket() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let port = c.local_addr().unwrap().port();
+        let socks = dump_tcp(2, 1 << TCP_ESTABLISHED).unwrap();
+        let me = socks
+            .iter()
+            .find(|t| t.id.sport == port)
+            .expect("own socket listed");
+        assert_eq!(me.id.dport, l.local_addr().unwrap().port());
+        assert_eq!((me.family, me.state), (2, TCP_ESTABLISHED));
+        assert_eq!(
+            SockId::ip(&me.id.src, 2),
+            std::net::IpAddr::from([127, 0, 0, 1])
+        );
+    }
+
+    /// Real kernel: the AF_SMC dump works, or says smc_diag is missing.
+    #[test]
+    fn host_kernel_smc_dump_works_or_names_smc_diag() {
+        match dump_smc() {
+            Ok(_) => {}
+            Err(e @ Error::NoSmcDiag(_)) => assert!(e.to_string().contains("smc_diag"), "{e}"),
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
 }
