@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use super::diag::{DiagMode, SmcDiagMsg};
 use super::reasons::decline_name;
 
+/// `enum smc_state` in net/smc/smc.h: the CLC handshake is still running.
+pub const SMC_INIT: u8 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Smcr,
@@ -74,6 +77,8 @@ impl ConnReport {
     /// Takes mode and reasons from the socket's smc_diag entry.
     pub fn set_diag(&mut self, d: &SmcDiagMsg) {
         self.mode = match d.mode {
+            // diag_mode reads SMCR until the handshake decides otherwise.
+            DiagMode::SMCR if d.state == SMC_INIT => Mode::Unknown,
             DiagMode::SMCR => Mode::Smcr,
             DiagMode::SMCD => Mode::Smcd,
             DiagMode::FALLBACK_TCP => Mode::Tcp,
@@ -242,6 +247,9 @@ mod tests {
             (r.mode, r.fallback_reason, r.peer_diagnosis),
             (Mode::Smcr, None, None)
         );
+        d.state = SMC_INIT;
+        r.set_diag(&d);
+        assert_eq!(r.mode, Mode::Unknown, "undecided while the handshake runs");
         d.mode = DiagMode::FALLBACK_TCP;
         d.fallback = Some((0x0500_0000, 0x0303_0000));
         r.set_diag(&d);
