@@ -185,3 +185,28 @@ pub fn add_diag(sock: &Socket, flavor: Flavor, out: &mut Outcome) {
         Err(e) => out.warnings.push(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reset path on a plain TCP socket (the host has no SMC): wait for
+    /// ESTABLISHED through inet_diag, close with linger 0, peer sees a reset.
+    #[test]
+    fn abort_waits_for_tcp_then_resets() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = l.local_addr().unwrap();
+        let sock = socket::tcp_socket(false).unwrap();
+        let mut out = Outcome {
+            report: ConnReport::new(0, peer),
+            warnings: Vec::new(),
+        };
+        abort_during_handshake(&sock, peer, &mut out).unwrap();
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        drop(sock);
+        let (mut accepted, _) = l.accept().unwrap();
+        let mut buf = [0u8; 8];
+        let err = accepted.read(&mut buf).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    }
+}
