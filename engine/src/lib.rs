@@ -1,1 +1,4 @@
-//! (being written)
+//! SMC sessions, conformance rules, and the kernel-facing side of smc-analyze.
+#![forbid(unsafe_code)]
+
+pub mod kernel;

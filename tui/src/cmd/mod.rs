@@ -1,0 +1,77 @@
+//! Command-line parsing (clap derive) and dispatch.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod client;
+mod info;
+mod server;
+mod ueid;
+
+#[derive(Parser)]
+#[command(
+    name = "smc-analyze",
+    version,
+    about = "Analyze and drive SMC (SMC-R / SMC-D) connections"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Listen over SMC (or plain TCP) and report each connection
+    Server(server::Args),
+    /// Connect over SMC, send a pattern, report each connection
+    Client(client::Args),
+    /// Manage the kernel's user-defined EID table (needs CAP_NET_ADMIN)
+    Ueid(ueid::Args),
+    /// Show the kernel's SMC system information
+    Info(info::Args),
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Server(a) => server::run(a),
+        Command::Client(a) => client::run(a),
+        Command::Ueid(a) => ueid::run(a),
+        Command::Info(a) => info::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("smc-analyze: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints one finished connection (line or JSON) and its warnings; false on error.
+fn print_outcome(
+    r: Result<engine::kernel::client::Outcome, engine::kernel::Error>,
+    json: bool,
+) -> bool {
+    match r {
+        Ok(o) => {
+            for w in &o.warnings {
+                eprintln!("smc-analyze: conn {}: {w}", o.report.conn);
+            }
+            println!(
+                "{}",
+                if json {
+                    o.report.json()
+                } else {
+                    o.report.line()
+                }
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("smc-analyze: {e}");
+            false
+        }
+    }
+}
