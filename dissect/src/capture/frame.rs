@@ -43,9 +43,14 @@ pub struct TcpSegment<'a> {
 pub enum Carried<'a> {
     Tcp(TcpSegment<'a>),
     /// UDP to port 4791: `bytes` start at the BTH.
-    RoceV2 { src_port: u16, bytes: &'a [u8] },
+    RoceV2 {
+        src_port: u16,
+        bytes: &'a [u8],
+    },
     /// Ethertype 0x8915: `bytes` start at the GRH.
-    RoceV1 { bytes: &'a [u8] },
+    RoceV1 {
+        bytes: &'a [u8],
+    },
     #[default]
     Other,
 }
@@ -62,8 +67,16 @@ pub struct DecodeError {
 
 impl core::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let what = if self.truncated { "cut by snaplen" } else { "malformed" };
-        write!(f, "{} at byte {}: {what}: {}", self.layer, self.offset, self.reason)
+        let what = if self.truncated {
+            "cut by snaplen"
+        } else {
+            "malformed"
+        };
+        write!(
+            f,
+            "{} at byte {}: {what}: {}",
+            self.layer, self.offset, self.reason
+        )
     }
 }
 
@@ -83,7 +96,10 @@ pub struct Layers<'a> {
 /// Decodes `frame` (the captured bytes) of a capture of type `link`;
 /// `orig_len` is the frame's length on the wire.
 pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
-    let mut out = Layers { truncated: frame.len() < orig_len, ..Layers::default() };
+    let mut out = Layers {
+        truncated: frame.len() < orig_len,
+        ..Layers::default()
+    };
     let header = match link::parse(link, frame) {
         Ok(h) => h,
         Err(LinkError::Unsupported(t)) => {
@@ -97,7 +113,11 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
     };
     let mut offset = header.len;
     if header.len > 0 {
-        out.spans.push(Span { layer: header.link.name(), offset: 0, len: header.len });
+        out.spans.push(Span {
+            layer: header.link.name(),
+            offset: 0,
+            len: header.len,
+        });
     }
     out.link = Some(header.link);
     let mut next = header.next;
@@ -108,7 +128,11 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
         match link::parse_vlan(frame.get(offset..).unwrap_or_default()) {
             Ok((id, inner)) => {
                 out.vlans.push(id);
-                out.spans.push(Span { layer: "vlan", offset, len: 4 });
+                out.spans.push(Span {
+                    layer: "vlan",
+                    offset,
+                    len: 4,
+                });
                 offset += 4;
                 next = Next::EtherType(inner);
             }
@@ -121,7 +145,11 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
     let rest = frame.get(offset..).unwrap_or_default();
     let packet = match next {
         Next::EtherType(ether_type::ROCE_V1) => {
-            out.spans.push(Span { layer: "roce", offset, len: rest.len() });
+            out.spans.push(Span {
+                layer: "roce",
+                offset,
+                len: rest.len(),
+            });
             out.carried = Carried::RoceV1 { bytes: rest };
             return out;
         }
@@ -144,26 +172,41 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
 impl<'a> Layers<'a> {
     fn fail(&mut self, layer: &'static str, offset: usize, reason: String) {
         let truncated = self.truncated;
-        self.error = Some(DecodeError { layer, offset, reason, truncated });
+        self.error = Some(DecodeError {
+            layer,
+            offset,
+            reason,
+            truncated,
+        });
     }
 
     fn network(&mut self, frame: &'a [u8], base: usize, packet: LaxSlicedPacket<'a>) {
         let ip_payload = match &packet.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
-                self.ip = Some(Ip { src: h.source_addr().into(), dst: h.destination_addr().into() });
+                self.ip = Some(Ip {
+                    src: h.source_addr().into(),
+                    dst: h.destination_addr().into(),
+                });
                 Some(("ipv4", v4.payload()))
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 let h = v6.header();
-                self.ip = Some(Ip { src: h.source_addr().into(), dst: h.destination_addr().into() });
+                self.ip = Some(Ip {
+                    src: h.source_addr().into(),
+                    dst: h.destination_addr().into(),
+                });
                 Some(("ipv6", v6.payload()))
             }
             Some(LaxNetSlice::Arp(_)) | None => None,
         };
         if let Some((name, payload)) = ip_payload {
             let at = offset_in(frame, payload.payload);
-            self.spans.push(Span { layer: name, offset: base, len: at.saturating_sub(base) });
+            self.spans.push(Span {
+                layer: name,
+                offset: base,
+                len: at.saturating_sub(base),
+            });
             self.truncated |= payload.incomplete;
             if payload.fragmented {
                 self.fail(name, base, "fragmented IP payload is not reassembled".into());
@@ -179,7 +222,11 @@ impl<'a> Layers<'a> {
         match packet.transport {
             Some(TransportSlice::Tcp(tcp)) => {
                 let at = offset_in(frame, tcp.slice());
-                self.spans.push(Span { layer: "tcp", offset: at, len: tcp.header_slice().len() });
+                self.spans.push(Span {
+                    layer: "tcp",
+                    offset: at,
+                    len: tcp.header_slice().len(),
+                });
                 self.carried = Carried::Tcp(TcpSegment {
                     src_port: tcp.source_port(),
                     dst_port: tcp.destination_port(),
@@ -195,9 +242,20 @@ impl<'a> Layers<'a> {
             }
             Some(TransportSlice::Udp(udp)) if udp.destination_port() == ROCE_V2_PORT => {
                 let at = offset_in(frame, udp.slice());
-                self.spans.push(Span { layer: "udp", offset: at, len: udp.header_slice().len() });
-                self.spans.push(Span { layer: "roce", offset: at + 8, len: udp.payload().len() });
-                self.carried = Carried::RoceV2 { src_port: udp.source_port(), bytes: udp.payload() };
+                self.spans.push(Span {
+                    layer: "udp",
+                    offset: at,
+                    len: udp.header_slice().len(),
+                });
+                self.spans.push(Span {
+                    layer: "roce",
+                    offset: at + 8,
+                    len: udp.payload().len(),
+                });
+                self.carried = Carried::RoceV2 {
+                    src_port: udp.source_port(),
+                    bytes: udp.payload(),
+                };
             }
             _ => {}
         }

@@ -43,8 +43,12 @@ pub struct Drops {
     pub duplicate_bytes: u64,
     /// Segments of connections beyond [`Limits::connections`].
     pub untracked_segments: u64,
-    /// SEND fragments dropped (no First, PSN gap, message over the cap, QP cap).
+    /// RoCE packets of QPs beyond [`Limits::qps`].
+    pub untracked_packets: u64,
+    /// SEND fragments dropped: no First before them, a PSN gap, or a message over the caps.
     pub send_fragments: u64,
+    /// RoCE requests with a PSN already seen (retransmissions).
+    pub duplicate_packets: u64,
 }
 
 /// The shared budget behind [`Limits::total`].
@@ -76,4 +80,11 @@ impl Budget {
     pub fn give(&mut self, n: usize) {
         self.left += n;
     }
+}
+
+/// The caps, budget and counters every stream and QP draws on.
+pub(crate) struct Ctx<'l> {
+    pub limits: &'l Limits,
+    pub budget: &'l mut Budget,
+    pub drops: &'l mut Drops,
 }

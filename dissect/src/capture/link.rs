@@ -32,10 +32,18 @@ pub mod ether_type {
 /// The link header of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
-    Ethernet { src: [u8; 6], dst: [u8; 6] },
+    Ethernet {
+        src: [u8; 6],
+        dst: [u8; 6],
+    },
     /// Linux cooked capture v1; `packet_type` says incoming (0) or outgoing (4).
-    LinuxSll { packet_type: u16 },
-    LinuxSll2 { packet_type: u8, if_index: u32 },
+    LinuxSll {
+        packet_type: u16,
+    },
+    LinuxSll2 {
+        packet_type: u8,
+        if_index: u32,
+    },
     /// No link header: the frame starts with the IP header.
     Raw,
 }
@@ -79,7 +87,10 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
         LinkType::ETHERNET => {
             let eth = Ethernet2HeaderSlice::from_slice(frame).map_err(|e| bad(&e))?;
             Ok(LinkHeader {
-                link: Link::Ethernet { src: eth.source(), dst: eth.destination() },
+                link: Link::Ethernet {
+                    src: eth.source(),
+                    dst: eth.destination(),
+                },
                 len: eth.slice().len(),
                 next: Next::EtherType(eth.ether_type().0),
             })
@@ -90,11 +101,21 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
                 LinuxSllProtocolType::EtherType(t) => Next::EtherType(t.0),
                 _ => Next::NotEther,
             };
-            Ok(LinkHeader { link: Link::LinuxSll { packet_type: u16::from(sll.packet_type()) }, len: sll.slice().len(), next })
+            Ok(LinkHeader {
+                link: Link::LinuxSll {
+                    packet_type: u16::from(sll.packet_type()),
+                },
+                len: sll.slice().len(),
+                next,
+            })
         }
         LinkType::LINUX_SLL2 => parse_sll2(frame).map_err(|e| bad(&e)),
         LinkType::RAW | LinkType::RAW_OPENBSD | LinkType::RAW_LINKTYPE | LinkType::IPV4 | LinkType::IPV6 => {
-            Ok(LinkHeader { link: Link::Raw, len: 0, next: Next::Ip })
+            Ok(LinkHeader {
+                link: Link::Raw,
+                len: 0,
+                next: Next::Ip,
+            })
         }
         other => Err(LinkError::Unsupported(other)),
     }
@@ -109,7 +130,14 @@ fn parse_sll2(frame: &[u8]) -> crate::Result<LinkHeader> {
     r.skip(2, "hatype")?;
     let packet_type = r.u8("packet_type")?;
     r.skip(9, "address")?;
-    Ok(LinkHeader { link: Link::LinuxSll2 { packet_type, if_index }, len: r.offset(), next: Next::EtherType(protocol) })
+    Ok(LinkHeader {
+        link: Link::LinuxSll2 {
+            packet_type,
+            if_index,
+        },
+        len: r.offset(),
+        next: Next::EtherType(protocol),
+    })
 }
 
 /// One VLAN tag: its id and the ethertype after it.

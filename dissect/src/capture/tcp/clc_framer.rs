@@ -43,7 +43,10 @@ impl ClcRecord {
 pub enum Framed {
     Clc(ClcRecord),
     /// Bytes where a CLC header belonged that are not one, or a message cut by a gap.
-    Garbage { offset: u64, reason: &'static str },
+    Garbage {
+        offset: u64,
+        reason: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +54,9 @@ enum Mode {
     /// A CLC message starts at the next byte.
     Expect,
     /// Looking for an eyecatcher; `left` bytes may still be skipped.
-    Scan { left: usize },
+    Scan {
+        left: usize,
+    },
     Done(ClcEnd),
 }
 
@@ -69,12 +74,22 @@ pub(crate) struct ClcFramer {
 impl ClcFramer {
     /// A framer for a stream seen from its start.
     pub fn at_start(scan_limit: usize) -> Self {
-        ClcFramer { mode: Mode::Expect, buf: Vec::new(), offset: 0, scan_limit }
+        ClcFramer {
+            mode: Mode::Expect,
+            buf: Vec::new(),
+            offset: 0,
+            scan_limit,
+        }
     }
 
     /// A framer for a stream joined without the handshake.
     pub fn mid_stream(scan_limit: usize) -> Self {
-        ClcFramer { mode: Mode::Scan { left: scan_limit }, buf: Vec::new(), offset: 0, scan_limit }
+        ClcFramer {
+            mode: Mode::Scan { left: scan_limit },
+            buf: Vec::new(),
+            offset: 0,
+            scan_limit,
+        }
     }
 
     pub fn end(&mut self, why: ClcEnd) {
@@ -94,7 +109,10 @@ impl ClcFramer {
     /// End of input: a message still being collected is reported cut.
     pub fn finish(&mut self, out: &mut Vec<Framed>) {
         if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
-            out.push(Framed::Garbage { offset: self.offset, reason: "capture ended inside a CLC message" });
+            out.push(Framed::Garbage {
+                offset: self.offset,
+                reason: "capture ended inside a CLC message",
+            });
         }
         self.buf = Vec::new();
     }
@@ -105,13 +123,18 @@ impl ClcFramer {
             (_, Mode::Done(_)) => {}
             (Chunk::Gap(n), _) => {
                 if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
-                    out.push(Framed::Garbage { offset: self.offset, reason: "CLC message cut by a gap" });
+                    out.push(Framed::Garbage {
+                        offset: self.offset,
+                        reason: "CLC message cut by a gap",
+                    });
                 }
                 // After a gap no message boundary is known: look for one.
                 self.offset += self.buf.len() as u64 + n;
                 self.buf.clear();
                 if matches!(self.mode, Mode::Expect) {
-                    self.mode = Mode::Scan { left: self.scan_limit };
+                    self.mode = Mode::Scan {
+                        left: self.scan_limit,
+                    };
                 }
             }
             (Chunk::Data(data), _) => {
@@ -133,14 +156,22 @@ impl ClcFramer {
                 Mode::Expect => match header(&self.buf) {
                     None => return,
                     Some(Err(reason)) => {
-                        out.push(Framed::Garbage { offset: self.offset, reason });
+                        out.push(Framed::Garbage {
+                            offset: self.offset,
+                            reason,
+                        });
                         self.consume(1);
-                        self.mode = Mode::Scan { left: self.scan_limit };
+                        self.mode = Mode::Scan {
+                            left: self.scan_limit,
+                        };
                     }
                     Some(Ok(len)) if self.buf.len() < len => return,
                     Some(Ok(len)) => {
                         let bytes: Vec<u8> = self.buf.drain(..len).collect();
-                        let record = ClcRecord { offset: self.offset, bytes };
+                        let record = ClcRecord {
+                            offset: self.offset,
+                            bytes,
+                        };
                         self.offset += len as u64;
                         // A Decline ends CLC; so does the client's Confirm (the
                         // only Confirm there is).
@@ -205,7 +236,9 @@ fn header(buf: &[u8]) -> Option<Result<usize, &'static str>> {
 
 /// A prefix of an eyecatcher, so a header may start here.
 fn could_start(rest: &[u8]) -> bool {
-    EYECATCHERS.iter().any(|e| e.starts_with(rest.get(..rest.len().min(4)).unwrap_or_default()))
+    EYECATCHERS
+        .iter()
+        .any(|e| e.starts_with(rest.get(..rest.len().min(4)).unwrap_or_default()))
 }
 
 fn has_trailer(message: &[u8]) -> bool {

@@ -8,9 +8,9 @@ mod tests;
 
 pub use clc_framer::{ClcEnd, ClcRecord, Framed};
 pub use reassembly::Chunk;
-pub(crate) use reassembly::Ctx;
 
 use super::frame::{Ip, TcpSegment};
+use super::limits::Ctx;
 use clc_framer::ClcFramer;
 use reassembly::HalfStream;
 use std::collections::HashMap;
@@ -28,7 +28,10 @@ pub struct Flow {
 pub enum TcpEvent {
     /// A SYN (`syn_ack` false) or SYN-ACK; `present` says whether it carried
     /// the SMC option. Reported when either handshake segment offered SMC.
-    SmcOption { syn_ack: bool, present: bool },
+    SmcOption {
+        syn_ack: bool,
+        present: bool,
+    },
     Framed(Framed),
 }
 
@@ -57,9 +60,23 @@ pub(crate) struct Connections {
 
 impl Connections {
     /// Takes one segment; `smc_option` says whether its options hold the SMC option.
-    pub fn segment(&mut self, ip: &Ip, seg: &TcpSegment, smc_option: bool, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
-        let flow = Flow { src: SocketAddr::new(ip.src, seg.src_port), dst: SocketAddr::new(ip.dst, seg.dst_port) };
-        let (key, side) = if flow.src <= flow.dst { ((flow.src, flow.dst), 0) } else { ((flow.dst, flow.src), 1) };
+    pub fn segment(
+        &mut self,
+        ip: &Ip,
+        seg: &TcpSegment,
+        smc_option: bool,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
+        let flow = Flow {
+            src: SocketAddr::new(ip.src, seg.src_port),
+            dst: SocketAddr::new(ip.dst, seg.dst_port),
+        };
+        let (key, side) = if flow.src <= flow.dst {
+            ((flow.src, flow.dst), 0)
+        } else {
+            ((flow.dst, flow.src), 1)
+        };
         if !self.conns.contains_key(&key) && !self.make_room(ctx.limits.connections) {
             ctx.drops.untracked_segments += 1;
             return;
@@ -83,7 +100,11 @@ impl Connections {
     pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
         for (&(lo, hi), conn) in &mut self.conns {
             for (side, dir) in conn.dirs.iter_mut().enumerate() {
-                let flow = if side == 0 { Flow { src: lo, dst: hi } } else { Flow { src: hi, dst: lo } };
+                let flow = if side == 0 {
+                    Flow { src: lo, dst: hi }
+                } else {
+                    Flow { src: hi, dst: lo }
+                };
                 let mut framed = Vec::new();
                 if let Some(clc) = &mut dir.clc {
                     dir.stream.flush(ctx, &mut |chunk| clc.feed(chunk, &mut framed));
@@ -104,7 +125,15 @@ impl Connections {
 }
 
 impl Conn {
-    fn handshake(&mut self, side: usize, seg: &TcpSegment, smc_option: bool, flow: Flow, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+    fn handshake(
+        &mut self,
+        side: usize,
+        seg: &TcpSegment,
+        smc_option: bool,
+        flow: Flow,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
         let dir = &mut self.dirs[side];
         dir.stream.syn(seg.seq);
         if dir.clc.is_none() {
@@ -117,11 +146,24 @@ impl Conn {
             self.end(ClcEnd::NoSmcOption, ctx);
         }
         if smc_option || self.syn_offered {
-            out.push((flow, TcpEvent::SmcOption { syn_ack: seg.ack_flag, present: smc_option }));
+            out.push((
+                flow,
+                TcpEvent::SmcOption {
+                    syn_ack: seg.ack_flag,
+                    present: smc_option,
+                },
+            ));
         }
     }
 
-    fn data(&mut self, side: usize, seg: &TcpSegment, flow: Flow, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+    fn data(
+        &mut self,
+        side: usize,
+        seg: &TcpSegment,
+        flow: Flow,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
         let ended = self.ended;
         let dir = &mut self.dirs[side];
         let clc = dir.clc.get_or_insert_with(|| {
@@ -137,8 +179,12 @@ impl Conn {
             return;
         }
         let mut framed = Vec::new();
-        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, &mut framed));
-        let declined = framed.iter().any(|f| matches!(f, Framed::Clc(r) if r.kind() == clc_framer::DECLINE));
+        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| {
+            clc.feed(chunk, &mut framed)
+        });
+        let declined = framed
+            .iter()
+            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == clc_framer::DECLINE));
         out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
         if declined {
             self.end(ClcEnd::Fallback, ctx);

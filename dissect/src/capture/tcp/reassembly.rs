@@ -3,7 +3,7 @@
 //! segments wait (bounded) for the gap before them, and a gap that never
 //! fills is given up on and reported as a [`Chunk::Gap`].
 
-use crate::capture::limits::{Budget, Drops, Limits};
+use crate::capture::limits::Ctx;
 use std::collections::BTreeMap;
 
 /// A piece of the stream, in order.
@@ -12,13 +12,6 @@ pub enum Chunk<'a> {
     Data(&'a [u8]),
     /// This many bytes were never seen.
     Gap(u64),
-}
-
-/// Shared state every stream draws on.
-pub(crate) struct Ctx<'l> {
-    pub limits: &'l Limits,
-    pub budget: &'l mut Budget,
-    pub drops: &'l mut Drops,
 }
 
 #[derive(Debug, Default)]

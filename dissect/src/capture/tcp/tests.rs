@@ -1,7 +1,7 @@
 //! Reassembly and CLC framing on made-up segments.
 
 use super::*;
-use crate::capture::limits::{Budget, Drops, Limits};
+use crate::capture::limits::{Budget, Ctx, Drops, Limits};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A CLC message of `len` bytes and `kind`: header, zero body, trailer.
@@ -21,11 +21,19 @@ struct Harness {
 
 impl Harness {
     fn new(limits: Limits) -> Self {
-        Harness { limits, budget: Budget::new(limits.total), drops: Drops::default() }
+        Harness {
+            limits,
+            budget: Budget::new(limits.total),
+            drops: Drops::default(),
+        }
     }
 
     fn ctx(&mut self) -> Ctx<'_> {
-        Ctx { limits: &self.limits, budget: &mut self.budget, drops: &mut self.drops }
+        Ctx {
+            limits: &self.limits,
+            budget: &mut self.budget,
+            drops: &mut self.drops,
+        }
     }
 
     /// Feeds segments (seq, bytes) to one stream; returns the chunks in order.
@@ -47,7 +55,16 @@ fn owned(c: Chunk) -> Chunk<'static> {
 }
 
 fn bytes(chunks: &[Chunk]) -> Vec<u8> {
-    chunks.iter().flat_map(|c| if let Chunk::Data(d) = c { d.to_vec() } else { Vec::new() }).collect()
+    chunks
+        .iter()
+        .flat_map(|c| {
+            if let Chunk::Data(d) = c {
+                d.to_vec()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -58,14 +75,27 @@ fn out_of_order_segments_are_delivered_in_order() {
     let got = h.stream(&mut s, &[(104, b"world"), (100, b"hell"), (109, b"!")]);
     assert_eq!(bytes(&got), b"hellworld!");
     assert_eq!(h.drops, Drops::default());
-    assert!(h.budget.has(h.limits.total), "all buffered bytes returned to the budget");
+    assert!(
+        h.budget.has(h.limits.total),
+        "all buffered bytes returned to the budget"
+    );
 }
 
 #[test]
 fn retransmissions_and_overlaps_are_delivered_once() {
     let mut h = Harness::new(Limits::default());
     let mut s = HalfStream::default();
-    let got = h.stream(&mut s, &[(1, b"abcd"), (1, b"abcd"), (3, b"cdef"), (9, b"ij"), (9, b"ijk"), (7, b"gh")]);
+    let got = h.stream(
+        &mut s,
+        &[
+            (1, b"abcd"),
+            (1, b"abcd"),
+            (3, b"cdef"),
+            (9, b"ij"),
+            (9, b"ijk"),
+            (7, b"gh"),
+        ],
+    );
     assert_eq!(bytes(&got), b"abcdefghijk");
     // 4 resent + 2 overlapping + "ij" replaced by the longer "ijk".
     assert_eq!(h.drops.duplicate_bytes, 8);
@@ -82,17 +112,33 @@ fn sequence_numbers_wrap() {
 
 #[test]
 fn a_gap_is_given_up_when_the_stream_cap_is_reached() {
-    let mut h = Harness::new(Limits { stream_pending: 8, ..Limits::default() });
+    let mut h = Harness::new(Limits {
+        stream_pending: 8,
+        ..Limits::default()
+    });
     let mut s = HalfStream::default();
     // "xx" at 1..3 was never captured.
     let got = h.stream(&mut s, &[(0, b"a"), (3, b"defg"), (7, b"hijk"), (11, b"l")]);
-    assert_eq!(got, vec![Chunk::Data(b"a"), Chunk::Gap(2), Chunk::Data(b"defg"), Chunk::Data(b"hijk"), Chunk::Data(b"l")]);
+    assert_eq!(
+        got,
+        vec![
+            Chunk::Data(b"a"),
+            Chunk::Gap(2),
+            Chunk::Data(b"defg"),
+            Chunk::Data(b"hijk"),
+            Chunk::Data(b"l")
+        ]
+    );
     assert_eq!(h.drops.gap_bytes, 2);
 }
 
 #[test]
 fn a_segment_over_the_caps_is_dropped_and_counted() {
-    let mut h = Harness::new(Limits { stream_pending: 4, total: 6, ..Limits::default() });
+    let mut h = Harness::new(Limits {
+        stream_pending: 4,
+        total: 6,
+        ..Limits::default()
+    });
     let mut s = HalfStream::default();
     let got = h.stream(&mut s, &[(0, b"a"), (5, b"toolong")]);
     assert_eq!(bytes(&got), b"a");
@@ -162,7 +208,10 @@ fn garbage_where_clc_belongs_is_reported_then_scanned_past() {
     let proposal = clc(1, 52);
     let mut f = ClcFramer::at_start(100);
     let got = frame(&mut f, &[&[b"junk".as_slice(), &proposal].concat()]);
-    let garbage = Framed::Garbage { offset: 0, reason: "no CLC eyecatcher" };
+    let garbage = Framed::Garbage {
+        offset: 0,
+        reason: "no CLC eyecatcher",
+    };
     assert_eq!(got, vec![vec![garbage, record(4, proposal)]]);
 }
 
@@ -189,7 +238,16 @@ fn gap_inside_a_clc_message_is_reported() {
     f.feed(Chunk::Data(&proposal[..20]), &mut out);
     f.feed(Chunk::Gap(32), &mut out);
     f.feed(Chunk::Data(&next), &mut out);
-    assert_eq!(out, vec![Framed::Garbage { offset: 0, reason: "CLC message cut by a gap" }, record(52, next)]);
+    assert_eq!(
+        out,
+        vec![
+            Framed::Garbage {
+                offset: 0,
+                reason: "CLC message cut by a gap"
+            },
+            record(52, next)
+        ]
+    );
 }
 
 fn addr(last: u8) -> IpAddr {
@@ -215,13 +273,28 @@ fn seg<'a>(seq: u32, flags: &str, payload: &'a [u8]) -> TcpSegment<'a> {
 fn connection(segs: &[(bool, u32, &str, bool, &[u8])]) -> Vec<Vec<TcpEvent>> {
     let mut h = Harness::new(Limits::default());
     let mut conns = Connections::default();
-    let (c, s) = (Ip { src: addr(1), dst: addr(2) }, Ip { src: addr(2), dst: addr(1) });
+    let (c, s) = (
+        Ip {
+            src: addr(1),
+            dst: addr(2),
+        },
+        Ip {
+            src: addr(2),
+            dst: addr(1),
+        },
+    );
     segs.iter()
         .map(|&(from_client, seq, flags, opt, payload)| {
             let mut out = Vec::new();
             let mut tcp = seg(seq, flags, payload);
             (tcp.src_port, tcp.dst_port) = if from_client { (40000, 5000) } else { (5000, 40000) };
-            conns.segment(if from_client { &c } else { &s }, &tcp, opt, &mut h.ctx(), &mut out);
+            conns.segment(
+                if from_client { &c } else { &s },
+                &tcp,
+                opt,
+                &mut h.ctx(),
+                &mut out,
+            );
             out.into_iter().map(|(_, e)| e).collect()
         })
         .collect()
@@ -229,9 +302,19 @@ fn connection(segs: &[(bool, u32, &str, bool, &[u8])]) -> Vec<Vec<TcpEvent>> {
 
 #[test]
 fn syn_ack_without_option_means_no_clc() {
-    let got = connection(&[(true, 0, "S", true, b""), (false, 500, "SA", false, b""), (true, 1, "A", false, &clc(1, 52))]);
-    let syn = TcpEvent::SmcOption { syn_ack: false, present: true };
-    let syn_ack = TcpEvent::SmcOption { syn_ack: true, present: false };
+    let got = connection(&[
+        (true, 0, "S", true, b""),
+        (false, 500, "SA", false, b""),
+        (true, 1, "A", false, &clc(1, 52)),
+    ]);
+    let syn = TcpEvent::SmcOption {
+        syn_ack: false,
+        present: true,
+    };
+    let syn_ack = TcpEvent::SmcOption {
+        syn_ack: true,
+        present: false,
+    };
     assert_eq!(got, vec![vec![syn], vec![syn_ack], vec![]]);
 }
 
@@ -254,12 +337,33 @@ fn handshake_then_clc_both_ways() {
 
 #[test]
 fn connection_cap_counts_untracked_segments() {
-    let mut h = Harness::new(Limits { connections: 1, ..Limits::default() });
+    let mut h = Harness::new(Limits {
+        connections: 1,
+        ..Limits::default()
+    });
     let mut conns = Connections::default();
     let mut out = Vec::new();
     let mut other = seg(0, "S", b"");
     other.src_port = 1;
-    conns.segment(&Ip { src: addr(1), dst: addr(2) }, &seg(0, "S", b""), false, &mut h.ctx(), &mut out);
-    conns.segment(&Ip { src: addr(1), dst: addr(2) }, &other, false, &mut h.ctx(), &mut out);
+    conns.segment(
+        &Ip {
+            src: addr(1),
+            dst: addr(2),
+        },
+        &seg(0, "S", b""),
+        false,
+        &mut h.ctx(),
+        &mut out,
+    );
+    conns.segment(
+        &Ip {
+            src: addr(1),
+            dst: addr(2),
+        },
+        &other,
+        false,
+        &mut h.ctx(),
+        &mut out,
+    );
     assert_eq!(h.drops.untracked_segments, 1);
 }
