@@ -1,1 +1,239 @@
-//! (being written)
+//! LLC: SMC-R link layer control, carried in RoCE SENDs on the link's RC QP.
+//!
+//! Layouts follow Linux `net/smc/smc_llc.c` (`struct smc_llc_msg_*`). Every
+//! message is an [`Llc`] of a body type; [`LlcMessage`] picks the body from
+//! the type nibble the way Linux does, and keeps unknown types raw.
+
+mod header;
+mod link;
+mod rkey;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use header::{AddLinkRejectReason, LlcFlags, LlcHeader, LlcType, LLC_V1_LEN, LLC_V2_MAX_LEN};
+pub use link::{
+    AddLink, AddLinkCont, AddLinkV2Ext, ConfirmLink, DeleteLink, DeleteLinkReason, QpMtu, RequestAddLink,
+    TestLink,
+};
+pub use rkey::{ConfirmRkey, ConfirmRkeyCont, DeleteRkey, LinkRtoken, RkeyPair, Rtoken};
+
+use crate::error::{Error, Result};
+use crate::wire::{Lax, Put, Reader, Wire};
+
+/// The part after the 4-byte header of one LLC message type.
+pub trait LlcBody: Sized {
+    /// The message's name in errors ("LLC CONFIRM_LINK").
+    const NAME: &'static str;
+    /// The type it parses; `None` for [`RawBody`], which takes any.
+    const KIND: Option<LlcType>;
+    /// Read the body; the reader stops at the declared length. The header
+    /// is given because some layouts differ between v1 and v2.
+    fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self>;
+    /// Write the body; the header gives the byte order of host-order fields.
+    fn write(&self, header: &LlcHeader, out: &mut Vec<u8>);
+    /// Bytes [`LlcBody::write`] writes.
+    fn body_len(&self) -> usize;
+}
+
+/// One LLC message: the header and a typed body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Llc<B> {
+    pub header: LlcHeader,
+    pub body: B,
+}
+
+impl<B: LlcBody> Wire for Llc<B> {
+    const NAME: &'static str = B::NAME;
+
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        let (header, mut r) = header::open(Self::NAME, bytes)?;
+        if let Some(kind) = B::KIND {
+            header::expect_kind(Self::NAME, &header, kind)?;
+        }
+        let body = B::read(&header, &mut r)?;
+        r.finish("reserved")?;
+        Ok(Llc { header, body })
+    }
+
+    fn emit(&self, out: &mut Vec<u8>) {
+        self.header.write(self.wire_len(), out);
+        self.body.write(&self.header, out);
+    }
+
+    fn wire_len(&self) -> usize {
+        header::HEADER_LEN + self.body.body_len()
+    }
+}
+
+/// The body of an LLC message whose type this crate does not know, kept as seen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawBody {
+    pub bytes: Vec<u8>,
+}
+
+impl LlcBody for RawBody {
+    const NAME: &'static str = "LLC message";
+    const KIND: Option<LlcType> = None;
+
+    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+        Ok(RawBody {
+            bytes: r.rest().to_vec(),
+        })
+    }
+    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+        out.put_bytes(&self.bytes);
+    }
+    fn body_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// Any LLC message, typed by its header the way Linux dispatches: on the type
+/// nibble, for version 0 (v1) and 2 (v2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlcMessage {
+    ConfirmLink(Llc<ConfirmLink>),
+    AddLink(Llc<AddLink>),
+    AddLinkCont(Llc<AddLinkCont>),
+    DeleteLink(Llc<DeleteLink>),
+    RequestAddLink(Llc<RequestAddLink>),
+    ConfirmRkey(Llc<ConfirmRkey>),
+    TestLink(Llc<TestLink>),
+    ConfirmRkeyCont(Llc<ConfirmRkeyCont>),
+    DeleteRkey(Llc<DeleteRkey>),
+    /// A version or type this crate does not know: not an error.
+    Unknown(Llc<RawBody>),
+}
+
+/// Applies `$f` to the `Llc<_>` inside any variant.
+macro_rules! each_variant {
+    ($msg:expr, $m:ident => $f:expr) => {
+        match $msg {
+            LlcMessage::ConfirmLink($m) => $f,
+            LlcMessage::AddLink($m) => $f,
+            LlcMessage::AddLinkCont($m) => $f,
+            LlcMessage::DeleteLink($m) => $f,
+            LlcMessage::RequestAddLink($m) => $f,
+            LlcMessage::ConfirmRkey($m) => $f,
+            LlcMessage::TestLink($m) => $f,
+            LlcMessage::ConfirmRkeyCont($m) => $f,
+            LlcMessage::DeleteRkey($m) => $f,
+            LlcMessage::Unknown($m) => $f,
+        }
+    };
+}
+
+impl LlcMessage {
+    pub fn header(&self) -> &LlcHeader {
+        each_variant!(self, m => &m.header)
+    }
+}
+
+impl Wire for LlcMessage {
+    const NAME: &'static str = "LLC message";
+
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        let llc_type = match bytes.first() {
+            Some(&b) => LlcType(b),
+            None => return Llc::<RawBody>::parse(bytes).map(LlcMessage::Unknown),
+        };
+        if !matches!(llc_type.version(), 0 | 2) {
+            return Llc::parse(bytes).map(LlcMessage::Unknown);
+        }
+        Ok(match llc_type.kind() {
+            0x1 => LlcMessage::ConfirmLink(Llc::parse(bytes)?),
+            0x2 => LlcMessage::AddLink(Llc::parse(bytes)?),
+            0x3 => LlcMessage::AddLinkCont(Llc::parse(bytes)?),
+            0x4 => LlcMessage::DeleteLink(Llc::parse(bytes)?),
+            0x5 => LlcMessage::RequestAddLink(Llc::parse(bytes)?),
+            0x6 => LlcMessage::ConfirmRkey(Llc::parse(bytes)?),
+            0x7 => LlcMessage::TestLink(Llc::parse(bytes)?),
+            0x8 => LlcMessage::ConfirmRkeyCont(Llc::parse(bytes)?),
+            0x9 => LlcMessage::DeleteRkey(Llc::parse(bytes)?),
+            _ => LlcMessage::Unknown(Llc::parse(bytes)?),
+        })
+    }
+
+    fn emit(&self, out: &mut Vec<u8>) {
+        each_variant!(self, m => m.emit(out))
+    }
+
+    fn wire_len(&self) -> usize {
+        each_variant!(self, m => m.wire_len())
+    }
+}
+
+/// What a lax parse of an LLC message got.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LlcLax {
+    /// The header, if its 4 bytes and length were readable.
+    pub header: Option<LlcHeader>,
+    /// The length the header declares.
+    pub declared_length: Option<usize>,
+    /// The whole message, if it parsed.
+    pub message: Option<LlcMessage>,
+}
+
+/// Parse an LLC message, keeping the header when the body is broken or cut.
+pub fn parse_lax(bytes: &[u8]) -> Lax<LlcLax> {
+    let mut parsed = LlcLax::default();
+    let mut r = Reader::new(LlcMessage::NAME, bytes);
+    match LlcHeader::read(&mut r, bytes.len()) {
+        Ok((header, length)) => {
+            parsed.header = Some(header);
+            parsed.declared_length = Some(length);
+        }
+        Err(error) => {
+            return Lax {
+                parsed,
+                error: Some(error),
+            }
+        }
+    }
+    let error = match LlcMessage::parse(bytes) {
+        Ok(message) => {
+            parsed.message = Some(message);
+            None
+        }
+        Err(error) => Some(error),
+    };
+    Lax { parsed, error }
+}
+
+/// What a SEND on an SMC-R link QP carries: Linux demultiplexes on byte 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendPayloadKind {
+    /// Byte 0 is 0xFE: a CDC message ([`crate::cdc::SmcrCdc`]).
+    Cdc,
+    /// Anything else: an LLC message ([`LlcMessage`]).
+    Llc,
+    /// No payload to look at.
+    Empty,
+}
+
+/// Say whether a SEND payload on an SMC-R QP is CDC or LLC.
+pub fn classify_send(payload: &[u8]) -> SendPayloadKind {
+    match payload.first() {
+        None => SendPayloadKind::Empty,
+        Some(&crate::cdc::CDC_TYPE) => SendPayloadKind::Cdc,
+        Some(_) => SendPayloadKind::Llc,
+    }
+}
+
+/// A parsed SEND payload of an SMC-R link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmcrControl {
+    Cdc(crate::cdc::SmcrCdc),
+    Llc(LlcMessage),
+}
+
+/// Parse a SEND payload of an SMC-R link as CDC or LLC (see [`classify_send`]).
+pub fn parse_send(payload: &[u8]) -> core::result::Result<SmcrControl, Error> {
+    match classify_send(payload) {
+        SendPayloadKind::Cdc => crate::cdc::SmcrCdc::parse(payload).map(SmcrControl::Cdc),
+        SendPayloadKind::Llc | SendPayloadKind::Empty => LlcMessage::parse(payload).map(SmcrControl::Llc),
+    }
+}

@@ -1,0 +1,205 @@
+//! Rkey messages: CONFIRM_RKEY, CONFIRM_RKEY_CONT, DELETE_RKEY, and the rkey
+//! entries ADD_LINK and ADD_LINK_CONT share.
+
+use super::header::{LlcHeader, LlcType, LLC_V1_LEN};
+use super::link::FIXED_BODY;
+use super::LlcBody;
+use crate::error::Result;
+use crate::wire::{Put, Reader};
+
+/// An RMB's rkey on the existing link and its rkey and address on the new
+/// link (`struct smc_llc_msg_add_link_cont_rt`, 16 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RkeyPair {
+    pub rkey: u32,
+    pub new_rkey: u32,
+    pub new_vaddr: u64,
+}
+
+impl RkeyPair {
+    pub(crate) const LEN: usize = 16;
+
+    pub(crate) fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+        Ok(RkeyPair {
+            rkey: r.be_u32(field)?,
+            new_rkey: r.be_u32(field)?,
+            new_vaddr: r.be_u64(field)?,
+        })
+    }
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.put_be_u32(self.rkey);
+        out.put_be_u32(self.new_rkey);
+        out.put_be_u64(self.new_vaddr);
+    }
+}
+
+/// An RMB's rkey and virtual address on one link (the 12 bytes after the
+/// leading byte of `struct smc_rmb_rtoken`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rtoken {
+    pub rkey: u32,
+    pub vaddr: u64,
+}
+
+/// An rtoken for the link `link_id` (13 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkRtoken {
+    pub link_id: u8,
+    pub rtoken: Rtoken,
+}
+
+impl Rtoken {
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+        Ok(Rtoken {
+            rkey: r.be_u32(field)?,
+            vaddr: r.be_u64(field)?,
+        })
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.put_be_u32(self.rkey);
+        out.put_be_u64(self.vaddr);
+    }
+}
+
+impl LinkRtoken {
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+        Ok(LinkRtoken {
+            link_id: r.u8(field)?,
+            rtoken: Rtoken::read(r, field)?,
+        })
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.put_u8(self.link_id);
+        self.rtoken.write(out);
+    }
+}
+
+/// CONFIRM_RKEY (0x06 / 0x26): announce a new RMB on every link. Three
+/// 13-byte tokens at 4, 17, 30; the first is for the link the message is
+/// sent on and its leading byte counts the tokens that follow.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfirmRkey {
+    /// Tokens for other links that follow (Linux answers RKEY_NEGATIVE above 2).
+    pub other_count: u8,
+    pub rtoken: Rtoken,
+    pub others: [LinkRtoken; 2],
+}
+
+impl LlcBody for ConfirmRkey {
+    const NAME: &'static str = "LLC CONFIRM_RKEY";
+    const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY);
+
+    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+        let other_count = r.u8("other_count")?; // 4
+        let rtoken = Rtoken::read(r, "rtoken")?; // 5
+        let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
+        r.skip(1, "reserved")?; // 43
+        Ok(ConfirmRkey {
+            other_count,
+            rtoken,
+            others,
+        })
+    }
+
+    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+        out.put_u8(self.other_count);
+        self.rtoken.write(out);
+        self.others.iter().for_each(|t| t.write(out));
+        out.put_zeros(1);
+    }
+
+    fn body_len(&self) -> usize {
+        FIXED_BODY
+    }
+}
+
+/// CONFIRM_RKEY_CONT (0x08): defined, never sent by Linux (3 links fit one
+/// CONFIRM_RKEY). Count at 4, tokens at 5, 18, 31.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfirmRkeyCont {
+    pub count: u8,
+    pub tokens: [LinkRtoken; 3],
+}
+
+impl LlcBody for ConfirmRkeyCont {
+    const NAME: &'static str = "LLC CONFIRM_RKEY_CONT";
+    const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY_CONT);
+
+    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+        let count = r.u8("count")?;
+        let mut tokens = [LinkRtoken::default(); 3];
+        for token in &mut tokens {
+            *token = LinkRtoken::read(r, "tokens")?;
+        }
+        Ok(ConfirmRkeyCont { count, tokens })
+    }
+
+    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+        out.put_u8(self.count);
+        self.tokens.iter().for_each(|t| t.write(out));
+    }
+
+    fn body_len(&self) -> usize {
+        FIXED_BODY
+    }
+}
+
+/// DELETE_RKEY (0x09 / 0x29): withdraw RMBs. Count at 4, then the v1 error
+/// mask or v2 invalid count at 5, rkey slots from 8.
+///
+/// A 44-byte message (v1, and v2 as Linux sends it) has 8 slots and 4
+/// reserved bytes; a longer v2 message is 8 + 4n bytes with n slots. Every
+/// slot is kept, used or not: the v2 response zeroes them but keeps the count.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeleteRkey {
+    pub count: u8,
+    /// v1: bit 7-i set when slot i failed; v2: number of invalid rkeys.
+    pub error_mask: u8,
+    pub rkeys: Vec<u32>,
+}
+
+const V1_SLOTS: usize = 8;
+const RKEYS_AT: usize = 8;
+
+impl LlcBody for DeleteRkey {
+    const NAME: &'static str = "LLC DELETE_RKEY";
+    const KIND: Option<LlcType> = Some(LlcType::DELETE_RKEY);
+
+    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+        let count = r.u8("count")?; // 4
+        let error_mask = r.u8("error_mask")?; // 5
+        r.skip(2, "reserved")?; // 6
+        let short = r.remaining() == LLC_V1_LEN - RKEYS_AT;
+        let slots = if short { V1_SLOTS } else { r.remaining() / 4 };
+        let rkeys = (0..slots)
+            .map(|_| r.be_u32("rkeys"))
+            .collect::<Result<Vec<_>>>()?;
+        if short {
+            r.skip(4, "reserved")?; // 40-43
+        }
+        Ok(DeleteRkey {
+            count,
+            error_mask,
+            rkeys,
+        })
+    }
+
+    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+        out.put_u8(self.count);
+        out.put_u8(self.error_mask);
+        out.put_zeros(2);
+        self.rkeys.iter().for_each(|&k| out.put_be_u32(k));
+        out.put_zeros(self.body_len() - 4 - 4 * self.rkeys.len());
+    }
+
+    fn body_len(&self) -> usize {
+        if self.rkeys.len() <= V1_SLOTS {
+            FIXED_BODY
+        } else {
+            RKEYS_AT - 4 + 4 * self.rkeys.len()
+        }
+    }
+}
