@@ -2,13 +2,7 @@
 //! each CLC header, and knows where CLC ends and other data begins.
 
 use super::reassembly::Chunk;
-
-const EYECATCHERS: [[u8; 4]; 2] = [[0xe2, 0xd4, 0xc3, 0xd9], [0xe2, 0xd4, 0xc3, 0xc4]];
-const HEADER_LEN: usize = 8;
-/// Header and trailer: no CLC message is shorter.
-const MIN_LEN: usize = HEADER_LEN + 4;
-const CONFIRM: u8 = 3;
-pub(crate) const DECLINE: u8 = 4;
+use crate::clc::{frame_len, ClcType, Eyecatcher, Frame};
 
 /// Why a direction carries no (more) CLC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +26,9 @@ pub struct ClcRecord {
 }
 
 impl ClcRecord {
-    /// The header's message type (1 Proposal .. 4 Decline).
-    pub fn kind(&self) -> u8 {
-        self.bytes.get(4).copied().unwrap_or_default()
+    /// The header's message type.
+    pub fn kind(&self) -> ClcType {
+        ClcType(self.bytes.get(4).copied().unwrap_or_default())
     }
 }
 
@@ -45,7 +39,7 @@ pub enum Framed {
     /// Bytes where a CLC header belonged that are not one, or a message cut by a gap.
     Garbage {
         offset: u64,
-        reason: &'static str,
+        reason: String,
     },
 }
 
@@ -111,7 +105,7 @@ impl ClcFramer {
         if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
             out.push(Framed::Garbage {
                 offset: self.offset,
-                reason: "capture ended inside a CLC message",
+                reason: "capture ended inside a CLC message".into(),
             });
         }
         self.buf = Vec::new();
@@ -125,7 +119,7 @@ impl ClcFramer {
                 if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
                     out.push(Framed::Garbage {
                         offset: self.offset,
-                        reason: "CLC message cut by a gap",
+                        reason: "CLC message cut by a gap".into(),
                     });
                 }
                 // After a gap no message boundary is known: look for one.
@@ -153,20 +147,20 @@ impl ClcFramer {
                         return;
                     }
                 }
-                Mode::Expect => match header(&self.buf) {
-                    None => return,
-                    Some(Err(reason)) => {
+                Mode::Expect => match frame_len(&self.buf) {
+                    Ok(Frame::NeedMore) => return,
+                    Err(e) => {
                         out.push(Framed::Garbage {
                             offset: self.offset,
-                            reason,
+                            reason: e.to_string(),
                         });
                         self.consume(1);
                         self.mode = Mode::Scan {
                             left: self.scan_limit,
                         };
                     }
-                    Some(Ok(len)) if self.buf.len() < len => return,
-                    Some(Ok(len)) => {
+                    Ok(Frame::Length(len)) if self.buf.len() < len => return,
+                    Ok(Frame::Length(len)) => {
                         let bytes: Vec<u8> = self.buf.drain(..len).collect();
                         let record = ClcRecord {
                             offset: self.offset,
@@ -176,8 +170,8 @@ impl ClcFramer {
                         // A Decline ends CLC; so does the client's Confirm (the
                         // only Confirm there is).
                         match record.kind() {
-                            DECLINE => self.end(ClcEnd::Fallback),
-                            CONFIRM => self.end(ClcEnd::SmcMode),
+                            ClcType::DECLINE => self.end(ClcEnd::Fallback),
+                            ClcType::CONFIRM => self.end(ClcEnd::SmcMode),
                             _ => {}
                         }
                         out.push(Framed::Clc(record));
@@ -192,12 +186,11 @@ impl ClcFramer {
         let mut skipped = 0;
         let found = loop {
             let rest = self.buf.get(skipped..).unwrap_or_default();
-            match header(rest) {
+            match frame_len(rest) {
                 // A header that might still complete: wait for more bytes.
-                None if rest.len() < HEADER_LEN && could_start(rest) => break false,
-                Some(Ok(len)) if rest.len() < len => break false,
-                Some(Ok(len)) if has_trailer(rest.get(..len).unwrap_or_default()) => break true,
-                _ if rest.is_empty() => break false,
+                Ok(Frame::NeedMore) => break false,
+                Ok(Frame::Length(len)) if rest.len() < len => break false,
+                Ok(Frame::Length(len)) if has_trailer(rest.get(..len).unwrap_or_default()) => break true,
                 _ => skipped += 1,
             }
         };
@@ -216,31 +209,10 @@ impl ClcFramer {
     }
 }
 
-/// The declared length of the CLC message starting `buf`: None while the
-/// header is incomplete, Err when the bytes cannot be a CLC header.
-fn header(buf: &[u8]) -> Option<Result<usize, &'static str>> {
-    let head: &[u8; HEADER_LEN] = buf.get(..HEADER_LEN)?.try_into().ok()?;
-    let [e0, e1, e2, e3, kind, l0, l1, _] = *head;
-    if !EYECATCHERS.contains(&[e0, e1, e2, e3]) {
-        return Some(Err("no CLC eyecatcher"));
-    }
-    if !(1..=4).contains(&kind) {
-        return Some(Err("CLC type is not 1..4"));
-    }
-    let len = usize::from(u16::from_be_bytes([l0, l1]));
-    if len < MIN_LEN {
-        return Some(Err("CLC length shorter than header and trailer"));
-    }
-    Some(Ok(len))
-}
-
-/// A prefix of an eyecatcher, so a header may start here.
-fn could_start(rest: &[u8]) -> bool {
-    EYECATCHERS
-        .iter()
-        .any(|e| e.starts_with(rest.get(..rest.len().min(4)).unwrap_or_default()))
-}
-
+/// The trailer repeats an eyecatcher: a cheap check against a false start
+/// when scanning data that may not be CLC at all.
 fn has_trailer(message: &[u8]) -> bool {
-    message.len() >= 4 && EYECATCHERS.iter().any(|e| message.ends_with(e))
+    [Eyecatcher::SMCR, Eyecatcher::SMCD]
+        .iter()
+        .any(|e| message.ends_with(&e.0.to_be_bytes()))
 }

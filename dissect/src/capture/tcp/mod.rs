@@ -184,7 +184,7 @@ impl Conn {
         });
         let declined = framed
             .iter()
-            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == clc_framer::DECLINE));
+            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
         out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
         if declined {
             self.end(ClcEnd::Fallback, ctx);

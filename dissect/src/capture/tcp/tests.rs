@@ -208,11 +208,10 @@ fn garbage_where_clc_belongs_is_reported_then_scanned_past() {
     let proposal = clc(1, 52);
     let mut f = ClcFramer::at_start(100);
     let got = frame(&mut f, &[&[b"junk".as_slice(), &proposal].concat()]);
-    let garbage = Framed::Garbage {
-        offset: 0,
-        reason: "no CLC eyecatcher",
-    };
-    assert_eq!(got, vec![vec![garbage, record(4, proposal)]]);
+    assert!(
+        matches!(&got[0][0], Framed::Garbage { offset: 0, reason } if reason.contains("header.eyecatcher"))
+    );
+    assert_eq!(got[0][1..], [record(4, proposal)]);
 }
 
 #[test]
@@ -220,7 +219,7 @@ fn mid_stream_scan_finds_clc_and_gives_up_at_its_limit() {
     let accept = clc(2, 68);
     let mut f = ClcFramer::mid_stream(100);
     // The eyecatcher is split across segments; a fake header without trailer is skipped.
-    let fake = [0xe2, 0xd4, 0xc3, 0xd9, 1, 0, 12, 0, 1, 2, 3, 4];
+    let fake = [0xe2, 0xd4, 0xc3, 0xd9, 4, 0, 28, 0x10, 1, 2, 3, 4];
     let stream = [b"data".as_slice(), &fake, &accept].concat();
     let got = frame(&mut f, &[&stream[..17], &stream[17..]]);
     assert_eq!(got, vec![vec![], vec![record(16, accept)]]);
@@ -243,7 +242,7 @@ fn gap_inside_a_clc_message_is_reported() {
         vec![
             Framed::Garbage {
                 offset: 0,
-                reason: "CLC message cut by a gap"
+                reason: "CLC message cut by a gap".into()
             },
             record(52, next)
         ]
