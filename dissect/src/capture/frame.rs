@@ -42,14 +42,16 @@ pub struct TcpSegment<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Carried<'a> {
     Tcp(TcpSegment<'a>),
-    /// UDP to port 4791: `bytes` start at the BTH.
+    /// UDP to port 4791: `bytes` start at the BTH; `wire_len` is their
+    /// length on the wire (from the UDP header), more when the frame was cut.
     RoceV2 {
-        src_port: u16,
         bytes: &'a [u8],
+        wire_len: usize,
     },
     /// Ethertype 0x8915: `bytes` start at the GRH.
     RoceV1 {
         bytes: &'a [u8],
+        wire_len: usize,
     },
     #[default]
     Other,
@@ -150,7 +152,11 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
                 offset,
                 len: rest.len(),
             });
-            out.carried = Carried::RoceV1 { bytes: rest };
+            let wire_len = orig_len.saturating_sub(offset).max(rest.len());
+            out.carried = Carried::RoceV1 {
+                bytes: rest,
+                wire_len,
+            };
             return out;
         }
         Next::EtherType(t @ (ether_type::IPV4 | ether_type::IPV6)) => {
@@ -252,9 +258,12 @@ impl<'a> Layers<'a> {
                     offset: at + 8,
                     len: udp.payload().len(),
                 });
+                let wire_len = usize::from(udp.length())
+                    .saturating_sub(8)
+                    .max(udp.payload().len());
                 self.carried = Carried::RoceV2 {
-                    src_port: udp.source_port(),
                     bytes: udp.payload(),
+                    wire_len,
                 };
             }
             _ => {}
