@@ -86,7 +86,7 @@ await() {
 # workload ARGS...: the smc-analyze binary, its output kept in $OUT/workload.txt.
 workload() {
     step "smc-analyze $*"
-    echo "\$ smc-analyze $*" >>"$OUT/workload.txt"
+    echo "\$ $(cat /share/workload-name) $*" >>"$OUT/workload.txt"
     $SMC "$@" >>"$OUT/workload.txt" 2>&1
     local rc=$?
     echo "(exit $rc)" >>"$OUT/workload.txt"
