@@ -92,3 +92,28 @@ workload() {
     echo "(exit $rc)" >>"$OUT/workload.txt"
     return $rc
 }
+
+# serve ARGS...: run the workload server until it exits, telling the client
+# when it listens; then wait for the client to finish capturing.
+serve() {
+    workload server "$@" &
+    local pid=$!
+    sleep 1 # time to bind and listen
+    signal server-ready
+    wait $pid || die "server workload failed"
+    await client-done 120
+}
+
+# capture_client ARGS...: once the server listens, capture on $CAPTURE_IFS
+# (default eth0) around one workload client run. SETTLE seconds after the
+# client let the close (CDC, DELETE_RKEY) reach the capture.
+capture_client() {
+    await server-ready
+    cap_start ${CAPTURE_IFS:-eth0}
+    workload client "$@"
+    local rc=$?
+    sleep "${SETTLE:-2}"
+    cap_stop
+    signal client-done
+    [ $rc -eq 0 ] || die "client workload failed"
+}
