@@ -102,7 +102,7 @@ fn decline(d: &Decline) -> Map<String, Value> {
     let name = d.diagnosis.name().unwrap_or("unknown");
     fields(json!({
         "out_of_sync": d.env.flag(),
-        "diagnosis": { "code": hex(d.diagnosis.0.into()), "name": name },
+        "diagnosis": { "code": format!("{:#010x}", d.diagnosis.0), "name": name },
     }))
 }
 
