@@ -67,9 +67,7 @@ impl Cursor {
             newer.count.checked_sub(self.count)
         } else if newer.wrap == self.wrap.wrapping_add(1) {
             // Within one wrap the distance is at most the ring size.
-            (ring_size - self.count)
-                .checked_add(newer.count)
-                .filter(|&d| d <= ring_size)
+            (ring_size - self.count).checked_add(newer.count).filter(|&d| d <= ring_size)
         } else {
             None
         }
@@ -82,22 +80,13 @@ impl Cursor {
         }
         let count = u64::from(self.count) + u64::from(n);
         Some(match count.checked_sub(ring_size.into()) {
-            Some(rest) => Cursor {
-                wrap: self.wrap.wrapping_add(1),
-                count: rest as u32,
-            },
-            None => Cursor {
-                wrap: self.wrap,
-                count: count as u32,
-            },
+            Some(rest) => Cursor { wrap: self.wrap.wrapping_add(1), count: rest as u32 },
+            None => Cursor { wrap: self.wrap, count: count as u32 },
         })
     }
 
     fn read(r: &mut Reader<'_>, order: ByteOrder, wrap: &'static str, count: &'static str) -> Result<Self> {
-        Ok(Cursor {
-            wrap: r.u16_in(order, wrap)?,
-            count: r.u32_in(order, count)?,
-        })
+        Ok(Cursor { wrap: r.u16_in(order, wrap)?, count: r.u32_in(order, count)? })
     }
 
     fn write(&self, order: ByteOrder, out: &mut Vec<u8>) {
@@ -157,14 +146,7 @@ impl Wire for SmcrCdc {
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 25
         r.skip(18, "reserved")?; // 26-43
         r.finish("reserved")?;
-        Ok(SmcrCdc {
-            seqno,
-            token,
-            producer,
-            consumer,
-            producer_flags,
-            conn_state_flags,
-        })
+        Ok(SmcrCdc { seqno, token, producer, consumer, producer_flags, conn_state_flags })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {
@@ -214,13 +196,7 @@ impl SmcdCdc {
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 23
         r.skip(8, "reserved")?; // 24-31
         r.finish("reserved")?;
-        Ok(SmcdCdc {
-            order,
-            producer,
-            consumer,
-            producer_flags,
-            conn_state_flags,
-        })
+        Ok(SmcdCdc { order, producer, consumer, producer_flags, conn_state_flags })
     }
 }
 

@@ -34,3 +34,54 @@ pub fn check_prefixes_rejected<T: Wire + Debug>(bytes: &[u8]) {
         }
     }
 }
+
+/// Any bytes at the start of a CLC stream: framing, the lax parse and the
+/// strict parse must agree, and a message must re-encode.
+pub fn check_clc_stream(bytes: &[u8]) {
+    use crate::clc::{frame_len, parse_lax, ClcMessage, Frame};
+    let lax = parse_lax(bytes);
+    match (check_reencode::<ClcMessage>(bytes), &lax.parsed.message) {
+        (Some(strict), Some(laxed)) => assert_eq!(&strict, laxed, "lax and strict CLC parses differ"),
+        (None, None) => assert!(lax.error.is_some(), "lax CLC parse failed without an error"),
+        (strict, laxed) => panic!("strict {strict:?} but lax {laxed:?}"),
+    }
+    if lax.error.is_none() {
+        // A message that parses is exactly as long as its header frames it.
+        assert_eq!(frame_len(bytes), Ok(Frame::Length(bytes.len())), "framing disagrees with parse");
+    }
+}
+
+/// RoCE: both packet forms re-encode, and a snaplen cut of a valid
+/// RoCEv2 packet reads as truncated, never as malformed. Panics on a bug.
+pub fn check_roce(data: &[u8]) {
+    check_reencode::<crate::roce::RoceV1>(data);
+    let _ = crate::roce::parse_v1_lax(data, data.len());
+    if check_reencode::<crate::roce::RoceV2>(data).is_none() {
+        return;
+    }
+    let cut = usize::from(data.first().copied().unwrap_or(0)) % data.len().max(1);
+    match crate::roce::parse_v2_captured(data.get(..cut).unwrap_or(data), data.len()) {
+        Ok(p) => assert!(
+            p.truncated.is_some() && p.icrc.is_none(),
+            "cut at {cut} read as complete: {p:?}"
+        ),
+        Err(e) => assert!(e.is_truncated(), "cut at {cut} read as malformed: {e}"),
+    }
+}
+
+/// A TCP options block: walking it and finding the SMC option agree, and
+/// the SMC option where found re-encodes.
+pub fn check_tcp_options(block: &[u8]) {
+    use crate::tcp_option::{find_smc_option, options, SmcOption};
+    let walked: Result<Vec<_>, _> = options(block).collect();
+    match (find_smc_option(block), walked) {
+        (Ok(found), Ok(all)) => {
+            assert_eq!(found, all.iter().find(|o| o.is_smc()).map(|o| o.offset), "find and walk disagree");
+            if let Some(at) = found {
+                check_canonical::<SmcOption>(&block[at..at + 6]);
+            }
+        }
+        (Err(_), Err(_)) => {}
+        (found, walked) => panic!("find {found:?} but walk {walked:?}"),
+    }
+}

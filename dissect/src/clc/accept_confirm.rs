@@ -123,24 +123,43 @@ impl SmcrAcceptConfirm {
         let eid = b.array("eid")?;
         b.skip(8, "reserved")?;
         if !first_contact {
-            return Ok(SmcrV2 { eid, fce: None, gid_list: None });
+            return Ok(SmcrV2 {
+                eid,
+                fce: None,
+                gid_list: None,
+            });
         }
         if !confirm {
-            return Ok(SmcrV2 { eid, fce: Some(read_fce(b)?), gid_list: None });
+            return Ok(SmcrV2 {
+                eid,
+                fce: Some(read_fce(b)?),
+                gid_list: None,
+            });
         }
         // Which FCE form precedes the GID list shows only in the list's count.
         let rem = b.remaining();
         for fce_len in [FCE_LONG_LEN, FCE_SHORT_LEN] {
-            let Some(gids) = rem.checked_sub(fce_len + GID_LIST_HEADER_LEN) else { continue };
+            let Some(gids) = rem.checked_sub(fce_len + GID_LIST_HEADER_LEN) else {
+                continue;
+            };
             if gids % GID_LEN == 0 && b.peek_u8(fce_len).map(usize::from) == Some(gids / GID_LEN) {
                 let fce = FirstContactExt::read(b, fce_len == FCE_LONG_LEN)?;
-                return Ok(SmcrV2 { eid, fce: Some(fce), gid_list: Some(read_gid_list(b)?) });
+                return Ok(SmcrV2 {
+                    eid,
+                    fce: Some(fce),
+                    gid_list: Some(read_gid_list(b)?),
+                });
             }
         }
         let value = b.peek_u8(FCE_LONG_LEN).map_or(0, u64::from);
         let reason = "matches the length after neither a 36- nor a 52-byte First Contact Extension";
         let kind = ErrorKind::Invalid { value, reason };
-        Err(Error { message: b.message(), field: "gid_list.count", offset: b.offset() + FCE_LONG_LEN, kind })
+        Err(Error {
+            message: b.message(),
+            field: "gid_list.count",
+            offset: b.offset() + FCE_LONG_LEN,
+            kind,
+        })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {
@@ -190,9 +209,21 @@ impl SmcdAcceptConfirm {
             let eid = b.array("eid")?;
             let gid_ext = b.be_u64("gid_ext")?;
             let fce = if first_contact { Some(read_fce(b)?) } else { None };
-            Some(SmcdV2 { chid, eid, gid_ext, fce })
+            Some(SmcdV2 {
+                chid,
+                eid,
+                gid_ext,
+                fce,
+            })
         };
-        Ok(SmcdAcceptConfirm { gid, dmb_token, dmbe_idx, dmbe_size, link_id, v2 })
+        Ok(SmcdAcceptConfirm {
+            gid,
+            dmb_token,
+            dmbe_idx,
+            dmbe_size,
+            link_id,
+            v2,
+        })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {
@@ -230,7 +261,10 @@ fn read_fce(b: &mut Reader<'_>) -> Result<FirstContactExt> {
             message: b.message(),
             field: "fce",
             offset: b.offset(),
-            kind: ErrorKind::Invalid { value: rem as u64, reason },
+            kind: ErrorKind::Invalid {
+                value: rem as u64,
+                reason,
+            },
         });
     }
     FirstContactExt::read(b, rem >= FCE_LONG_LEN)
@@ -256,15 +290,26 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
         (Path::R, false) => (0, SMCR_V2_MIN),
         (Path::D, false) => (0, SMCD_V2_MIN),
         (t, _) => {
-            let kind = ErrorKind::Invalid { value: t.0.into(), reason: "neither R nor D" };
-            return Err(Error { message: o.body.message(), field: "header.typev1", offset: 7, kind });
+            let kind = ErrorKind::Invalid {
+                value: t.0.into(),
+                reason: "neither R nor D",
+            };
+            return Err(Error {
+                message: o.body.message(),
+                field: "header.typev1",
+                offset: 7,
+                kind,
+            });
         }
     };
     if v1 {
         return o.expect_length(exact);
     }
     if declared < min {
-        return Err(o.length_error(ErrorKind::LengthMismatch { declared, expected: min }));
+        return Err(o.length_error(ErrorKind::LengthMismatch {
+            declared,
+            expected: min,
+        }));
     }
     Ok(())
 }
@@ -276,8 +321,16 @@ impl Wire for AcceptConfirm {
         let o = open(Self::NAME, bytes)?;
         let kind = o.header.kind;
         if kind != ClcType::ACCEPT && kind != ClcType::CONFIRM {
-            let kind = ErrorKind::Invalid { value: kind.0.into(), reason: "neither Accept nor Confirm" };
-            return Err(Error { message: Self::NAME, field: "header.type", offset: 4, kind });
+            let kind = ErrorKind::Invalid {
+                value: kind.0.into(),
+                reason: "neither Accept nor Confirm",
+            };
+            return Err(Error {
+                message: Self::NAME,
+                field: "header.type",
+                offset: 4,
+                kind,
+            });
         }
         check_length(&o)?;
         let env = o.envelope();
@@ -285,7 +338,11 @@ impl Wire for AcceptConfirm {
         let body = if env.typev1 == Path::R {
             let mut r = SmcrAcceptConfirm::read(&mut b)?;
             if !env.is_v1() {
-                r.v2 = Some(SmcrAcceptConfirm::read_v2(&mut b, env.flag(), kind == ClcType::CONFIRM)?);
+                r.v2 = Some(SmcrAcceptConfirm::read_v2(
+                    &mut b,
+                    env.flag(),
+                    kind == ClcType::CONFIRM,
+                )?);
             }
             AcceptConfirmBody::SmcR(r)
         } else {

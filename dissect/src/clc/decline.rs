@@ -34,11 +34,23 @@ impl Wire for Decline {
     fn parse(bytes: &[u8]) -> Result<Self> {
         let o = open(Self::NAME, bytes)?;
         if o.header.kind != ClcType::DECLINE {
-            let kind = ErrorKind::Invalid { value: o.header.kind.0.into(), reason: "not a Decline" };
-            return Err(Error { message: Self::NAME, field: "header.type", offset: 4, kind });
+            let kind = ErrorKind::Invalid {
+                value: o.header.kind.0.into(),
+                reason: "not a Decline",
+            };
+            return Err(Error {
+                message: Self::NAME,
+                field: "header.type",
+                offset: 4,
+                kind,
+            });
         }
         let env = o.envelope();
-        o.expect_length(if env.is_v1() { DECLINE_V1_LEN } else { DECLINE_V2_LEN })?;
+        o.expect_length(if env.is_v1() {
+            DECLINE_V1_LEN
+        } else {
+            DECLINE_V2_LEN
+        })?;
         let mut b = o.body.clone();
         let peer_id = b.array("peer_id")?;
         let diagnosis = DeclineDiagnosis(b.be_u32("diagnosis")?);
@@ -54,7 +66,13 @@ impl Wire for Decline {
             Some(more)
         };
         b.finish("body")?;
-        Ok(Decline { env, peer_id, diagnosis, os_type, more_diagnoses })
+        Ok(Decline {
+            env,
+            peer_id,
+            diagnosis,
+            os_type,
+            more_diagnoses,
+        })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {

@@ -29,7 +29,12 @@ impl Header {
     pub fn read(r: &mut Reader<'_>) -> Result<Header> {
         let eyecatcher = Eyecatcher(r.be_u32("header.eyecatcher")?);
         if !eyecatcher.is_valid() {
-            return Err(r.invalid("header.eyecatcher", 4, eyecatcher.0.into(), "neither SMCR nor SMCD"));
+            return Err(r.invalid(
+                "header.eyecatcher",
+                4,
+                eyecatcher.0.into(),
+                "neither SMCR nor SMCD",
+            ));
         }
         let kind = ClcType(r.u8("header.type")?);
         let length = r.be_u16("header.length")?;
@@ -38,7 +43,14 @@ impl Header {
         if version == 0 {
             return Err(r.invalid("header.version", 1, version.into(), "Linux rejects version 0"));
         }
-        Ok(Header { eyecatcher, kind, length, version, typev2: Path((bits >> 2) & 3), typev1: Path(bits & 3) })
+        Ok(Header {
+            eyecatcher,
+            kind,
+            length,
+            version,
+            typev2: Path((bits >> 2) & 3),
+            typev1: Path(bits & 3),
+        })
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
@@ -104,7 +116,12 @@ impl Opened<'_> {
 
     /// An error about the declared length (at byte 5).
     pub fn length_error(&self, kind: ErrorKind) -> Error {
-        Error { message: self.body.message(), field: "header.length", offset: 5, kind }
+        Error {
+            message: self.body.message(),
+            field: "header.length",
+            offset: 5,
+            kind,
+        }
     }
 
     /// Reject a length Linux rejects: `expected` is what the content needs.
@@ -122,8 +139,16 @@ impl Opened<'_> {
             return Ok(());
         }
         let offset = usize::from(self.header.length) - TRAILER_LEN;
-        let kind = ErrorKind::Invalid { value: self.trailer.0.into(), reason: "neither SMCR nor SMCD" };
-        Err(Error { message: self.body.message(), field: "trailer", offset, kind })
+        let kind = ErrorKind::Invalid {
+            value: self.trailer.0.into(),
+            reason: "neither SMCR nor SMCD",
+        };
+        Err(Error {
+            message: self.body.message(),
+            field: "trailer",
+            offset,
+            kind,
+        })
     }
 }
 
@@ -139,18 +164,40 @@ pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<
             message,
             field: "header.length",
             offset: 5,
-            kind: ErrorKind::Invalid { value: declared as u64, reason: "shorter than header and trailer" },
+            kind: ErrorKind::Invalid {
+                value: declared as u64,
+                reason: "shorter than header and trailer",
+            },
         });
     }
     if declared > bytes.len() {
-        let kind = ErrorKind::Truncated { needed: declared, available: bytes.len() };
-        return Err(Error { message, field: "body", offset: bytes.len(), kind });
+        let kind = ErrorKind::Truncated {
+            needed: declared,
+            available: bytes.len(),
+        };
+        return Err(Error {
+            message,
+            field: "body",
+            offset: bytes.len(),
+            kind,
+        });
     }
     if declared < bytes.len() {
-        let kind = ErrorKind::TrailingBytes { count: bytes.len() - declared };
-        return Err(Error { message, field: "header.length", offset: declared, kind });
+        let kind = ErrorKind::TrailingBytes {
+            count: bytes.len() - declared,
+        };
+        return Err(Error {
+            message,
+            field: "header.length",
+            offset: declared,
+            kind,
+        });
     }
     let body = r.sub(declared - HEADER_LEN - TRAILER_LEN, "body")?;
     let trailer = Eyecatcher(r.be_u32("trailer")?);
-    Ok(Opened { header, body, trailer })
+    Ok(Opened {
+        header,
+        body,
+        trailer,
+    })
 }

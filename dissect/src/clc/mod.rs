@@ -14,7 +14,9 @@ pub mod header;
 pub mod proposal;
 pub mod proposal_areas;
 
-pub use accept_confirm::{AcceptConfirm, AcceptConfirmBody, SmcdAcceptConfirm, SmcdV2, SmcrAcceptConfirm, SmcrV2};
+pub use accept_confirm::{
+    AcceptConfirm, AcceptConfirmBody, SmcdAcceptConfirm, SmcdV2, SmcrAcceptConfirm, SmcrV2,
+};
 pub use codes::{ClcType, DeclineDiagnosis, Eyecatcher, FeatureMask, OsType, Path, Release};
 pub use decline::Decline;
 pub use first_contact::{FceV2x, FirstContactExt, GidList};
@@ -72,7 +74,11 @@ impl Wire for ClcMessage {
                 let o = header::open(Self::NAME, bytes)?;
                 let env = o.envelope();
                 let mut body = o.body;
-                ClcMessage::Unknown(Unknown { kind, env, body: body.rest().to_vec() })
+                ClcMessage::Unknown(Unknown {
+                    kind,
+                    env,
+                    body: body.rest().to_vec(),
+                })
             }
         })
     }
@@ -113,11 +119,28 @@ pub struct ClcLax {
 pub fn parse_lax(bytes: &[u8]) -> Lax<ClcLax> {
     let header = match Header::read(&mut Reader::new(ClcMessage::NAME, bytes)) {
         Ok(h) => h,
-        Err(e) => return Lax { parsed: ClcLax::default(), error: Some(e) },
+        Err(e) => {
+            return Lax {
+                parsed: ClcLax::default(),
+                error: Some(e),
+            }
+        }
     };
     match ClcMessage::parse(bytes) {
-        Ok(m) => Lax { parsed: ClcLax { header: Some(header), message: Some(m) }, error: None },
-        Err(e) => Lax { parsed: ClcLax { header: Some(header), message: None }, error: Some(e) },
+        Ok(m) => Lax {
+            parsed: ClcLax {
+                header: Some(header),
+                message: Some(m),
+            },
+            error: None,
+        },
+        Err(e) => Lax {
+            parsed: ClcLax {
+                header: Some(header),
+                message: None,
+            },
+            error: Some(e),
+        },
     }
 }
 
@@ -147,12 +170,22 @@ fn min_len(kind: ClcType) -> usize {
 /// (or no longer) CLC.
 pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
     let seen = &bytes[..bytes.len().min(4)];
-    let good = [Eyecatcher::SMCR, Eyecatcher::SMCD].iter().any(|e| e.0.to_be_bytes().starts_with(seen));
+    let good = [Eyecatcher::SMCR, Eyecatcher::SMCD]
+        .iter()
+        .any(|e| e.0.to_be_bytes().starts_with(seen));
     if !good {
         let mut value = [0u8; 4];
         value[..seen.len()].copy_from_slice(seen);
-        let kind = ErrorKind::Invalid { value: u32::from_be_bytes(value).into(), reason: "neither SMCR nor SMCD" };
-        return Err(Error { message: ClcMessage::NAME, field: "header.eyecatcher", offset: 0, kind });
+        let kind = ErrorKind::Invalid {
+            value: u32::from_be_bytes(value).into(),
+            reason: "neither SMCR nor SMCD",
+        };
+        return Err(Error {
+            message: ClcMessage::NAME,
+            field: "header.eyecatcher",
+            offset: 0,
+            kind,
+        });
     }
     if bytes.len() < HEADER_LEN {
         return Ok(Frame::NeedMore);
@@ -160,8 +193,16 @@ pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
     let header = Header::read(&mut Reader::new(ClcMessage::NAME, bytes))?;
     let length = usize::from(header.length);
     if length < min_len(header.kind) {
-        let kind = ErrorKind::Invalid { value: length as u64, reason: "below the minimum for its type" };
-        return Err(Error { message: ClcMessage::NAME, field: "header.length", offset: 5, kind });
+        let kind = ErrorKind::Invalid {
+            value: length as u64,
+            reason: "below the minimum for its type",
+        };
+        return Err(Error {
+            message: ClcMessage::NAME,
+            field: "header.length",
+            offset: 5,
+            kind,
+        });
     }
     Ok(Frame::Length(length))
 }

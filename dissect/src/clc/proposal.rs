@@ -65,7 +65,13 @@ impl Proposal {
 
     fn parse_v1(bytes: &[u8], o: &Opened<'_>, b: &mut Reader<'_>, off: u16) -> Result<Body> {
         if o.header.typev1.is_none() {
-            return Err(at_error(b, "header.typev1", 7, o.header.typev1.0.into(), "a v1 Proposal offering nothing"));
+            return Err(at_error(
+                b,
+                "header.typev1",
+                7,
+                o.header.typev1.0.into(),
+                "a v1 Proposal offering nothing",
+            ));
         }
         let n = prefix_count(bytes, off, true)?;
         o.expect_length(FIXED_LEN + usize::from(off) + PREFIX_AREA_LEN + IPV6_PREFIX_LEN * n + TRAILER_LEN)?;
@@ -74,7 +80,12 @@ impl Proposal {
             MAX_IPAREA_OFFSET => Some(SmcdArea::read(b)?),
             _ => return Err(not_modelled(b, "iparea_offset", IPAREA_OFFSET_AT, off)),
         };
-        Ok(Body { smcd, ip_prefix: Some(IpPrefixArea::read(b)?), v2_ext: None, smcd_v2_ext: None })
+        Ok(Body {
+            smcd,
+            ip_prefix: Some(IpPrefixArea::read(b)?),
+            v2_ext: None,
+            smcd_v2_ext: None,
+        })
     }
 
     fn parse_v2(bytes: &[u8], o: &Opened<'_>, b: &mut Reader<'_>, off: u16) -> Result<Body> {
@@ -86,23 +97,53 @@ impl Proposal {
         if !typev2.is_none() {
             if v2_off == 0 || v2_off > MAX_V2_EXT_OFFSET {
                 let reason = "v2 offered without a v2 extension (0 or beyond 172)";
-                return Err(at_error(b, "smcd.v2_ext_offset", V2_EXT_OFFSET_AT, v2_off.into(), reason));
+                return Err(at_error(
+                    b,
+                    "smcd.v2_ext_offset",
+                    V2_EXT_OFFSET_AT,
+                    v2_off.into(),
+                    reason,
+                ));
             }
             let ext = V2_EXT_OFFSET_AT + 2 + usize::from(v2_off);
             eids = byte_at(bytes, ext, "v2_ext.eid_count")?;
             if eids > MAX_EIDS {
-                return Err(at_error(b, "v2_ext.eid_count", ext, eids.into(), "more than 8 EIDs"));
+                return Err(at_error(
+                    b,
+                    "v2_ext.eid_count",
+                    ext,
+                    eids.into(),
+                    "more than 8 EIDs",
+                ));
             }
             if typev2.has_d() {
                 gids = byte_at(bytes, ext + 1, "v2_ext.ism_gid_count")?;
                 if gids > MAX_ISM_ENTRIES {
-                    return Err(at_error(b, "v2_ext.ism_gid_count", ext + 1, gids.into(), "more than 8 ISM GIDs"));
+                    return Err(at_error(
+                        b,
+                        "v2_ext.ism_gid_count",
+                        ext + 1,
+                        gids.into(),
+                        "more than 8 ISM GIDs",
+                    ));
                 }
             }
         }
-        let prefix_len = if typev1.is_none() { 0 } else { PREFIX_AREA_LEN + IPV6_PREFIX_LEN * n };
-        let v2_len = if typev2.is_none() { 0 } else { V2_EXT_LEN + EID_LEN * usize::from(eids) };
-        let d_len = if typev2.has_d() { SMCD_V2_EXT_LEN + ISM_ENTRY_LEN * usize::from(gids) } else { 0 };
+        let prefix_len = if typev1.is_none() {
+            0
+        } else {
+            PREFIX_AREA_LEN + IPV6_PREFIX_LEN * n
+        };
+        let v2_len = if typev2.is_none() {
+            0
+        } else {
+            V2_EXT_LEN + EID_LEN * usize::from(eids)
+        };
+        let d_len = if typev2.has_d() {
+            SMCD_V2_EXT_LEN + ISM_ENTRY_LEN * usize::from(gids)
+        } else {
+            0
+        };
         o.expect_length(FIXED_LEN + SMCD_AREA_LEN + prefix_len + v2_len + d_len + TRAILER_LEN)?;
 
         if !typev1.is_none() && off != MAX_IPAREA_OFFSET {
@@ -112,20 +153,34 @@ impl Proposal {
             return Err(not_modelled(b, "smcd.v2_ext_offset", V2_EXT_OFFSET_AT, v2_off));
         }
         let smcd = Some(SmcdArea::read(b)?);
-        let ip_prefix = if typev1.is_none() { None } else { Some(IpPrefixArea::read(b)?) };
+        let ip_prefix = if typev1.is_none() {
+            None
+        } else {
+            Some(IpPrefixArea::read(b)?)
+        };
         let (mut v2_ext, mut smcd_v2_ext) = (None, None);
         if !typev2.is_none() {
             let ext_at = b.offset();
             let v2 = V2Extension::read(b)?;
             if typev2.has_d() {
                 if v2.smcd_v2_ext_offset != canonical_smcd_v2_ext_offset(v2.eids.len()) {
-                    return Err(not_modelled(b, "v2_ext.smcd_v2_ext_offset", ext_at + 6, v2.smcd_v2_ext_offset));
+                    return Err(not_modelled(
+                        b,
+                        "v2_ext.smcd_v2_ext_offset",
+                        ext_at + 6,
+                        v2.smcd_v2_ext_offset,
+                    ));
                 }
                 smcd_v2_ext = Some(SmcdV2Extension::read(b, v2.ism_gid_count)?);
             }
             v2_ext = Some(v2);
         }
-        Ok(Body { smcd, ip_prefix, v2_ext, smcd_v2_ext })
+        Ok(Body {
+            smcd,
+            ip_prefix,
+            v2_ext,
+            smcd_v2_ext,
+        })
     }
 }
 
@@ -157,8 +212,16 @@ fn prefix_count(bytes: &[u8], off: u16, required: bool) -> Result<usize> {
     }
     let n = byte_at(bytes, at, "ip_prefix.ipv6_prefix_count")?;
     if n > MAX_IPV6_PREFIXES {
-        let kind = ErrorKind::Invalid { value: n.into(), reason: "more than 8 IPv6 prefixes" };
-        return Err(Error { message: Proposal::NAME, field: "ip_prefix.ipv6_prefix_count", offset: at, kind });
+        let kind = ErrorKind::Invalid {
+            value: n.into(),
+            reason: "more than 8 IPv6 prefixes",
+        };
+        return Err(Error {
+            message: Proposal::NAME,
+            field: "ip_prefix.ipv6_prefix_count",
+            offset: at,
+            kind,
+        });
     }
     Ok(if required { usize::from(n) } else { 0 })
 }
@@ -169,18 +232,34 @@ fn byte_at(bytes: &[u8], at: usize, field: &'static str) -> Result<u8> {
     match bytes.get(at) {
         Some(v) if at + TRAILER_LEN < bytes.len() => Ok(*v),
         _ => {
-            let kind = ErrorKind::Invalid { value: at as u64, reason: "located past the end of the body" };
-            Err(Error { message: Proposal::NAME, field, offset: at, kind })
+            let kind = ErrorKind::Invalid {
+                value: at as u64,
+                reason: "located past the end of the body",
+            };
+            Err(Error {
+                message: Proposal::NAME,
+                field,
+                offset: at,
+                kind,
+            })
         }
     }
 }
 
 fn be_u16_at(bytes: &[u8], at: usize, field: &'static str) -> Result<u16> {
-    Ok(u16::from_be_bytes([byte_at(bytes, at, field)?, byte_at(bytes, at + 1, field)?]))
+    Ok(u16::from_be_bytes([
+        byte_at(bytes, at, field)?,
+        byte_at(bytes, at + 1, field)?,
+    ]))
 }
 
 fn at_error(r: &Reader<'_>, field: &'static str, offset: usize, value: u64, reason: &'static str) -> Error {
-    Error { message: r.message(), field, offset, kind: ErrorKind::Invalid { value, reason } }
+    Error {
+        message: r.message(),
+        field,
+        offset,
+        kind: ErrorKind::Invalid { value, reason },
+    }
 }
 
 fn not_modelled(r: &Reader<'_>, field: &'static str, offset: usize, value: u16) -> Error {
@@ -194,7 +273,13 @@ impl Wire for Proposal {
     fn parse(bytes: &[u8]) -> Result<Self> {
         let o = open(Self::NAME, bytes)?;
         if o.header.kind != ClcType::PROPOSAL {
-            return Err(at_error(&o.body, "header.type", 4, o.header.kind.0.into(), "not a Proposal"));
+            return Err(at_error(
+                &o.body,
+                "header.type",
+                4,
+                o.header.kind.0.into(),
+                "not a Proposal",
+            ));
         }
         let mut b = o.body.clone();
         let peer_id = b.array("peer_id")?;
@@ -202,7 +287,12 @@ impl Wire for Proposal {
         let mac = b.array("mac")?;
         let off = b.be_u16("iparea_offset")?;
         if off > MAX_IPAREA_OFFSET {
-            return Err(b.invalid("iparea_offset", 2, off.into(), "beyond the SMC-D area (Linux: > 40)"));
+            return Err(b.invalid(
+                "iparea_offset",
+                2,
+                off.into(),
+                "beyond the SMC-D area (Linux: > 40)",
+            ));
         }
         let body = if o.envelope().is_v1() {
             Self::parse_v1(bytes, &o, &mut b, off)?

@@ -88,7 +88,11 @@ impl IpPrefixArea {
             let prefix_len = r.u8("ip_prefix.ipv6_prefix_len")?;
             ipv6_prefixes.push(Ipv6Prefix { prefix, prefix_len });
         }
-        Ok(IpPrefixArea { ipv4_subnet, ipv4_prefix_len, ipv6_prefixes })
+        Ok(IpPrefixArea {
+            ipv4_subnet,
+            ipv4_prefix_len,
+            ipv6_prefixes,
+        })
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
@@ -220,7 +224,10 @@ impl SmcdV2Extension {
             let chid = r.be_u16("smcd_v2_ext.ism_chid")?;
             ism_entries.push(IsmEntry { gid, chid });
         }
-        Ok(SmcdV2Extension { system_eid, ism_entries })
+        Ok(SmcdV2Extension {
+            system_eid,
+            ism_entries,
+        })
     }
 
     pub fn emit(&self, out: &mut Vec<u8>) {
@@ -242,7 +249,11 @@ impl SmcdV2Extension {
                 Some(next) if e.is_emulated() && next.chid == e.chid => entries.next().map(|n| n.gid),
                 _ => None,
             };
-            out.push(IsmDevice { chid: e.chid, gid: e.gid, gid_ext });
+            out.push(IsmDevice {
+                chid: e.chid,
+                gid: e.gid,
+                gid_ext,
+            });
         }
         out
     }

@@ -79,9 +79,7 @@ impl LlcBody for RawBody {
     const KIND: Option<LlcType> = None;
 
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
-        Ok(RawBody {
-            bytes: r.rest().to_vec(),
-        })
+        Ok(RawBody { bytes: r.rest().to_vec() })
     }
     fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
         out.put_bytes(&self.bytes);
@@ -186,12 +184,7 @@ pub fn parse_lax(bytes: &[u8]) -> Lax<LlcLax> {
             parsed.header = Some(header);
             parsed.declared_length = Some(length);
         }
-        Err(error) => {
-            return Lax {
-                parsed,
-                error: Some(error),
-            }
-        }
+        Err(error) => return Lax { parsed, error: Some(error) },
     }
     let error = match LlcMessage::parse(bytes) {
         Ok(message) => {

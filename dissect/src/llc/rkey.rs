@@ -20,11 +20,7 @@ impl RkeyPair {
     pub(crate) const LEN: usize = 16;
 
     pub(crate) fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(RkeyPair {
-            rkey: r.be_u32(field)?,
-            new_rkey: r.be_u32(field)?,
-            new_vaddr: r.be_u64(field)?,
-        })
+        Ok(RkeyPair { rkey: r.be_u32(field)?, new_rkey: r.be_u32(field)?, new_vaddr: r.be_u64(field)? })
     }
 
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
@@ -51,10 +47,7 @@ pub struct LinkRtoken {
 
 impl Rtoken {
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(Rtoken {
-            rkey: r.be_u32(field)?,
-            vaddr: r.be_u64(field)?,
-        })
+        Ok(Rtoken { rkey: r.be_u32(field)?, vaddr: r.be_u64(field)? })
     }
 
     fn write(&self, out: &mut Vec<u8>) {
@@ -65,10 +58,7 @@ impl Rtoken {
 
 impl LinkRtoken {
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(LinkRtoken {
-            link_id: r.u8(field)?,
-            rtoken: Rtoken::read(r, field)?,
-        })
+        Ok(LinkRtoken { link_id: r.u8(field)?, rtoken: Rtoken::read(r, field)? })
     }
 
     fn write(&self, out: &mut Vec<u8>) {
@@ -97,11 +87,7 @@ impl LlcBody for ConfirmRkey {
         let rtoken = Rtoken::read(r, "rtoken")?; // 5
         let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
         r.skip(1, "reserved")?; // 43
-        Ok(ConfirmRkey {
-            other_count,
-            rtoken,
-            others,
-        })
+        Ok(ConfirmRkey { other_count, rtoken, others })
     }
 
     fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
@@ -174,17 +160,11 @@ impl LlcBody for DeleteRkey {
         r.skip(2, "reserved")?; // 6
         let short = r.remaining() == LLC_V1_LEN - RKEYS_AT;
         let slots = if short { V1_SLOTS } else { r.remaining() / 4 };
-        let rkeys = (0..slots)
-            .map(|_| r.be_u32("rkeys"))
-            .collect::<Result<Vec<_>>>()?;
+        let rkeys = (0..slots).map(|_| r.be_u32("rkeys")).collect::<Result<Vec<_>>>()?;
         if short {
             r.skip(4, "reserved")?; // 40-43
         }
-        Ok(DeleteRkey {
-            count,
-            error_mask,
-            rkeys,
-        })
+        Ok(DeleteRkey { count, error_mask, rkeys })
     }
 
     fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {

@@ -1,0 +1,153 @@
+//! Base Transport Header (IBA 9.2): 12 bytes that start every RoCE packet's
+//! transport part.
+
+use super::opcode::Opcode;
+use crate::error::Result;
+use crate::wire::{Put, Reader};
+
+/// The BTH. Fields narrower than their Rust type keep their low bits on
+/// emit (pad count 2, TVer 4, QP and PSN 24). Reserved bits (6 in byte 4,
+/// 7 in byte 8) are dropped on parse and written as zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bth {
+    pub opcode: Opcode,
+    /// SE: the responder should raise a completion event.
+    pub solicited: bool,
+    /// M: migration state of the requester's path.
+    pub migreq: bool,
+    /// Bytes of padding after the payload that align it to 4 bytes.
+    pub pad_count: u8,
+    /// Transport header version; the spec defines only 0.
+    pub tver: u8,
+    pub pkey: u16,
+    /// RoCEv2 explicit congestion notification bits (Annex A17).
+    pub fecn: bool,
+    pub becn: bool,
+    pub dest_qp: u32,
+    /// A: the requester asks for an acknowledgment.
+    pub ack_req: bool,
+    pub psn: u32,
+}
+
+pub const BTH_LEN: usize = 12;
+const MASK_24: u32 = 0x00ff_ffff;
+
+fn bit(byte: u8, mask: u8) -> bool {
+    byte & mask != 0
+}
+
+fn flag(on: bool, mask: u8) -> u8 {
+    if on {
+        mask
+    } else {
+        0
+    }
+}
+
+impl Bth {
+    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+        let opcode = Opcode(r.u8("bth.opcode")?);
+        let flags = r.u8("bth.flags")?;
+        let pkey = r.be_u16("bth.pkey")?;
+        let ecn = r.u8("bth.fecn_becn")?;
+        let dest_qp = r.be_u24("bth.dest_qp")?;
+        let ack = r.u8("bth.ack_req")?;
+        let psn = r.be_u24("bth.psn")?;
+        Ok(Bth {
+            opcode,
+            solicited: bit(flags, 0x80),
+            migreq: bit(flags, 0x40),
+            pad_count: (flags >> 4) & 0x3,
+            tver: flags & 0x0f,
+            pkey,
+            fecn: bit(ecn, 0x80),
+            becn: bit(ecn, 0x40),
+            dest_qp,
+            ack_req: bit(ack, 0x80),
+            psn,
+        })
+    }
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.put_u8(self.opcode.0);
+        out.put_u8(
+            flag(self.solicited, 0x80)
+                | flag(self.migreq, 0x40)
+                | (self.pad_count & 0x3) << 4
+                | (self.tver & 0x0f),
+        );
+        out.put_be_u16(self.pkey);
+        out.put_u8(flag(self.fecn, 0x80) | flag(self.becn, 0x40));
+        out.put_be_u24(self.dest_qp & MASK_24);
+        out.put_u8(flag(self.ack_req, 0x80));
+        out.put_be_u24(self.psn & MASK_24);
+    }
+}
+
+super::fixed_wire!(Bth, "BTH", BTH_LEN);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::oracle::{check_canonical, check_prefixes_rejected};
+    use crate::wire::Wire;
+    use proptest::prelude::*;
+
+    pub(crate) fn any_bth() -> impl Strategy<Value = Bth> {
+        (
+            any::<u8>(),
+            any::<[bool; 6]>(),
+            0u8..4,
+            0u8..16,
+            any::<u16>(),
+            0u32..=MASK_24,
+            0u32..=MASK_24,
+        )
+            .prop_map(|(op, f, pad_count, tver, pkey, dest_qp, psn)| Bth {
+                opcode: Opcode(op),
+                solicited: f[0],
+                migreq: f[1],
+                pad_count,
+                tver,
+                pkey,
+                fecn: f[2],
+                becn: f[3],
+                dest_qp,
+                ack_req: f[4],
+                psn,
+            })
+    }
+
+    #[test]
+    fn bth_fields_at_their_bits() {
+        // SEND Only, SE, M, pad 3, P_Key default, QP 0x000102, A, PSN 0xabcdef.
+        let bytes = [
+            0x04, 0xf0, 0xff, 0xff, 0x40, 0x00, 0x01, 0x02, 0x80, 0xab, 0xcd, 0xef,
+        ];
+        let bth = check_canonical::<Bth>(&bytes);
+        check_prefixes_rejected::<Bth>(&bytes);
+        assert_eq!(bth.opcode, Opcode::RC_SEND_ONLY);
+        assert!(bth.solicited && bth.migreq && bth.ack_req && bth.becn && !bth.fecn);
+        assert_eq!((bth.pad_count, bth.tver, bth.pkey), (3, 0, 0xffff));
+        assert_eq!((bth.dest_qp, bth.psn), (0x102, 0xabcdef));
+    }
+
+    #[test]
+    fn reserved_bits_are_dropped() {
+        let bytes = [
+            0x11, 0x00, 0xff, 0xff, 0x3f, 0x00, 0x00, 0x11, 0x7f, 0x00, 0x00, 0x01,
+        ];
+        let bth = Bth::parse(&bytes).unwrap();
+        assert_eq!(
+            bth.to_bytes(),
+            [0x11, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x11, 0x00, 0x00, 0x00, 0x01]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn bth_round_trips(bth in any_bth()) {
+            prop_assert_eq!(Bth::parse(&bth.to_bytes()), Ok(bth));
+        }
+    }
+}
