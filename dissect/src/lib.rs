@@ -12,6 +12,7 @@ pub mod names;
 pub mod oracle;
 pub mod wire;
 
+pub mod capture;
 pub mod cdc;
 pub mod clc;
 pub mod llc;

@@ -1,4 +1,7 @@
-//! SMC sessions, conformance rules, and the kernel-facing side of smc-analyze.
+//! SMC sessions and the side effects of smc-analyze: capture sources, the
+//! pipeline from frames to SMC events, and the kernel-facing endpoints.
 #![forbid(unsafe_code)]
 
 pub mod kernel;
+pub mod pipeline;
+pub mod source;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod client;
 mod info;
+mod read;
 mod server;
 mod ueid;
 
@@ -30,6 +31,8 @@ enum Command {
     Ueid(ueid::Args),
     /// Show the kernel's SMC system information
     Info(info::Args),
+    /// Print every SMC message of a capture file
+    Read(read::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -39,6 +42,7 @@ pub fn run() -> ExitCode {
         Command::Client(a) => client::run(a),
         Command::Ueid(a) => ueid::run(a),
         Command::Info(a) => info::run(a),
+        Command::Read(a) => return read::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,303 @@
+//! One captured frame decoded lax: every layer that could be read, with its
+//! byte offset, plus the error that stopped decoding.
+
+use super::link::{self, ether_type, Link, LinkError, LinkType, Next};
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use std::net::IpAddr;
+
+/// UDP destination port of RoCEv2.
+pub const ROCE_V2_PORT: u16 = 4791;
+
+/// Where one layer sits in the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub layer: &'static str,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// The IP header's addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ip {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+}
+
+/// A TCP segment: the header fields reassembly needs, and the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegment<'a> {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub syn: bool,
+    pub ack_flag: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub options: &'a [u8],
+    pub payload: &'a [u8],
+}
+
+/// What the frame carries above the network layer, as far as SMC cares.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Carried<'a> {
+    Tcp(TcpSegment<'a>),
+    /// UDP to port 4791: `bytes` start at the BTH; `wire_len` is their
+    /// length on the wire (from the UDP header), more when the frame was cut.
+    RoceV2 {
+        bytes: &'a [u8],
+        wire_len: usize,
+    },
+    /// Ethertype 0x8915: `bytes` start at the GRH.
+    RoceV1 {
+        bytes: &'a [u8],
+        wire_len: usize,
+    },
+    #[default]
+    Other,
+}
+
+/// Why decoding stopped, at which layer and byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub layer: &'static str,
+    pub offset: usize,
+    pub reason: String,
+    /// The frame was cut by the capture's snaplen: incomplete, not malformed.
+    pub truncated: bool,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let what = if self.truncated {
+            "cut by snaplen"
+        } else {
+            "malformed"
+        };
+        write!(
+            f,
+            "{} at byte {}: {what}: {}",
+            self.layer, self.offset, self.reason
+        )
+    }
+}
+
+/// A decoded frame. `truncated` is set when the capture kept fewer bytes
+/// than were on the wire, so a short payload is expected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Layers<'a> {
+    pub link: Option<Link>,
+    pub vlans: Vec<u16>,
+    pub ip: Option<Ip>,
+    pub carried: Carried<'a>,
+    pub spans: Vec<Span>,
+    pub truncated: bool,
+    pub error: Option<DecodeError>,
+}
+
+/// Decodes `frame` (the captured bytes) of a capture of type `link`;
+/// `orig_len` is the frame's length on the wire.
+pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
+    let mut out = Layers {
+        truncated: frame.len() < orig_len,
+        ..Layers::default()
+    };
+    let header = match link::parse(link, frame) {
+        Ok(h) => h,
+        Err(LinkError::Unsupported(t)) => {
+            out.fail("link", 0, format!("link type {t} ({}) is not supported", t.0));
+            return out;
+        }
+        Err(LinkError::Bad(reason)) => {
+            out.fail("link", 0, reason);
+            return out;
+        }
+    };
+    let mut offset = header.len;
+    if header.len > 0 {
+        out.spans.push(Span {
+            layer: header.link.name(),
+            offset: 0,
+            len: header.len,
+        });
+    }
+    out.link = Some(header.link);
+    let mut next = header.next;
+    while let Next::EtherType(t) = next {
+        if !ether_type::VLAN.contains(&t) {
+            break;
+        }
+        match link::parse_vlan(frame.get(offset..).unwrap_or_default()) {
+            Ok((id, inner)) => {
+                out.vlans.push(id);
+                out.spans.push(Span {
+                    layer: "vlan",
+                    offset,
+                    len: 4,
+                });
+                offset += 4;
+                next = Next::EtherType(inner);
+            }
+            Err(reason) => {
+                out.fail("vlan", offset, reason);
+                return out;
+            }
+        }
+    }
+    let rest = frame.get(offset..).unwrap_or_default();
+    let packet = match next {
+        Next::EtherType(ether_type::ROCE_V1) => {
+            out.spans.push(Span {
+                layer: "roce",
+                offset,
+                len: rest.len(),
+            });
+            let wire_len = orig_len.saturating_sub(offset).max(rest.len());
+            out.carried = Carried::RoceV1 {
+                bytes: rest,
+                wire_len,
+            };
+            return out;
+        }
+        Next::EtherType(t @ (ether_type::IPV4 | ether_type::IPV6)) => {
+            LaxSlicedPacket::from_ether_type(etherparse::EtherType(t), rest)
+        }
+        Next::EtherType(_) | Next::NotEther => return out,
+        Next::Ip => match LaxSlicedPacket::from_ip(rest) {
+            Ok(p) => p,
+            Err(e) => {
+                out.fail("ip", offset, e.to_string());
+                return out;
+            }
+        },
+    };
+    out.network(frame, offset, packet);
+    out
+}
+
+impl<'a> Layers<'a> {
+    fn fail(&mut self, layer: &'static str, offset: usize, reason: String) {
+        let truncated = self.truncated;
+        self.error = Some(DecodeError {
+            layer,
+            offset,
+            reason,
+            truncated,
+        });
+    }
+
+    fn network(&mut self, frame: &'a [u8], base: usize, packet: LaxSlicedPacket<'a>) {
+        let ip_payload = match &packet.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                self.ip = Some(Ip {
+                    src: h.source_addr().into(),
+                    dst: h.destination_addr().into(),
+                });
+                Some(("ipv4", v4.payload()))
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                self.ip = Some(Ip {
+                    src: h.source_addr().into(),
+                    dst: h.destination_addr().into(),
+                });
+                Some(("ipv6", v6.payload()))
+            }
+            Some(LaxNetSlice::Arp(_)) | None => None,
+        };
+        if let Some((name, payload)) = ip_payload {
+            let at = offset_in(frame, payload.payload);
+            self.spans.push(Span {
+                layer: name,
+                offset: base,
+                len: at.saturating_sub(base),
+            });
+            self.truncated |= payload.incomplete;
+            if payload.fragmented {
+                self.fail(name, base, "fragmented IP payload is not reassembled".into());
+                return;
+            }
+        }
+        if let Some((err, layer)) = &packet.stop_err {
+            // etherparse offsets count from the slice we handed it.
+            let fallback = self.spans.last().map_or(base, |s| s.offset + s.len);
+            let at = stop_offset(err).map_or(fallback, |o| base + o);
+            self.fail(layer_name(layer), at, err.to_string());
+        }
+        match packet.transport {
+            Some(TransportSlice::Tcp(tcp)) => {
+                let at = offset_in(frame, tcp.slice());
+                self.spans.push(Span {
+                    layer: "tcp",
+                    offset: at,
+                    len: tcp.header_slice().len(),
+                });
+                self.carried = Carried::Tcp(TcpSegment {
+                    src_port: tcp.source_port(),
+                    dst_port: tcp.destination_port(),
+                    seq: tcp.sequence_number(),
+                    ack: tcp.acknowledgment_number(),
+                    syn: tcp.syn(),
+                    ack_flag: tcp.ack(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                    options: tcp_options(tcp.header_slice()),
+                    payload: tcp.payload(),
+                });
+            }
+            Some(TransportSlice::Udp(udp)) if udp.destination_port() == ROCE_V2_PORT => {
+                let at = offset_in(frame, udp.slice());
+                self.spans.push(Span {
+                    layer: "udp",
+                    offset: at,
+                    len: udp.header_slice().len(),
+                });
+                self.spans.push(Span {
+                    layer: "roce",
+                    offset: at + 8,
+                    len: udp.payload().len(),
+                });
+                let wire_len = usize::from(udp.length())
+                    .saturating_sub(8)
+                    .max(udp.payload().len());
+                self.carried = Carried::RoceV2 {
+                    bytes: udp.payload(),
+                    wire_len,
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// TCP options: the header past its fixed 20 bytes. Borrowed from the
+/// frame (etherparse's accessor borrows the slice view instead).
+fn tcp_options(header: &[u8]) -> &[u8] {
+    header.get(20..).unwrap_or_default()
+}
+
+/// Where `sub` starts inside `frame`; both come from the same buffer.
+fn offset_in(frame: &[u8], sub: &[u8]) -> usize {
+    (sub.as_ptr() as usize).saturating_sub(frame.as_ptr() as usize)
+}
+
+/// Only length errors tell where their layer started.
+fn stop_offset(err: &etherparse::err::packet::SliceError) -> Option<usize> {
+    match err {
+        etherparse::err::packet::SliceError::Len(len) => Some(len.layer_start_offset),
+        _ => None,
+    }
+}
+
+fn layer_name(layer: &etherparse::err::Layer) -> &'static str {
+    use etherparse::err::Layer as L;
+    match layer {
+        L::Ipv4Header | L::Ipv4Packet => "ipv4",
+        L::Ipv6Header | L::Ipv6Packet => "ipv6",
+        L::TcpHeader => "tcp",
+        L::UdpHeader | L::UdpPayload => "udp",
+        L::IpAuthHeader | L::Ipv6ExtHeader | L::Ipv6HopByHopHeader | L::Ipv6RouteHeader => "ip extension",
+        _ => "ip",
+    }
+}

@@ -1,0 +1,147 @@
+//! Link layers a capture file may start frames with, and their headers.
+//! Ethernet, VLAN and SLL headers are read by etherparse; SLL2 has no
+//! etherparse support, so its 20 fixed bytes are read with [`Reader`].
+
+use crate::named_values;
+use crate::wire::Reader;
+use etherparse::{Ethernet2HeaderSlice, LinuxSllHeaderSlice, LinuxSllProtocolType, SingleVlanHeaderSlice};
+
+named_values! {
+    /// The link type of a capture (libpcap DLT values, as `pcap_datalink` reports them).
+    pub struct LinkType(u32) {
+        ETHERNET = 1 => "EN10MB",
+        RAW = 12 => "RAW",
+        RAW_OPENBSD = 14 => "RAW",
+        RAW_LINKTYPE = 101 => "RAW",
+        LINUX_SLL = 113 => "LINUX_SLL",
+        IPV4 = 228 => "IPV4",
+        IPV6 = 229 => "IPV6",
+        LINUX_SLL2 = 276 => "LINUX_SLL2",
+    }
+}
+
+/// Ethertypes the decoder follows.
+pub mod ether_type {
+    pub const IPV4: u16 = 0x0800;
+    pub const IPV6: u16 = 0x86dd;
+    pub const ROCE_V1: u16 = 0x8915;
+    /// 802.1Q, 802.1ad and the old QinQ value: each pushes a 4-byte tag.
+    pub const VLAN: [u16; 3] = [0x8100, 0x88a8, 0x9100];
+}
+
+/// The link header of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Ethernet {
+        src: [u8; 6],
+        dst: [u8; 6],
+    },
+    /// Linux cooked capture v1; `packet_type` says incoming (0) or outgoing (4).
+    LinuxSll {
+        packet_type: u16,
+    },
+    LinuxSll2 {
+        packet_type: u8,
+        if_index: u32,
+    },
+    /// No link header: the frame starts with the IP header.
+    Raw,
+}
+
+impl Link {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Link::Ethernet { .. } => "ethernet",
+            Link::LinuxSll { .. } => "sll",
+            Link::LinuxSll2 { .. } => "sll2",
+            Link::Raw => "raw",
+        }
+    }
+}
+
+/// What the link header says follows it.
+pub(super) enum Next {
+    EtherType(u16),
+    /// Raw IP: the version nibble decides.
+    Ip,
+    /// A protocol that is not an ethertype (SLL netlink, CAN...).
+    NotEther,
+}
+
+/// A link header: what it is, its length, and what follows.
+pub(super) struct LinkHeader {
+    pub link: Link,
+    pub len: usize,
+    pub next: Next,
+}
+
+/// Why a link header could not be read.
+pub(super) enum LinkError {
+    Unsupported(LinkType),
+    Bad(String),
+}
+
+pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkError> {
+    let bad = |e: &dyn core::fmt::Display| LinkError::Bad(e.to_string());
+    match link {
+        LinkType::ETHERNET => {
+            let eth = Ethernet2HeaderSlice::from_slice(frame).map_err(|e| bad(&e))?;
+            Ok(LinkHeader {
+                link: Link::Ethernet {
+                    src: eth.source(),
+                    dst: eth.destination(),
+                },
+                len: eth.slice().len(),
+                next: Next::EtherType(eth.ether_type().0),
+            })
+        }
+        LinkType::LINUX_SLL => {
+            let sll = LinuxSllHeaderSlice::from_slice(frame).map_err(|e| bad(&e))?;
+            let next = match sll.protocol_type() {
+                LinuxSllProtocolType::EtherType(t) => Next::EtherType(t.0),
+                _ => Next::NotEther,
+            };
+            Ok(LinkHeader {
+                link: Link::LinuxSll {
+                    packet_type: u16::from(sll.packet_type()),
+                },
+                len: sll.slice().len(),
+                next,
+            })
+        }
+        LinkType::LINUX_SLL2 => parse_sll2(frame).map_err(|e| bad(&e)),
+        LinkType::RAW | LinkType::RAW_OPENBSD | LinkType::RAW_LINKTYPE | LinkType::IPV4 | LinkType::IPV6 => {
+            Ok(LinkHeader {
+                link: Link::Raw,
+                len: 0,
+                next: Next::Ip,
+            })
+        }
+        other => Err(LinkError::Unsupported(other)),
+    }
+}
+
+/// SLL2: protocol(2) reserved(2) if_index(4) hatype(2) packet type(1) addr len(1) addr(8).
+fn parse_sll2(frame: &[u8]) -> crate::Result<LinkHeader> {
+    let mut r = Reader::new("SLL2 header", frame);
+    let protocol = r.be_u16("protocol")?;
+    r.skip(2, "reserved")?;
+    let if_index = r.be_u32("if_index")?;
+    r.skip(2, "hatype")?;
+    let packet_type = r.u8("packet_type")?;
+    r.skip(9, "address")?;
+    Ok(LinkHeader {
+        link: Link::LinuxSll2 {
+            packet_type,
+            if_index,
+        },
+        len: r.offset(),
+        next: Next::EtherType(protocol),
+    })
+}
+
+/// One VLAN tag: its id and the ethertype after it.
+pub(super) fn parse_vlan(bytes: &[u8]) -> Result<(u16, u16), String> {
+    let tag = SingleVlanHeaderSlice::from_slice(bytes).map_err(|e| e.to_string())?;
+    Ok((tag.vlan_identifier().value(), tag.ether_type().0))
+}

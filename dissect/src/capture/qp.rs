@@ -1,0 +1,354 @@
+//! RoCE RC traffic per queue pair: SEND First/Middle/Last joined into one
+//! message (LLC or CDC for SMC-R), RDMA WRITEs accounted by rkey, address
+//! and length. Requests are tracked by PSN, so a retransmission is seen once.
+
+use super::limits::Ctx;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// PSNs are 24 bits.
+const PSN_MASK: u32 = 0x00ff_ffff;
+
+/// Where a packet goes: the receiver's address (the GID for RoCEv1) and QP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QpKey {
+    pub dst: IpAddr,
+    pub qp: u32,
+}
+
+/// The part of a SEND or WRITE this packet is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    First,
+    Middle,
+    Last,
+    Only,
+}
+
+/// RDMA WRITE target from the RETH of a First or Only packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteTarget {
+    pub vaddr: u64,
+    pub rkey: u32,
+    pub dma_length: u32,
+}
+
+/// The request operations reassembly follows; others are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Send(Part),
+    /// The target is there on First and Only.
+    Write(Part, Option<WriteTarget>),
+}
+
+/// One RoCE request packet as reassembly needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QpPacket<'a> {
+    pub key: QpKey,
+    pub psn: u32,
+    pub request: Request,
+    /// Payload bytes captured.
+    pub payload: &'a [u8],
+    /// Payload bytes on the wire (more than `payload.len()` when cut by snaplen).
+    pub wire_payload_len: usize,
+}
+
+/// What a packet completed or broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QpEvent {
+    /// A whole SEND message.
+    Send(Vec<u8>),
+    /// A SEND whose bytes the capture cut: `captured` of `len` bytes kept.
+    SendCut { captured: Vec<u8>, len: usize },
+    /// A whole RDMA WRITE; `target` is None when its First was not captured.
+    Write {
+        target: Option<WriteTarget>,
+        bytes: u64,
+        packets: u32,
+    },
+    /// A multi-packet SEND or WRITE could not be completed.
+    Broken { reason: &'static str },
+}
+
+#[derive(Debug, Default)]
+struct Qp {
+    next_psn: Option<u32>,
+    send: Option<Send>,
+    write: Option<Write>,
+}
+
+#[derive(Debug)]
+struct Send {
+    buf: Vec<u8>,
+    wire_len: usize,
+}
+
+#[derive(Debug)]
+struct Write {
+    target: Option<WriteTarget>,
+    bytes: u64,
+    packets: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Qps {
+    qps: HashMap<QpKey, Qp>,
+}
+
+impl Qps {
+    pub fn packet(&mut self, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+        if !self.qps.contains_key(&p.key) && self.qps.len() >= ctx.limits.qps {
+            ctx.drops.untracked_packets += 1;
+            return;
+        }
+        let qp = self.qps.entry(p.key).or_default();
+        let psn = p.psn & PSN_MASK;
+        if let Some(next) = qp.next_psn {
+            // Signed 24-bit distance: behind means already seen.
+            let ahead = ((psn.wrapping_sub(next) & PSN_MASK) << 8) as i32 >> 8;
+            if ahead < 0 {
+                ctx.drops.duplicate_packets += 1;
+                return;
+            }
+            if ahead > 0 {
+                qp.broken("packets missing (PSN gap)", ctx, out);
+            }
+        }
+        qp.next_psn = Some((psn + 1) & PSN_MASK);
+        match p.request {
+            Request::Send(part) => qp.send(part, p, ctx, out),
+            Request::Write(part, target) => qp.write(part, target, p, out),
+        }
+    }
+}
+
+impl Qp {
+    fn send(&mut self, part: Part, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+        if matches!(part, Part::First | Part::Only) && self.send.is_some() {
+            self.broken_send("SEND First or Only while a SEND was open", ctx, out);
+        }
+        if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
+            ctx.drops.send_fragments += 1;
+            out.push(QpEvent::Broken {
+                reason: "SEND Middle or Last without its First",
+            });
+            return;
+        }
+        let mut send = self.send.take().unwrap_or(Send {
+            buf: Vec::new(),
+            wire_len: 0,
+        });
+        let fits = send.wire_len + p.wire_payload_len <= ctx.limits.send_message;
+        if !fits || !ctx.budget.take(p.payload.len()) {
+            ctx.budget.give(send.buf.len());
+            ctx.drops.send_fragments += 1;
+            out.push(QpEvent::Broken {
+                reason: "SEND message over the reassembly cap",
+            });
+            return;
+        }
+        send.buf.extend_from_slice(p.payload);
+        send.wire_len += p.wire_payload_len;
+        if matches!(part, Part::First | Part::Middle) {
+            self.send = Some(send);
+            return;
+        }
+        ctx.budget.give(send.buf.len());
+        out.push(if send.buf.len() < send.wire_len {
+            QpEvent::SendCut {
+                len: send.wire_len,
+                captured: send.buf,
+            }
+        } else {
+            QpEvent::Send(send.buf)
+        });
+    }
+
+    fn write(&mut self, part: Part, target: Option<WriteTarget>, p: &QpPacket, out: &mut Vec<QpEvent>) {
+        if matches!(part, Part::First | Part::Only) && self.write.is_some() {
+            self.write = None;
+            out.push(QpEvent::Broken {
+                reason: "RDMA WRITE First or Only while a WRITE was open",
+            });
+        }
+        let mut write = self.write.take().unwrap_or(Write {
+            target,
+            bytes: 0,
+            packets: 0,
+        });
+        write.bytes += p.wire_payload_len as u64;
+        write.packets += 1;
+        if matches!(part, Part::First | Part::Middle) {
+            self.write = Some(write);
+        } else {
+            out.push(QpEvent::Write {
+                target: write.target,
+                bytes: write.bytes,
+                packets: write.packets,
+            });
+        }
+    }
+
+    /// Drops an open SEND or WRITE that can no longer complete.
+    fn broken(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+        if self.send.is_some() {
+            self.broken_send(reason, ctx, out);
+        }
+        if self.write.take().is_some() {
+            out.push(QpEvent::Broken { reason });
+        }
+    }
+
+    fn broken_send(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+        if let Some(send) = self.send.take() {
+            ctx.budget.give(send.buf.len());
+            ctx.drops.send_fragments += 1;
+            out.push(QpEvent::Broken { reason });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::limits::{Budget, Drops, Limits};
+    use std::net::Ipv4Addr;
+
+    const KEY: QpKey = QpKey {
+        dst: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        qp: 0x11,
+    };
+
+    fn run(limits: Limits, packets: &[(u32, Request, &[u8], usize)]) -> (Vec<QpEvent>, Drops) {
+        let (mut budget, mut drops, mut qps, mut out) = (
+            Budget::new(limits.total),
+            Drops::default(),
+            Qps::default(),
+            Vec::new(),
+        );
+        for &(psn, request, payload, wire_payload_len) in packets {
+            let p = QpPacket {
+                key: KEY,
+                psn,
+                request,
+                payload,
+                wire_payload_len,
+            };
+            qps.packet(
+                &p,
+                &mut Ctx {
+                    limits: &limits,
+                    budget: &mut budget,
+                    drops: &mut drops,
+                },
+                &mut out,
+            );
+        }
+        assert!(budget.has(limits.total), "every buffered byte returned");
+        (out, drops)
+    }
+
+    const FIRST: Request = Request::Send(Part::First);
+    const MIDDLE: Request = Request::Send(Part::Middle);
+    const LAST: Request = Request::Send(Part::Last);
+
+    #[test]
+    fn send_first_middle_last_is_one_message_and_retransmissions_are_ignored() {
+        let (out, drops) = run(
+            Limits::default(),
+            &[
+                (7, FIRST, b"ab", 2),
+                (8, MIDDLE, b"cd", 2),
+                (8, MIDDLE, b"cd", 2),
+                (9, LAST, b"e", 1),
+            ],
+        );
+        assert_eq!(out, vec![QpEvent::Send(b"abcde".to_vec())]);
+        assert_eq!(drops.duplicate_packets, 1);
+    }
+
+    #[test]
+    fn psn_wraps_at_24_bits() {
+        let (out, _) = run(
+            Limits::default(),
+            &[(PSN_MASK, FIRST, b"a", 1), (0, LAST, b"b", 1)],
+        );
+        assert_eq!(out, vec![QpEvent::Send(b"ab".to_vec())]);
+    }
+
+    #[test]
+    fn a_psn_gap_breaks_the_open_send() {
+        let (out, drops) = run(Limits::default(), &[(1, FIRST, b"a", 1), (3, LAST, b"c", 1)]);
+        let reason = "packets missing (PSN gap)";
+        assert_eq!(
+            out,
+            vec![
+                QpEvent::Broken { reason },
+                QpEvent::Broken {
+                    reason: "SEND Middle or Last without its First"
+                }
+            ]
+        );
+        assert_eq!(drops.send_fragments, 2);
+    }
+
+    #[test]
+    fn send_over_the_cap_is_dropped() {
+        let limits = Limits {
+            send_message: 3,
+            ..Limits::default()
+        };
+        let (out, drops) = run(limits, &[(1, FIRST, b"ab", 2), (2, LAST, b"cd", 2)]);
+        assert_eq!(
+            out,
+            vec![QpEvent::Broken {
+                reason: "SEND message over the reassembly cap"
+            }]
+        );
+        assert_eq!(drops.send_fragments, 1);
+    }
+
+    #[test]
+    fn cut_send_is_reported_with_what_was_captured() {
+        let (out, _) = run(Limits::default(), &[(1, Request::Send(Part::Only), b"ab", 44)]);
+        assert_eq!(
+            out,
+            vec![QpEvent::SendCut {
+                captured: b"ab".to_vec(),
+                len: 44
+            }]
+        );
+    }
+
+    #[test]
+    fn rdma_write_is_accounted_by_target() {
+        let target = WriteTarget {
+            vaddr: 0x1000,
+            rkey: 0xabc,
+            dma_length: 5000,
+        };
+        let (out, _) = run(
+            Limits::default(),
+            &[
+                (1, Request::Write(Part::First, Some(target)), b"", 4096),
+                (2, Request::Write(Part::Last, None), b"", 904),
+                (3, Request::Write(Part::Last, None), b"", 10),
+            ],
+        );
+        assert_eq!(
+            out,
+            vec![
+                QpEvent::Write {
+                    target: Some(target),
+                    bytes: 5000,
+                    packets: 2
+                },
+                QpEvent::Write {
+                    target: None,
+                    bytes: 10,
+                    packets: 1
+                },
+            ]
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! TCP connections: both directions reassembled and framed into CLC
+//! messages, with the SMC option of the SYN and SYN-ACK noted.
+
+mod clc_framer;
+mod reassembly;
+#[cfg(test)]
+mod tests;
+
+pub use clc_framer::{ClcEnd, ClcRecord, Framed};
+pub use reassembly::Chunk;
+
+use super::frame::{Ip, TcpSegment};
+use super::limits::Ctx;
+use clc_framer::ClcFramer;
+use reassembly::HalfStream;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+/// Sender and receiver of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Flow {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+/// What one segment brought to light.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TcpEvent {
+    /// A SYN (`syn_ack` false) or SYN-ACK; `present` says whether it carried
+    /// the SMC option. Reported when either handshake segment offered SMC.
+    SmcOption {
+        syn_ack: bool,
+        present: bool,
+    },
+    Framed(Framed),
+}
+
+/// One connection, keyed by its lower endpoint first.
+#[derive(Debug, Default)]
+struct Conn {
+    dirs: [Direction; 2],
+    syn_offered: bool,
+    /// Set when the whole connection carries no (more) CLC.
+    ended: Option<ClcEnd>,
+    closed: [bool; 2],
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    stream: HalfStream,
+    /// None until the SYN or the first data fixed how the stream starts.
+    clc: Option<ClcFramer>,
+}
+
+/// Every TCP connection in the capture.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
+    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+}
+
+impl Connections {
+    /// Takes one segment; `smc_option` says whether its options hold the SMC option.
+    pub fn segment(
+        &mut self,
+        ip: &Ip,
+        seg: &TcpSegment,
+        smc_option: bool,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
+        let flow = Flow {
+            src: SocketAddr::new(ip.src, seg.src_port),
+            dst: SocketAddr::new(ip.dst, seg.dst_port),
+        };
+        let (key, side) = if flow.src <= flow.dst {
+            ((flow.src, flow.dst), 0)
+        } else {
+            ((flow.dst, flow.src), 1)
+        };
+        if !self.conns.contains_key(&key) && !self.make_room(ctx.limits.connections) {
+            ctx.drops.untracked_segments += 1;
+            return;
+        }
+        let conn = self.conns.entry(key).or_default();
+        if seg.syn {
+            conn.handshake(side, seg, smc_option, flow, ctx, out);
+        }
+        if !seg.payload.is_empty() {
+            conn.data(side, seg, flow, ctx, out);
+        }
+        if seg.rst || seg.fin {
+            conn.closed[side] = true;
+            if seg.rst {
+                conn.closed = [true; 2];
+            }
+        }
+    }
+
+    /// End of input: deliver what waits behind gaps, report cut messages.
+    pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+        for (&(lo, hi), conn) in &mut self.conns {
+            for (side, dir) in conn.dirs.iter_mut().enumerate() {
+                let flow = if side == 0 {
+                    Flow { src: lo, dst: hi }
+                } else {
+                    Flow { src: hi, dst: lo }
+                };
+                let mut framed = Vec::new();
+                if let Some(clc) = &mut dir.clc {
+                    dir.stream.flush(ctx, &mut |chunk| clc.feed(chunk, &mut framed));
+                    clc.finish(&mut framed);
+                }
+                out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
+            }
+        }
+    }
+
+    /// Frees closed connections when the table is full; false if still full.
+    fn make_room(&mut self, cap: usize) -> bool {
+        if self.conns.len() >= cap {
+            self.conns.retain(|_, c| c.closed != [true; 2]);
+        }
+        self.conns.len() < cap
+    }
+}
+
+impl Conn {
+    fn handshake(
+        &mut self,
+        side: usize,
+        seg: &TcpSegment,
+        smc_option: bool,
+        flow: Flow,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
+        let dir = &mut self.dirs[side];
+        dir.stream.syn(seg.seq);
+        if dir.clc.is_none() {
+            dir.clc = Some(ClcFramer::at_start(ctx.limits.clc_scan));
+        }
+        if !seg.ack_flag {
+            self.syn_offered = smc_option;
+        } else if !smc_option {
+            // Without the option on the SYN-ACK Linux falls back before any CLC.
+            self.end(ClcEnd::NoSmcOption, ctx);
+        }
+        if smc_option || self.syn_offered {
+            out.push((
+                flow,
+                TcpEvent::SmcOption {
+                    syn_ack: seg.ack_flag,
+                    present: smc_option,
+                },
+            ));
+        }
+    }
+
+    fn data(
+        &mut self,
+        side: usize,
+        seg: &TcpSegment,
+        flow: Flow,
+        ctx: &mut Ctx,
+        out: &mut Vec<(Flow, TcpEvent)>,
+    ) {
+        let ended = self.ended;
+        let dir = &mut self.dirs[side];
+        let clc = dir.clc.get_or_insert_with(|| {
+            let mut clc = ClcFramer::mid_stream(ctx.limits.clc_scan);
+            if let Some(why) = ended {
+                clc.end(why);
+            }
+            clc
+        });
+        if clc.ended().is_some() {
+            // Past CLC nothing is analysed here: keep no bytes.
+            dir.stream.clear(ctx);
+            return;
+        }
+        let mut framed = Vec::new();
+        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| {
+            clc.feed(chunk, &mut framed)
+        });
+        let declined = framed
+            .iter()
+            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
+        out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
+        if declined {
+            self.end(ClcEnd::Fallback, ctx);
+        }
+    }
+
+    /// No more CLC in either direction.
+    fn end(&mut self, why: ClcEnd, ctx: &mut Ctx) {
+        self.ended = Some(why);
+        for dir in &mut self.dirs {
+            dir.stream.clear(ctx);
+            dir.clc.get_or_insert_with(|| ClcFramer::at_start(0)).end(why);
+        }
+    }
+}

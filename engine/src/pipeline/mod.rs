@@ -1,0 +1,184 @@
+//! Frames in, SMC events out: decodes each frame, feeds TCP segments and
+//! RoCE packets to reassembly, and parses what reassembly completes with the
+//! dissect codecs. Deterministic and sans-IO: tests drive it with made-up frames.
+
+mod roce;
+
+use crate::source::{Frame, Timestamp};
+use dissect::capture::{self, Carried, Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
+use dissect::cdc::SmcrCdc;
+use dissect::clc::ClcMessage;
+use dissect::llc::LlcMessage;
+use dissect::Wire;
+use std::net::IpAddr;
+
+/// Where an event happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoints {
+    Tcp(Flow),
+    /// A RoCE packet to queue pair `qp` (addresses are GIDs for RoCEv1).
+    Qp {
+        src: IpAddr,
+        dst: IpAddr,
+        qp: u32,
+    },
+    /// The frame itself (it could not be decoded far enough).
+    Frame,
+}
+
+/// What was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// The SMC option on a SYN or SYN-ACK (or its absence from a SYN-ACK answering one).
+    SmcOption {
+        syn_ack: bool,
+        present: bool,
+    },
+    Clc(ClcMessage),
+    Llc(LlcMessage),
+    Cdc(SmcrCdc),
+    RdmaWrite {
+        target: Option<WriteTarget>,
+        bytes: u64,
+        packets: u32,
+    },
+    /// Bad or cut input: the run goes on.
+    Problem(Problem),
+}
+
+/// Something in the input that could not be analysed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Protocol layer: frame, tcp_option, clc, llc, cdc, rdma.
+    pub proto: &'static str,
+    /// What went wrong, naming the field and byte offset where there is one.
+    pub detail: String,
+    /// The capture cut the bytes (snaplen): incomplete, not malformed.
+    pub truncated: bool,
+}
+
+/// One SMC event, attributed to the frame that completed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub frame: u64,
+    pub time: Timestamp,
+    pub at: Endpoints,
+    pub kind: EventKind,
+}
+
+/// The analysis state of one capture.
+#[derive(Debug)]
+pub struct Pipeline {
+    reassembly: Reassembly,
+    /// Frame number and time of the last frame, for what the end of input reveals.
+    last: (u64, Timestamp),
+}
+
+impl Default for Pipeline {
+    fn default() -> Self {
+        Pipeline::new(Limits::default())
+    }
+}
+
+impl Pipeline {
+    pub fn new(limits: Limits) -> Self {
+        Pipeline {
+            reassembly: Reassembly::new(limits),
+            last: (0, Timestamp::default()),
+        }
+    }
+
+    /// Takes one frame; its events go to `out`.
+    pub fn frame(&mut self, frame: &Frame, out: &mut Vec<Event>) {
+        self.last = (frame.number, frame.time);
+        let layers = capture::decode(frame.link, &frame.data, frame.orig_len);
+        let mut emit = |at, kind| {
+            out.push(Event {
+                frame: frame.number,
+                time: frame.time,
+                at,
+                kind,
+            })
+        };
+        if let Some(e) = &layers.error {
+            let problem = Problem {
+                proto: "frame",
+                detail: e.to_string(),
+                truncated: e.truncated,
+            };
+            emit(Endpoints::Frame, EventKind::Problem(problem));
+        }
+        match (&layers.carried, layers.ip) {
+            (Carried::Tcp(seg), Some(ip)) => {
+                let mut smc_option = false;
+                if seg.syn {
+                    match dissect::tcp_option::find_smc_option(seg.options) {
+                        Ok(found) => smc_option = found.is_some(),
+                        Err(e) => emit(Endpoints::Frame, problem("tcp_option", &e)),
+                    }
+                }
+                let mut found = Vec::new();
+                self.reassembly.tcp(&ip, seg, smc_option, &mut found);
+                for (flow, event) in found {
+                    emit(Endpoints::Tcp(flow), tcp_event(event));
+                }
+            }
+            (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
+                let packet = dissect::roce::parse_v2_captured(bytes, *wire_len);
+                roce::packet(&mut self.reassembly, packet, Some(ip), &mut emit);
+            }
+            (Carried::RoceV1 { bytes, wire_len }, _) => {
+                let packet = dissect::roce::parse_v1_captured(bytes, *wire_len);
+                roce::packet(&mut self.reassembly, packet, None, &mut emit);
+            }
+            _ => {}
+        }
+    }
+
+    /// End of input: what waited behind gaps, and messages left cut.
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        let (frame, time) = self.last;
+        let mut found = Vec::new();
+        self.reassembly.finish(&mut found);
+        for (flow, event) in found {
+            out.push(Event {
+                frame,
+                time,
+                at: Endpoints::Tcp(flow),
+                kind: tcp_event(event),
+            });
+        }
+    }
+
+    /// What reassembly dropped for its caps, or skipped as duplicate.
+    pub fn drops(&self) -> capture::Drops {
+        self.reassembly.drops()
+    }
+}
+
+fn tcp_event(event: TcpEvent) -> EventKind {
+    match event {
+        TcpEvent::SmcOption { syn_ack, present } => EventKind::SmcOption { syn_ack, present },
+        TcpEvent::Framed(Framed::Clc(record)) => match ClcMessage::parse(&record.bytes) {
+            Ok(m) => EventKind::Clc(m),
+            Err(e) => EventKind::Problem(Problem {
+                proto: "clc",
+                detail: format!("stream offset {}: {e}", record.offset),
+                truncated: false,
+            }),
+        },
+        TcpEvent::Framed(Framed::Garbage { offset, reason }) => EventKind::Problem(Problem {
+            proto: "clc",
+            detail: format!("stream offset {offset}: not CLC: {reason}"),
+            truncated: false,
+        }),
+    }
+}
+
+fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {
+    EventKind::Problem(Problem {
+        proto,
+        detail: e.to_string(),
+        truncated: e.is_truncated(),
+    })
+}

@@ -1,0 +1,114 @@
+//! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
+
+use super::{problem, Endpoints, EventKind, Problem};
+use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use dissect::llc::{parse_send, SmcrControl};
+use dissect::roce::{CapturedRoce, Opcode};
+use std::net::{IpAddr, Ipv6Addr};
+
+/// Handles one parsed RoCE packet; `ip` is None for RoCEv1 (the GRH names the ends).
+pub(super) fn packet(
+    reassembly: &mut Reassembly,
+    parsed: dissect::Result<CapturedRoce>,
+    ip: Option<Ip>,
+    emit: &mut impl FnMut(Endpoints, EventKind),
+) {
+    let roce = match parsed {
+        Ok(roce) => roce,
+        Err(e) => return emit(Endpoints::Frame, problem("rdma", &e)),
+    };
+    let (src, dst) = match (ip, &roce.grh) {
+        (Some(ip), _) => (ip.src, ip.dst),
+        (None, Some(grh)) => (
+            IpAddr::V6(Ipv6Addr::from(grh.sgid)),
+            IpAddr::V6(Ipv6Addr::from(grh.dgid)),
+        ),
+        (None, None) => return,
+    };
+    let bth = roce.ib.bth;
+    let Some(request) = request(bth.opcode, &roce) else {
+        return;
+    };
+    let at = Endpoints::Qp {
+        src,
+        dst,
+        qp: bth.dest_qp,
+    };
+    let wire_payload_len = roce.truncated.map_or(roce.ib.payload.len(), |t| t.payload_len);
+    let p = QpPacket {
+        key: QpKey { dst, qp: bth.dest_qp },
+        psn: bth.psn,
+        request,
+        payload: &roce.ib.payload,
+        wire_payload_len,
+    };
+    let mut found = Vec::new();
+    reassembly.roce(&p, &mut found);
+    for event in found {
+        emit(at, qp_event(event));
+    }
+}
+
+/// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.
+fn request(op: Opcode, roce: &CapturedRoce) -> Option<Request> {
+    let target = roce.ib.ext.reth.map(|r| WriteTarget {
+        vaddr: r.vaddr,
+        rkey: r.rkey,
+        dma_length: r.dma_length,
+    });
+    Some(match op {
+        Opcode::RC_SEND_FIRST => Request::Send(Part::First),
+        Opcode::RC_SEND_MIDDLE => Request::Send(Part::Middle),
+        Opcode::RC_SEND_LAST | Opcode::RC_SEND_LAST_WITH_IMMEDIATE | Opcode::RC_SEND_LAST_WITH_INVALIDATE => {
+            Request::Send(Part::Last)
+        }
+        Opcode::RC_SEND_ONLY | Opcode::RC_SEND_ONLY_WITH_IMMEDIATE | Opcode::RC_SEND_ONLY_WITH_INVALIDATE => {
+            Request::Send(Part::Only)
+        }
+        Opcode::RC_RDMA_WRITE_FIRST => Request::Write(Part::First, target),
+        Opcode::RC_RDMA_WRITE_MIDDLE => Request::Write(Part::Middle, None),
+        Opcode::RC_RDMA_WRITE_LAST | Opcode::RC_RDMA_WRITE_LAST_WITH_IMMEDIATE => {
+            Request::Write(Part::Last, None)
+        }
+        Opcode::RC_RDMA_WRITE_ONLY | Opcode::RC_RDMA_WRITE_ONLY_WITH_IMMEDIATE => {
+            Request::Write(Part::Only, target)
+        }
+        _ => return None,
+    })
+}
+
+fn qp_event(event: QpEvent) -> EventKind {
+    match event {
+        QpEvent::Send(bytes) => match parse_send(&bytes) {
+            Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
+            Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
+            Err(e) => problem(
+                if bytes.first() == Some(&dissect::cdc::CDC_TYPE) {
+                    "cdc"
+                } else {
+                    "llc"
+                },
+                &e,
+            ),
+        },
+        QpEvent::SendCut { captured, len } => EventKind::Problem(Problem {
+            proto: "rdma",
+            detail: format!("SEND cut by snaplen: {} of {len} bytes captured", captured.len()),
+            truncated: true,
+        }),
+        QpEvent::Write {
+            target,
+            bytes,
+            packets,
+        } => EventKind::RdmaWrite {
+            target,
+            bytes,
+            packets,
+        },
+        QpEvent::Broken { reason } => EventKind::Problem(Problem {
+            proto: "rdma",
+            detail: reason.to_string(),
+            truncated: false,
+        }),
+    }
+}

@@ -1,0 +1,118 @@
+//! Where frames come from: a capture file read through libpcap (pcap and
+//! pcapng), behind [`FrameSource`] so the pipeline runs on any input.
+
+use dissect::capture::LinkType;
+use std::path::Path;
+
+/// Capture time of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn as_secs_f64(self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+}
+
+/// One captured frame as the source hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// 1-based, as Wireshark counts.
+    pub number: u64,
+    pub time: Timestamp,
+    /// The captured bytes (at most the snaplen).
+    pub data: Vec<u8>,
+    /// The frame's length on the wire.
+    pub orig_len: usize,
+    pub link: LinkType,
+}
+
+/// A source could not produce the next frame (a truncated or corrupt file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// Number the frame would have had.
+    pub frame: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "frame {}: {}", self.frame, self.message)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+pub trait FrameSource {
+    /// The next frame; None at the end. After an error a source ends.
+    fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
+}
+
+/// A pcap or pcapng file.
+pub struct PcapFile {
+    capture: pcap::Capture<pcap::Offline>,
+    link: LinkType,
+    last: u64,
+    done: bool,
+}
+
+impl PcapFile {
+    pub fn open(path: &Path) -> Result<Self, SourceError> {
+        let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
+            SourceError {
+                frame: 1,
+                message: e.to_string(),
+            }
+        })?;
+        // libpcap reports DLT values, which is what LinkType holds.
+        let link = LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
+        Ok(PcapFile {
+            capture,
+            link,
+            last: 0,
+            done: false,
+        })
+    }
+}
+
+impl FrameSource for PcapFile {
+    fn next_frame(&mut self) -> Option<Result<Frame, SourceError>> {
+        if self.done {
+            return None;
+        }
+        let number = self.last + 1;
+        match self.capture.next_packet() {
+            Ok(packet) => {
+                self.last = number;
+                let ts = packet.header.ts;
+                // Opened with nanosecond precision, tv_usec holds nanoseconds.
+                let time = Timestamp {
+                    secs: ts.tv_sec,
+                    nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
+                };
+                Some(Ok(Frame {
+                    number,
+                    time,
+                    data: packet.data.to_vec(),
+                    orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
+                    link: self.link,
+                }))
+            }
+            Err(pcap::Error::NoMorePackets) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                // libpcap cannot resynchronise inside a damaged file.
+                self.done = true;
+                Some(Err(SourceError {
+                    frame: number,
+                    message: e.to_string(),
+                }))
+            }
+        }
+    }
+}

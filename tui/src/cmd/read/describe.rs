@@ -1,0 +1,188 @@
+//! One description of each event, rendered two ways: a summary line and a
+//! JSON object. Names are the protocol's, snake_case for JSON.
+
+use dissect::cdc::{Cursor, SmcrCdc};
+use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, Proposal};
+use dissect::llc::LlcMessage;
+use engine::pipeline::EventKind;
+use serde_json::{json, Map, Value};
+
+/// What an event is and its key fields.
+pub struct Description {
+    pub proto: &'static str,
+    pub msg: &'static str,
+    pub version: Option<u8>,
+    /// LLC only: the response flag.
+    pub response: Option<bool>,
+    pub fields: Map<String, Value>,
+}
+
+/// None for problems: those go to stderr, not to the event stream.
+pub fn describe(kind: &EventKind) -> Option<Description> {
+    Some(match kind {
+        EventKind::SmcOption { syn_ack, present } => Description {
+            proto: "tcp_option",
+            msg: if *syn_ack { "syn_ack" } else { "syn" },
+            version: None,
+            response: None,
+            fields: fields(json!({ "smc_option": present })),
+        },
+        EventKind::Clc(m) => clc(m),
+        EventKind::Llc(m) => llc(m),
+        EventKind::Cdc(m) => cdc(m),
+        EventKind::RdmaWrite {
+            target,
+            bytes,
+            packets,
+        } => Description {
+            proto: "rdma",
+            msg: "write",
+            version: None,
+            response: None,
+            fields: fields(json!({
+                "rkey": target.map(|t| hex(t.rkey.into())),
+                "vaddr": target.map(|t| hex(t.vaddr)),
+                "dma_length": target.map(|t| t.dma_length),
+                "bytes": bytes,
+                "packets": packets,
+            })),
+        },
+        EventKind::Problem(_) => return None,
+    })
+}
+
+fn clc(m: &ClcMessage) -> Description {
+    let (msg, version, fields) = match m {
+        ClcMessage::Proposal(p) => ("proposal", p.env.version, proposal(p)),
+        ClcMessage::Accept(a) => ("accept", a.env.version, accept_confirm(a)),
+        ClcMessage::Confirm(c) => ("confirm", c.env.version, accept_confirm(c)),
+        ClcMessage::Decline(d) => ("decline", d.env.version, decline(d)),
+        ClcMessage::Unknown(u) => ("unknown", u.env.version, fields(json!({ "type": u.kind.0 }))),
+    };
+    Description {
+        proto: "clc",
+        msg,
+        version: Some(version),
+        response: None,
+        fields,
+    }
+}
+
+fn proposal(p: &Proposal) -> Map<String, Value> {
+    fields(json!({
+        "typev1": p.env.typev1.to_string(),
+        "typev2": p.env.typev2.to_string(),
+        "v2_ext": p.v2_ext.is_some(),
+        "smcd_v2_ext": p.smcd_v2_ext.is_some(),
+    }))
+}
+
+fn accept_confirm(m: &AcceptConfirm) -> Map<String, Value> {
+    let mut f = fields(json!({ "first_contact": m.env.flag() }));
+    match &m.body {
+        AcceptConfirmBody::SmcR(r) => f.extend(fields(json!({
+            "path": "R",
+            "qpn": r.qpn,
+            "rmb_rkey": hex(r.rmb_rkey.into()),
+            "rmbe_alert_token": hex(r.rmbe_alert_token.into()),
+            "rmb_dma_addr": hex(r.rmb_dma_addr),
+            "psn": r.psn,
+        }))),
+        AcceptConfirmBody::SmcD(d) => f.extend(fields(json!({
+            "path": "D",
+            "gid": hex(d.gid),
+            "dmb_token": hex(d.dmb_token),
+            "link_id": d.link_id,
+        }))),
+    }
+    f
+}
+
+fn decline(d: &Decline) -> Map<String, Value> {
+    let name = d.diagnosis.name().unwrap_or("unknown");
+    fields(json!({
+        "out_of_sync": d.env.flag(),
+        "diagnosis": { "code": format!("{:#010x}", d.diagnosis.0), "name": name },
+    }))
+}
+
+fn llc(m: &LlcMessage) -> Description {
+    let header = m.header();
+    let (msg, fields) = match m {
+        LlcMessage::ConfirmLink(l) => (
+            "confirm_link",
+            fields(json!({
+                "link_id": l.body.link_id, "qpn": l.body.sender_qpn,
+                "max_links": l.body.max_links, "max_conns": l.body.max_conns,
+            })),
+        ),
+        LlcMessage::AddLink(l) => (
+            "add_link",
+            fields(json!({
+                "link_id": l.body.link_id, "qpn": l.body.sender_qpn,
+                "reject": header.flags.contains(dissect::llc::LlcFlags::ADD_LINK_REJECT),
+            })),
+        ),
+        LlcMessage::AddLinkCont(l) => ("add_link_cont", fields(json!({ "link_id": l.body.link_id }))),
+        LlcMessage::DeleteLink(l) => (
+            "delete_link",
+            fields(json!({
+                "link_id": l.body.link_id, "reason": l.body.reason.to_string(),
+            })),
+        ),
+        LlcMessage::RequestAddLink(l) => ("req_add_link", fields(json!({ "gids": l.body.gids.len() }))),
+        LlcMessage::ConfirmRkey(l) => (
+            "confirm_rkey",
+            fields(json!({
+                "rkey": hex(l.body.rtoken.rkey.into()), "vaddr": hex(l.body.rtoken.vaddr),
+            })),
+        ),
+        LlcMessage::TestLink(_) => ("test_link", Map::new()),
+        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Map::new()),
+        LlcMessage::DeleteRkey(l) => (
+            "delete_rkey",
+            fields(json!({
+                "rkeys": l.body.rkeys.iter().map(|&k| hex(k.into())).collect::<Vec<_>>(),
+            })),
+        ),
+        LlcMessage::Unknown(_) => ("unknown", fields(json!({ "type": header.llc_type.0 }))),
+    };
+    // The version nibble is 0 for LLC v1.
+    let version = Some(header.version().max(1));
+    Description {
+        proto: "llc",
+        msg,
+        version,
+        response: Some(header.is_response()),
+        fields,
+    }
+}
+
+fn cdc(m: &SmcrCdc) -> Description {
+    let cursor = |c: Cursor| json!({ "wrap": c.wrap, "count": c.count });
+    Description {
+        proto: "cdc",
+        msg: "cdc",
+        version: None,
+        response: None,
+        fields: fields(json!({
+            "seqno": m.seqno,
+            "token": hex(m.token.into()),
+            "producer": cursor(m.producer),
+            "consumer": cursor(m.consumer),
+            "producer_flags": hex(m.producer_flags.0.into()),
+            "conn_state_flags": hex(m.conn_state_flags.0.into()),
+        })),
+    }
+}
+
+fn hex(v: u64) -> String {
+    format!("{v:#x}")
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
