@@ -39,6 +39,12 @@ need_host_tools() {
         --no-install-recommends "${missing[@]}"
 }
 
+# Path of this repository's release smc-analyze (wherever cargo puts targets).
+repo_smc_analyze() {
+    (cd "$REPO" && cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/smc-analyze
+}
+
 # apt options for the separate trixie index: own sources list, lists, cache and
 # an empty status file, so the host's package state is never touched.
 _apt_opts() {
