@@ -41,8 +41,10 @@ need_host_tools() {
 
 # Path of this repository's release smc-analyze (wherever cargo puts targets).
 repo_smc_analyze() {
-    (cd "$REPO" && cargo metadata --format-version 1 --no-deps |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/smc-analyze
+    local target
+    target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    echo "$target/release/smc-analyze"
 }
 
 # apt options for the separate trixie index: own sources list, lists, cache and
