@@ -30,7 +30,7 @@ step() {
 need_host_tools() {
     local missing=() pair
     for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio \
-        modinfo:kmod rdma:iproute2 tcpdump:tcpdump xz:xz-utils python3:python3; do
+        modinfo:kmod rdma:iproute2 tcpdump:tcpdump xz:xz-utils python3:python3 gcc:gcc; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
