@@ -3,8 +3,6 @@
 # ADD_LINK carries 14 rkeys (72 + 14 * 16 bytes). eth0 has MTU 400, which
 # gives a RoCE path MTU of 256: the LLC message spans SEND First/Last.
 # eth1 joins the subnet of eth0 (SMC-Rv2 needs that of an alternate device).
-# smc-analyze has no --hold yet: the C stand-in keeps the connections idle.
-WORKLOAD=/opt/bin/mini-smc
 NICS=2
 LIMIT=120
 CAPTURE_IFS="eth0 eth1"

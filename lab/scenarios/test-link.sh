@@ -1,8 +1,5 @@
 # test-link: an SMC-Rv2 connection left idle past net.smc.smcr_testlink_time
 # (set to 5 s on both sides) so the peers exchange LLC TEST_LINK req/rsp.
-# smc-analyze has no way to hold a connection idle yet (asked for --hold): use
-# the C stand-in, which has the same command line plus --hold.
-WORKLOAD=/opt/bin/mini-smc
 LIMIT=120
 
 guest_server() {

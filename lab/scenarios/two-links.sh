@@ -7,9 +7,6 @@
 # fails (DELETE_LINK) and the connection fails over to the link on eth1,
 # where the 60 KB echo then runs. Captured on both client NICs.
 NICS=2
-# smc-analyze has no way to hold a connection idle yet (asked for --hold): use
-# the C stand-in, which has the same command line plus --hold.
-WORKLOAD=/opt/bin/mini-smc
 LIMIT=120
 CAPTURE_IFS="eth0 eth1"
 
