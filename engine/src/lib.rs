@@ -4,4 +4,5 @@
 
 pub mod kernel;
 pub mod pipeline;
+pub mod savefile;
 pub mod source;
