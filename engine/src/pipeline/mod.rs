@@ -173,6 +173,11 @@ impl Pipeline {
     pub fn drops(&self) -> capture::Drops {
         self.reassembly.drops()
     }
+
+    /// What reassembly holds now (for checks against its limits).
+    pub fn reassembly(&self) -> &Reassembly {
+        &self.reassembly
+    }
 }
 
 fn tcp_event(event: TcpEvent, trees: bool) -> Found {
