@@ -35,7 +35,9 @@ pub struct FieldNode {
 impl FieldNode {
     /// The field's bytes inside the message of `tree`.
     pub fn bytes<'a>(&self, tree: &'a FieldTree) -> &'a [u8] {
-        tree.bytes.get(self.offset..self.offset + self.len).unwrap_or_default()
+        tree.bytes
+            .get(self.offset..self.offset + self.len)
+            .unwrap_or_default()
     }
 }
 
@@ -70,7 +72,11 @@ fn build(message: String, bytes: &[u8], mut spans: Vec<FieldSpan>, decode: Decod
     spans.sort_by(|a, b| a.offset.cmp(&b.offset).then(b.len.cmp(&a.len)));
     spans.dedup_by(|b, a| a.offset == b.offset && a.len == b.len && a.field == b.field);
     let fields = nest(&spans, bytes, decode);
-    FieldTree { message, bytes: bytes.to_vec(), fields }
+    FieldTree {
+        message,
+        bytes: bytes.to_vec(),
+        fields,
+    }
 }
 
 /// Spans sorted by offset into nodes: a span inside an earlier one is its child.
@@ -79,7 +85,10 @@ fn nest(spans: &[FieldSpan], bytes: &[u8], decode: Decode) -> Vec<FieldNode> {
     let mut i = 0;
     while let Some(s) = spans.get(i) {
         let end = s.offset + s.len;
-        let inside = spans[i + 1..].iter().take_while(|c| c.offset + c.len <= end).count();
+        let inside = spans[i + 1..]
+            .iter()
+            .take_while(|c| c.offset + c.len <= end)
+            .count();
         let children = nest(&spans[i + 1..i + 1 + inside], bytes, decode);
         out.push(FieldNode {
             name: s.field,
@@ -126,7 +135,10 @@ fn decode_llc(field: &str, v: u64, message: &[u8]) -> Option<String> {
 fn decode_cdc(field: &str, v: u64, _: &[u8]) -> Option<String> {
     let names = match field {
         "type" => return Some("CDC".into()),
-        "producer_flags" => ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect::<Vec<_>>(),
+        "producer_flags" => ProducerFlags::KNOWN
+            .iter()
+            .map(|f| (f.0, f.name()))
+            .collect::<Vec<_>>(),
         "conn_state_flags" => ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect(),
         _ => return None,
     };
@@ -139,7 +151,11 @@ pub fn llc_flags(llc_type: LlcType, flags: u8) -> String {
     let meanings: &[LlcFlags] = match kind {
         LlcType::CONFIRM_LINK => &[LlcFlags::RESPONSE, LlcFlags::NO_RMBE_EYECATCHER],
         LlcType::ADD_LINK => &[LlcFlags::RESPONSE, LlcFlags::ADD_LINK_REJECT],
-        LlcType::DELETE_LINK => &[LlcFlags::RESPONSE, LlcFlags::DELETE_LINK_ALL, LlcFlags::DELETE_LINK_ORDERLY],
+        LlcType::DELETE_LINK => &[
+            LlcFlags::RESPONSE,
+            LlcFlags::DELETE_LINK_ALL,
+            LlcFlags::DELETE_LINK_ORDERLY,
+        ],
         LlcType::CONFIRM_RKEY => &[LlcFlags::RESPONSE, LlcFlags::RKEY_NEGATIVE, LlcFlags::RKEY_RETRY],
         LlcType::DELETE_RKEY => &[LlcFlags::RESPONSE, LlcFlags::RKEY_NEGATIVE],
         _ => &[LlcFlags::RESPONSE],

@@ -104,14 +104,27 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(message: &'static str, buf: &'a [u8]) -> Self {
         let tracing = TRACING.with(Cell::get);
-        Reader { message, buf, pos: 0, base: 0, tracing }
+        Reader {
+            message,
+            buf,
+            pos: 0,
+            base: 0,
+            tracing,
+        }
     }
 
     /// Records the `len` bytes at the cursor as `field`.
     #[cold]
     fn note(&self, field: &'static str, len: usize, value: Option<u64>) {
         let at = self.buf.get(self.pos..).map_or(0, |b| b.as_ptr() as usize);
-        TRACE.with(|t| t.borrow_mut().push(FieldSpan { field, offset: at, len, value }));
+        TRACE.with(|t| {
+            t.borrow_mut().push(FieldSpan {
+                field,
+                offset: at,
+                len,
+                value,
+            })
+        });
     }
 
     /// Offset of the next byte from the start of the message.
@@ -129,7 +142,12 @@ impl<'a> Reader<'a> {
 
     /// An error about `field` at the current offset.
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> Error {
-        Error { message: self.message, field, offset: self.offset(), kind }
+        Error {
+            message: self.message,
+            field,
+            offset: self.offset(),
+            kind,
+        }
     }
 
     /// An `Invalid` error about a field that started `len` bytes back.
@@ -144,7 +162,13 @@ impl<'a> Reader<'a> {
 
     fn need(&self, field: &'static str, n: usize) -> Result<()> {
         if self.remaining() < n {
-            return Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() }));
+            return Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            ));
         }
         Ok(())
     }
@@ -165,7 +189,13 @@ impl<'a> Reader<'a> {
                 self.pos += n;
                 Ok(v)
             }
-            Err(_) => Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() })),
+            Err(_) => Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            )),
         }
     }
 
@@ -229,7 +259,13 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let base = self.offset();
         let buf = self.bytes(n, field)?;
-        Ok(Reader { message: self.message, buf, pos: 0, base, tracing: self.tracing })
+        Ok(Reader {
+            message: self.message,
+            buf,
+            pos: 0,
+            base,
+            tracing: self.tracing,
+        })
     }
 
     /// Move to an absolute offset within this reader (forward or back).
@@ -240,7 +276,13 @@ impl<'a> Reader<'a> {
                 self.pos = rel;
                 Ok(())
             }
-            _ => Err(self.error(field, ErrorKind::Truncated { needed: offset, available: self.base + self.buf.len() })),
+            _ => Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: offset,
+                    available: self.base + self.buf.len(),
+                },
+            )),
         }
     }
 

@@ -21,7 +21,9 @@ const LIMITS: Limits = Limits {
 /// length, a byte of snaplen cut, and the frame. Nothing may panic, and
 /// reassembly must stay within its caps after every frame.
 pub fn check_pipeline(data: &[u8]) {
-    let Some((&pick, mut rest)) = data.split_first() else { return };
+    let Some((&pick, mut rest)) = data.split_first() else {
+        return;
+    };
     let link = LINK_TYPES[usize::from(pick >> 1) % LINK_TYPES.len()];
     let mut pipeline = Pipeline::new(LIMITS);
     if pick & 1 == 1 {
@@ -36,7 +38,10 @@ pub fn check_pipeline(data: &[u8]) {
         number += 1;
         let frame = Frame {
             number,
-            time: Timestamp { secs: number as i64, nanos: 0 },
+            time: Timestamp {
+                secs: number as i64,
+                nanos: 0,
+            },
             data: bytes.to_vec(),
             orig_len: len + usize::from(*cut),
             link,
@@ -53,5 +58,8 @@ fn check_held(pipeline: &Pipeline) {
     let held = pipeline.reassembly().held();
     assert!(held.connections <= LIMITS.connections, "{held:?} over {LIMITS:?}");
     assert!(held.qps <= LIMITS.qps, "{held:?} over {LIMITS:?}");
-    assert!(held.budget_left <= LIMITS.total, "budget grew past its total: {held:?}");
+    assert!(
+        held.budget_left <= LIMITS.total,
+        "budget grew past its total: {held:?}"
+    );
 }

@@ -9,12 +9,16 @@ use engine::source::{Frame, FrameSource, PcapFile};
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name)
 }
 
 fn read(path: &Path) -> Vec<Frame> {
     let mut source = PcapFile::open(path).expect("capture opens");
-    std::iter::from_fn(|| source.next_frame()).map(|f| f.expect("whole file")).collect()
+    std::iter::from_fn(|| source.next_frame())
+        .map(|f| f.expect("whole file"))
+        .collect()
 }
 
 /// Events without their frame numbers' meaning changing: kind and endpoints.
@@ -47,22 +51,36 @@ fn sll2(frame: &[u8]) -> Vec<u8> {
 fn vlan(frame: &[u8]) -> Vec<u8> {
     let (_, ether_type, payload) = parts(frame);
     // 802.1ad outer tag 100 and 802.1Q inner tag 7 (QinQ).
-    [&frame[..12], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 7], ether_type, payload].concat()
+    [
+        &frame[..12],
+        &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 7],
+        ether_type,
+        payload,
+    ]
+    .concat()
 }
 
 fn raw(frame: &[u8]) -> Vec<u8> {
     parts(frame).2.to_vec()
 }
 
+/// Puts an Ethernet frame's IP packet behind another link header.
+type Wrap = fn(&[u8]) -> Vec<u8>;
+
 /// Each IP frame rewrapped; ARP and the like have no place on raw IP and are left out.
-fn rewrap(frames: &[Frame], link: LinkType, wrap: fn(&[u8]) -> Vec<u8>) -> Vec<Frame> {
+fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
     frames
         .iter()
         .filter(|f| matches!(f.data[12..14], [0x08, 0x00] | [0x86, 0xdd]))
         .map(|f| {
             let data = wrap(&f.data);
             let orig_len = f.orig_len + data.len() - f.data.len();
-            Frame { data, orig_len, link, ..f.clone() }
+            Frame {
+                data,
+                orig_len,
+                link,
+                ..f.clone()
+            }
         })
         .collect()
 }
@@ -79,7 +97,6 @@ fn round_trip(frames: &[Frame], name: &str) -> Vec<Frame> {
     back
 }
 
-
 #[test]
 fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
     for file in ["smcr-v2-echo.pcapng", "ipv6.pcapng", "server-no-ueid.pcapng"] {
@@ -89,7 +106,7 @@ fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
             .map(|e| (e.time, e.at, e.kind))
             .collect();
         assert!(expected.len() >= 3, "{file}: {} events", expected.len());
-        let links: [(LinkType, fn(&[u8]) -> Vec<u8>); 4] = [
+        let links: [(LinkType, Wrap); 4] = [
             (LinkType::LINUX_SLL, sll),
             (LinkType::LINUX_SLL2, sll2),
             (LinkType::ETHERNET, vlan),
@@ -98,7 +115,10 @@ fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
         for (link, wrap) in links {
             let read = round_trip(&rewrap(&ethernet, link, wrap), link.name().unwrap_or("link"));
             assert_eq!(read[0].link, link, "{file}: libpcap kept the link type");
-            let got: Vec<_> = events(&read).into_iter().map(|e| (e.time, e.at, e.kind)).collect();
+            let got: Vec<_> = events(&read)
+                .into_iter()
+                .map(|e| (e.time, e.at, e.kind))
+                .collect();
             assert_eq!(got, expected, "{file} as {link}");
         }
     }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name)
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -44,7 +46,9 @@ fn events(file: &Path) -> Vec<Value> {
 
 fn frames(path: &Path) -> Vec<Frame> {
     let mut source = PcapFile::open(path).expect("capture opens");
-    std::iter::from_fn(|| source.next_frame()).map(|f| f.expect("whole file")).collect()
+    std::iter::from_fn(|| source.next_frame())
+        .map(|f| f.expect("whole file"))
+        .collect()
 }
 
 fn write(path: &Path, frames: &[Frame]) {
@@ -55,14 +59,29 @@ fn write(path: &Path, frames: &[Frame]) {
 
 #[test]
 fn write_keeps_exactly_the_frames_of_smc_sessions() {
-    for file in ["smcr-v2-echo.pcapng", "server-no-ueid.pcapng", "ipv6.pcapng", "client-no-rdma.pcapng"] {
+    for file in [
+        "smcr-v2-echo.pcapng",
+        "server-no-ueid.pcapng",
+        "ipv6.pcapng",
+        "client-no-rdma.pcapng",
+    ] {
         let out = temp(&format!("{file}.pcap"));
         let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
         assert!(ok, "{file}: {stderr}");
         let (kept, all) = (frames(&out).len(), frames(&corpus(file)).len());
-        assert!(kept < all, "{file}: ARP, ND and the like are left out ({kept} of {all})");
-        assert!(stderr.contains(&format!("wrote {kept} of {all} frames")), "{stderr}");
-        assert_eq!(events(&out), events(&corpus(file)), "{file}: the written file gives the same events");
+        assert!(
+            kept < all,
+            "{file}: ARP, ND and the like are left out ({kept} of {all})"
+        );
+        assert!(
+            stderr.contains(&format!("wrote {kept} of {all} frames")),
+            "{stderr}"
+        );
+        assert_eq!(
+            events(&out),
+            events(&corpus(file)),
+            "{file}: the written file gives the same events"
+        );
         let _ = std::fs::remove_file(out);
     }
 }
@@ -78,14 +97,23 @@ fn write_filter_selects_sessions() {
         ("port=5000", &["clc", "tcp_option"][..]),
         ("qp=0x11,ip=10.0.0.1", &["cdc", "llc", "rdma"][..]),
     ] {
-        let (ok, _, stderr) = read(&["--write", out.to_str().unwrap(), "--write-filter", filter], &input);
+        let (ok, _, stderr) = read(
+            &["--write", out.to_str().unwrap(), "--write-filter", filter],
+            &input,
+        );
         assert!(ok, "{filter}: {stderr}");
-        let expected: Vec<_> = all.iter().filter(|e| protos.contains(&e["proto"].as_str().unwrap())).collect();
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|e| protos.contains(&e["proto"].as_str().unwrap()))
+            .collect();
         let got = events(&out);
         assert!(!got.is_empty(), "{filter}");
         assert_eq!(got.iter().collect::<Vec<_>>(), expected, "{filter}");
     }
-    let (ok, _, stderr) = read(&["--write", out.to_str().unwrap(), "--write-filter", "qp=oops"], &input);
+    let (ok, _, stderr) = read(
+        &["--write", out.to_str().unwrap(), "--write-filter", "qp=oops"],
+        &input,
+    );
     assert!(!ok && stderr.contains("qp=oops"), "{stderr}");
     let _ = std::fs::remove_file(out);
 }
@@ -98,7 +126,10 @@ fn a_file_cut_short_names_the_frame_and_keeps_the_events_before() {
     let (ok, stdout, stderr) = read(&[], &cut);
     assert!(!ok, "a damaged file is a failure");
     assert!(stderr.contains(&format!("{}: frame ", cut.display())), "{stderr}");
-    assert!(stdout.contains("[SMC-Rv2-Confirm]") && stdout.contains("CDC Message"), "{stdout}");
+    assert!(
+        stdout.contains("[SMC-Rv2-Confirm]") && stdout.contains("CDC Message"),
+        "{stdout}"
+    );
     let _ = std::fs::remove_file(cut);
 }
 
@@ -120,8 +151,14 @@ fn a_corrupt_record_names_the_frame() {
     std::fs::write(&bad, bytes).unwrap();
     let (ok, stdout, stderr) = read(&[], &bad);
     assert!(!ok);
-    assert!(stderr.contains(&format!("{}: frame 10: ", bad.display())), "{stderr}");
-    assert!(stdout.contains("[SMCv2-Decline]"), "frames 1-9 are still read: {stdout}");
+    assert!(
+        stderr.contains(&format!("{}: frame 10: ", bad.display())),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("[SMCv2-Decline]"),
+        "frames 1-9 are still read: {stdout}"
+    );
     let _ = std::fs::remove_file(bad);
 }
 
@@ -137,8 +174,16 @@ fn frames_cut_by_snaplen_are_reported_and_reading_goes_on() {
     assert!(ok, "cut frames are expected input: {stderr}");
     // Frame 7 carries the 156-byte Proposal: its stream has a gap now.
     assert!(stderr.contains("cut by snaplen"), "{stderr}");
-    assert!(stderr.lines().all(|l| l.starts_with(&format!("smc-analyze: {}: ", path.display()))), "{stderr}");
-    assert!(stdout.contains("[SYN, ACK]"), "what fits is still decoded: {stdout}");
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.starts_with(&format!("smc-analyze: {}: ", path.display()))),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("[SYN, ACK]"),
+        "what fits is still decoded: {stdout}"
+    );
     // An LLC SEND is 102 bytes with its 4-byte ICRC: at 98 only the ICRC is cut.
     assert!(stdout.contains("LLC CONFIRM_LINK_V2"), "{stdout}");
     let _ = std::fs::remove_file(path);
@@ -154,9 +199,15 @@ fn garbage_in_a_tcp_stream_is_named_and_later_messages_still_decode() {
     let path = temp("garbage.pcap");
     write(&path, &frames);
     let (_, stdout, stderr) = read(&[], &path);
-    assert!(stderr.contains("frame 9: clc") && stderr.contains("not CLC"), "{stderr}");
+    assert!(
+        stderr.contains("frame 9: clc") && stderr.contains("not CLC"),
+        "{stderr}"
+    );
     assert!(!stdout.contains("[SMC-Rv2-Accept]"), "{stdout}");
-    assert!(stdout.contains("[SMC-Rv2-Confirm]"), "the other direction goes on: {stdout}");
+    assert!(
+        stdout.contains("[SMC-Rv2-Confirm]"),
+        "the other direction goes on: {stdout}"
+    );
     assert!(stdout.contains("LLC DELETE_RKEY_V2"), "{stdout}");
     let _ = std::fs::remove_file(path);
 }

@@ -43,7 +43,12 @@ fn backticked(line: &str) -> Vec<&str> {
 /// Sections with their key tables, parsed from the document.
 fn schema() -> Vec<Section> {
     let doc = std::fs::read_to_string(repo().join("docs/json.md")).expect("docs/json.md");
-    let mut sections = vec![Section { protos: vec!["*".into()], msgs: vec!["*".into()], when: None, keys: vec![] }];
+    let mut sections = vec![Section {
+        protos: vec!["*".into()],
+        msgs: vec!["*".into()],
+        when: None,
+        keys: vec![],
+    }];
     for line in doc.lines() {
         if let Some(head) = line.strip_prefix("### ") {
             let t = backticked(head);
@@ -72,7 +77,12 @@ fn read_json(capture: &Path, verbose: bool) -> Vec<Map<String, Value>> {
         .arg(capture)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}: {}", capture.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -112,12 +122,18 @@ fn every_object_of_every_real_capture_has_exactly_the_documented_keys() {
                 assert!(obj["frame"].as_u64().is_some_and(|f| f >= 1), "{obj:?}");
                 assert!(obj["time"].is_f64(), "{obj:?}");
                 let msg = obj["msg"].as_str().unwrap();
-                assert!(msg.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "msg {msg}");
+                assert!(
+                    msg.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "msg {msg}"
+                );
                 protos.insert(obj["proto"].as_str().unwrap().to_string());
             }
         }
     }
-    assert_eq!(protos, BTreeSet::from(["cdc", "clc", "llc", "rdma", "tcp_option"].map(String::from)));
+    assert_eq!(
+        protos,
+        BTreeSet::from(["cdc", "clc", "llc", "rdma", "tcp_option"].map(String::from))
+    );
 }
 
 #[test]
@@ -127,7 +143,10 @@ fn declines_carry_a_named_diagnosis() {
         .flat_map(|c| read_json(c, false))
         .filter(|o| o["msg"] == "decline")
         .collect();
-    assert!(!declines.is_empty(), "the real captures hold Declines (server-no-ueid)");
+    assert!(
+        !declines.is_empty(),
+        "the real captures hold Declines (server-no-ueid)"
+    );
     for d in declines {
         let code = d["diagnosis"]["code"].as_str().unwrap();
         assert!(code.starts_with("0x") && code.len() == 10, "{code}");

@@ -9,9 +9,9 @@ mod write;
 
 use describe::{describe, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{FrameSource, PcapFile, Timestamp};
+use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
 use serde_json::{json, Value};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,8 +46,10 @@ pub fn run(args: Args) -> ExitCode {
         name: &name,
         json: args.json,
         verbose: args.verbose,
+        interactive: std::io::stdout().is_terminal(),
         start: None,
-        out: std::io::stdout().lock(),
+        // Block-buffered: a summary line per write(2) would cost more than decoding it.
+        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
     };
     let mut pipeline = if args.verbose {
         Pipeline::default().with_field_trees()
@@ -57,9 +59,16 @@ pub fn run(args: Args) -> ExitCode {
     let mut sessions = write::Sessions::default();
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    while let Some(frame) = source.next_frame() {
-        match frame {
-            Ok(frame) => {
+    let mut frame = Frame {
+        number: 0,
+        time: Timestamp::default(),
+        data: Vec::new(),
+        orig_len: 0,
+        link: dissect::capture::LinkType::ETHERNET,
+    };
+    while let Some(next) = source.next_frame_into(&mut frame) {
+        match next {
+            Ok(()) => {
                 printer.start.get_or_insert(frame.time);
                 pipeline.frame(&frame, &mut events);
             }
@@ -77,6 +86,7 @@ pub fn run(args: Args) -> ExitCode {
     pipeline.finish(&mut events);
     sessions.note(&events);
     let _ = printer.print(events.drain(..));
+    let _ = printer.out.flush();
     report_drops(&name, pipeline.drops());
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
@@ -92,6 +102,8 @@ struct Printer<'a, W: Write> {
     name: &'a str,
     json: bool,
     verbose: bool,
+    /// On a terminal, lines show as they come; otherwise they are buffered.
+    interactive: bool,
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: W,
@@ -127,6 +139,9 @@ impl<W: Write> Printer<'_, W> {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }
             }
+        }
+        if self.interactive {
+            self.out.flush()?;
         }
         Ok(())
     }

@@ -20,7 +20,14 @@ pub fn text(tree: &FieldTree) -> String {
 
 fn node_text(tree: &FieldTree, node: &FieldNode, depth: usize, out: &mut String) {
     let at = format!("[{}+{}]", node.offset, node.len);
-    let _ = write!(out, "{:indent$}{at:<9} {}: {}", "", node.name, raw(tree, node), indent = depth * 4);
+    let _ = write!(
+        out,
+        "{:indent$}{at:<9} {}: {}",
+        "",
+        node.name,
+        raw(tree, node),
+        indent = depth * 4
+    );
     if let Some(d) = &node.decoded {
         let _ = write!(out, " ({d})");
     }
@@ -71,7 +78,11 @@ fn node_json(tree: &FieldTree, node: &FieldNode) -> Value {
             o.insert("decoded".into(), d.as_str().into());
         }
         if !node.children.is_empty() {
-            let children = node.children.iter().map(|c| node_json(tree, c)).collect::<Vec<_>>();
+            let children = node
+                .children
+                .iter()
+                .map(|c| node_json(tree, c))
+                .collect::<Vec<_>>();
             o.insert("children".into(), children.into());
         }
     }

@@ -75,7 +75,9 @@ impl FromStr for Filter {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut f = Filter::default();
         for term in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            let (key, value) = term.split_once('=').ok_or(format!("`{term}`: expected KEY=VALUE"))?;
+            let (key, value) = term
+                .split_once('=')
+                .ok_or(format!("`{term}`: expected KEY=VALUE"))?;
             let bad = |e: &dyn std::fmt::Display| format!("`{term}`: {e}");
             match key {
                 "ip" => f.ip = Some(value.parse().map_err(|e| bad(&e))?),
@@ -109,14 +111,14 @@ impl Filter {
             Session::Tcp(a, b) => {
                 self.tcp != Some(false)
                     && self.qp.is_none()
-                    && self.ip.is_none_or(|ip| a.ip() == ip || b.ip() == ip)
-                    && self.port.is_none_or(|p| a.port() == p || b.port() == p)
+                    && self.ip.map_or(true, |ip| a.ip() == ip || b.ip() == ip)
+                    && self.port.map_or(true, |p| a.port() == p || b.port() == p)
             }
             Session::Qp { src, dst, qp } => {
                 self.tcp != Some(true)
                     && self.port.is_none()
-                    && self.ip.is_none_or(|ip| src == ip || dst == ip)
-                    && self.qp.is_none_or(|q| q == qp)
+                    && self.ip.map_or(true, |ip| src == ip || dst == ip)
+                    && self.qp.map_or(true, |q| q == qp)
             }
         }
     }
@@ -126,7 +128,10 @@ impl Filter {
 /// matching `filter` to `output`, keeping link type, times and lengths.
 pub fn frames(input: &Path, output: &Path, sessions: &Sessions, filter: &Filter) -> Result<(), String> {
     if output.extension().is_some_and(|e| e == "pcapng") {
-        eprintln!("smc-analyze: {}: written in pcap format (libpcap writes no pcapng)", output.display());
+        eprintln!(
+            "smc-analyze: {}: written in pcap format (libpcap writes no pcapng)",
+            output.display()
+        );
     }
     let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
     let mut out: Option<Savefile> = None;
