@@ -77,14 +77,18 @@ pub fn run(args: Args) -> ExitCode {
                 code = ExitCode::FAILURE;
             }
         }
-        sessions.note(&events);
+        if args.write.is_some() {
+            sessions.note(&events);
+        }
         if printer.print(events.drain(..)).is_err() {
             // stdout closed (a pager quit): nothing left to do.
             return code;
         }
     }
     pipeline.finish(&mut events);
-    sessions.note(&events);
+    if args.write.is_some() {
+        sessions.note(&events);
+    }
     let _ = printer.print(events.drain(..));
     let _ = printer.out.flush();
     report_drops(&name, pipeline.drops());
