@@ -3,5 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod kernel;
+pub mod oracle;
 pub mod pipeline;
+pub mod savefile;
 pub mod source;
