@@ -94,9 +94,6 @@ catalogue! {
     CLC_DECLINE_SYNC_FLAG = "clc-decline-sync-flag", Warning,
         "Decline out-of-sync flag disagrees with its diagnosis",
         "smc_clc_send_decline(): the flag is set exactly when the diagnosis is SYNCERR (0x04000000); a receiver terminates the link group on it";
-    CLC_AFTER_FALLBACK = "clc-after-fallback", Error,
-        "CLC message after the connection fell back to TCP",
-        "af_smc.c: after a Decline or a SYN-ACK without the SMC option the socket is plain TCP and reads no CLC";
     LLC_NO_RMBE_EYEC = "llc-confirm-link-eyecatcher", Error,
         "CONFIRM_LINK without the NO_RMBE_EYEC flag",
         "smc_llc_eval_conf_link(): !(flags & SMC_LLC_FLAG_NO_RMBE_EYEC) returns -ENOTSUPP and the link is not confirmed";
@@ -155,7 +152,13 @@ pub fn markdown() -> String {
          | id | severity | violation | kernel behaviour / spec it stands on |\n|---|---|---|---|\n",
     );
     for r in ALL {
-        md += &format!("| `{}` | {} | {} | {} |\n", r.id, r.severity, r.summary, r.basis.replace('|', "\\|"));
+        md += &format!(
+            "| `{}` | {} | {} | {} |\n",
+            r.id,
+            r.severity,
+            r.summary,
+            r.basis.replace('|', "\\|")
+        );
     }
     md
 }
@@ -171,7 +174,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), ALL.len());
         for id in ids {
-            assert!(id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{id}"
+            );
             assert_eq!(by_id(id).map(|r| r.id), Some(id));
         }
     }
@@ -180,6 +187,10 @@ mod tests {
     fn docs_rules_md_is_the_generated_catalogue() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/rules.md");
         let docs = std::fs::read_to_string(path).expect("docs/rules.md");
-        assert_eq!(docs, markdown(), "regenerate with `smc-analyze rules --markdown > docs/rules.md`");
+        assert_eq!(
+            docs,
+            markdown(),
+            "regenerate with `smc-analyze rules --markdown > docs/rules.md`"
+        );
     }
 }

@@ -88,7 +88,10 @@ fn every_real_capture_gets_its_outcome_and_no_finding() {
             assert_eq!(seen, fc, "{file}: first contact");
         }
         if let Some(data) = bools(expect, "fallback_data") {
-            let seen: Vec<bool> = sessions.iter().map(|s| s.tcp_bytes.iter().sum::<u64>() > 0).collect();
+            let seen: Vec<bool> = sessions
+                .iter()
+                .map(|s| s.tcp_bytes.iter().sum::<u64>() > 0)
+                .collect();
             assert_eq!(seen, data, "{file}: TCP payload after CLC");
         }
         if let Some(reset) = bools(expect, "reset") {
@@ -98,9 +101,11 @@ fn every_real_capture_gets_its_outcome_and_no_finding() {
         let declines: Vec<(Side, u8, String)> = sessions
             .iter()
             .filter_map(|s| match &s.outcome {
-                Outcome::Fallback(Fallback::Declined { by, version, diagnosis }) => {
-                    Some((*by, *version, format!("{:#010x}", diagnosis.0)))
-                }
+                Outcome::Fallback(Fallback::Declined {
+                    by,
+                    version,
+                    diagnosis,
+                }) => Some((*by, *version, format!("{:#010x}", diagnosis.0))),
                 _ => None,
             })
             .collect();
@@ -109,16 +114,27 @@ fn every_real_capture_gets_its_outcome_and_no_finding() {
             .expect("decline")
             .iter()
             .map(|d| {
-                let by = if d["by"].as_str() == Some("client") { Side::Client } else { Side::Server };
+                let by = if d["by"].as_str() == Some("client") {
+                    Side::Client
+                } else {
+                    Side::Server
+                };
                 let version = d["version"].as_integer().expect("version") as u8;
-                (by, version, d["diagnosis"].as_str().expect("diagnosis").to_string())
+                (
+                    by,
+                    version,
+                    d["diagnosis"].as_str().expect("diagnosis").to_string(),
+                )
             })
             .collect();
         assert_eq!(declines, want, "{file}: declines");
         if outcome == "smcr" {
             for s in &sessions {
                 let r = s.smcr.as_ref().expect("SMC-R details");
-                assert!(r.link_group.is_some() && r.rmb.iter().all(Option::is_some), "{file}");
+                assert!(
+                    r.link_group.is_some() && r.rmb.iter().all(Option::is_some),
+                    "{file}"
+                );
                 assert!(r.cdc.iter().all(|&n| n > 0), "{file}: CDC both ways");
                 assert!(s.rdma_bytes.iter().all(|&n| n > 0), "{file}: RDMA both ways");
             }
@@ -130,7 +146,9 @@ fn every_real_capture_gets_its_outcome_and_no_finding() {
 fn smcr_v2_echo_negotiation_and_bytes() {
     let (sessions, _) = analyse("smcr-v2-echo.pcapng");
     let s = &sessions[0];
-    let Outcome::Smc(n) = &s.outcome else { panic!("{:?}", s.outcome) };
+    let Outcome::Smc(n) = &s.outcome else {
+        panic!("{:?}", s.outcome)
+    };
     assert_eq!((n.smcd, n.version, n.first_contact), (false, 2, true));
     assert_eq!((n.max_conns, n.max_links), (Some(255), Some(2)));
     // 61440 bytes echoed: each side writes them into the other's RMB.
@@ -141,7 +159,10 @@ fn smcr_v2_echo_negotiation_and_bytes() {
 #[test]
 fn many_conns_share_one_link_group() {
     let (sessions, _) = analyse("many-conns.pcapng");
-    let groups: Vec<Option<u32>> = sessions.iter().map(|s| s.smcr.as_ref().and_then(|r| r.link_group)).collect();
+    let groups: Vec<Option<u32>> = sessions
+        .iter()
+        .map(|s| s.smcr.as_ref().and_then(|r| r.link_group))
+        .collect();
     assert_eq!(groups, [Some(0); 4]);
     for s in &sessions {
         assert_eq!(s.rdma_bytes, [4096, 4096], "session {}", s.id);

@@ -56,7 +56,13 @@ pub(super) struct Handshake {
 
 impl Analyzer {
     /// The session of a TCP connection; created when `create` and under the cap.
-    fn session_for(&mut self, ev: &Event, flow: Flow, client_is_src: bool, out: &mut Vec<Update>) -> Option<u32> {
+    fn session_for(
+        &mut self,
+        ev: &Event,
+        flow: Flow,
+        client_is_src: bool,
+        out: &mut Vec<Update>,
+    ) -> Option<u32> {
         let key = if flow.src <= flow.dst {
             (flow.src, flow.dst)
         } else {
@@ -114,8 +120,17 @@ impl Analyzer {
         out.push(Update::Session(id));
     }
 
-    pub(super) fn smc_option(&mut self, ev: &Event, flow: Flow, syn_ack: bool, present: bool, out: &mut Vec<Update>) {
-        let Some(id) = self.session_for(ev, flow, !syn_ack, out) else { return };
+    pub(super) fn smc_option(
+        &mut self,
+        ev: &Event,
+        flow: Flow,
+        syn_ack: bool,
+        present: bool,
+        out: &mut Vec<Update>,
+    ) {
+        let Some(id) = self.session_for(ev, flow, !syn_ack, out) else {
+            return;
+        };
         let s = &mut self.sessions[id as usize];
         if syn_ack {
             s.synack_option = Some(present);
@@ -134,7 +149,9 @@ impl Analyzer {
         } else {
             (flow.dst, flow.src)
         };
-        let Some(&id) = self.by_flow.get(&key) else { return };
+        let Some(&id) = self.by_flow.get(&key) else {
+            return;
+        };
         let side = self.sender(id, flow);
         let st = &mut self.state[id as usize];
         let pos = &mut st.stream[side.index()];
@@ -168,7 +185,9 @@ impl Analyzer {
 
     pub(super) fn clc(&mut self, ev: &Event, flow: Flow, m: &ClcMessage, out: &mut Vec<Update>) {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
-        let Some(id) = self.session_for(ev, flow, client_is_src, out) else { return };
+        let Some(id) = self.session_for(ev, flow, client_is_src, out) else {
+            return;
+        };
         let side = self.sender(id, flow);
         let s = &mut self.sessions[id as usize];
         if s.clc.len() < CLC_KEPT {
@@ -183,8 +202,18 @@ impl Analyzer {
             (ClcMessage::Accept(a), Side::Server, Stage::Proposed) => self.accepted(id, ev, a, out),
             (ClcMessage::Confirm(c), Side::Client, Stage::Accepted) => self.confirmed(id, ev, c, out),
             _ => {
-                let detail = format!("{} from the {} at handshake stage {stage:?}", m.kind(), side.name());
-                self.report(out, rules::CLC_UNEXPECTED, vec![ev.frame], (Some(id), None), detail);
+                let detail = format!(
+                    "{} from the {} at handshake stage {stage:?}",
+                    m.kind(),
+                    side.name()
+                );
+                self.report(
+                    out,
+                    rules::CLC_UNEXPECTED,
+                    vec![ev.frame],
+                    (Some(id), None),
+                    detail,
+                );
             }
         }
     }
@@ -203,8 +232,18 @@ impl Analyzer {
     fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {
         self.state[id as usize].stage = Stage::Done;
         if d.is_out_of_sync() != (d.diagnosis == DeclineDiagnosis::SYNCERR) {
-            let detail = format!("out-of-sync flag {} with diagnosis {}", d.is_out_of_sync(), d.diagnosis);
-            self.report(out, rules::CLC_DECLINE_SYNC_FLAG, vec![ev.frame], (Some(id), None), detail);
+            let detail = format!(
+                "out-of-sync flag {} with diagnosis {}",
+                d.is_out_of_sync(),
+                d.diagnosis
+            );
+            self.report(
+                out,
+                rules::CLC_DECLINE_SYNC_FLAG,
+                vec![ev.frame],
+                (Some(id), None),
+                detail,
+            );
         }
         if self.sessions[id as usize].outcome == Outcome::Pending {
             let f = Fallback::Declined {
@@ -225,10 +264,16 @@ impl Analyzer {
         let frames = vec![ev.frame];
         let offered = if a.env.is_v1() { offer.typev1 } else { offer.typev2 };
         if a.env.version > offer.version || (!a.env.is_v1() && offer.typev2.is_none()) {
-            let detail = format!("Accept v{} to a v{} Proposal offering v2 {}", a.env.version, offer.version, offer.typev2);
+            let detail = format!(
+                "Accept v{} to a v{} Proposal offering v2 {}",
+                a.env.version, offer.version, offer.typev2
+            );
             self.report(out, rules::CLC_VERSION_MISMATCH, frames.clone(), scope, detail);
         } else if !covers(offered, a.env.typev1) {
-            let detail = format!("Accept v{} path {} but the Proposal offered {offered}", a.env.version, a.env.typev1);
+            let detail = format!(
+                "Accept v{} path {} but the Proposal offered {offered}",
+                a.env.version, a.env.typev1
+            );
             self.report(out, rules::CLC_PATH_NOT_OFFERED, frames.clone(), scope, detail);
         }
         if let Some(why) = limits_problem(a, offer.release) {
@@ -242,7 +287,9 @@ impl Analyzer {
     fn confirmed(&mut self, id: u32, ev: &Event, c: &AcceptConfirm, out: &mut Vec<Update>) {
         let st = &mut self.state[id as usize];
         st.stage = Stage::Done;
-        let Some((accept_frame, a)) = st.accept.clone() else { return };
+        let Some((accept_frame, a)) = st.accept.clone() else {
+            return;
+        };
         let frames = vec![accept_frame, ev.frame];
         let scope = (Some(id), None);
         if c.env.version != a.env.version {
@@ -274,8 +321,12 @@ impl Analyzer {
 
     /// A CLC message Linux would reject, seen as the codec's error.
     pub(super) fn clc_rejected(&mut self, ev: &Event, flow: Flow, e: &dissect::Error, out: &mut Vec<Update>) {
-        let Some(rule) = rejection_rule(e) else { return };
-        let Some(id) = self.session_for(ev, flow, true, out) else { return };
+        let Some(rule) = rejection_rule(e) else {
+            return;
+        };
+        let Some(id) = self.session_for(ev, flow, true, out) else {
+            return;
+        };
         self.report(out, rule, vec![ev.frame], (Some(id), None), e.to_string());
     }
 
@@ -291,7 +342,6 @@ impl Analyzer {
     pub(super) fn handshake(&mut self, id: u32) -> &mut Handshake {
         &mut self.state[id as usize]
     }
-
 }
 
 /// The First Contact Extension of a v2 Accept/Confirm.
@@ -316,7 +366,11 @@ pub(super) fn buffer_size(nibble: u8) -> u32 {
 fn limits_problem(a: &AcceptConfirm, offered: Option<Release>) -> Option<String> {
     let fce = fce(a)?;
     if offered.is_some_and(|r| fce.release > r) {
-        return Some(format!("release {} above the offered {}", fce.release, offered.unwrap_or_default()));
+        return Some(format!(
+            "release {} above the offered {}",
+            fce.release,
+            offered.unwrap_or_default()
+        ));
     }
     let x = fce.v2x.as_ref()?;
     if matches!(a.body, AcceptConfirmBody::SmcR(_)) {
@@ -333,22 +387,33 @@ fn limits_problem(a: &AcceptConfirm, offered: Option<Release>) -> Option<String>
 /// How a Confirm disagrees with its Accept, if it does.
 fn confirm_differs(a: &AcceptConfirm, c: &AcceptConfirm) -> Option<String> {
     if a.env.typev1 != c.env.typev1 {
-        return Some(format!("path {} after Accept path {}", c.env.typev1, a.env.typev1));
+        return Some(format!(
+            "path {} after Accept path {}",
+            c.env.typev1, a.env.typev1
+        ));
     }
     if a.is_first_contact() != c.is_first_contact() {
-        return Some(format!("first contact {} after Accept {}", c.is_first_contact(), a.is_first_contact()));
+        return Some(format!(
+            "first contact {} after Accept {}",
+            c.is_first_contact(),
+            a.is_first_contact()
+        ));
     }
-    let (Some(af), Some(cf)) = (fce(a), fce(c)) else { return None };
+    let (Some(af), Some(cf)) = (fce(a), fce(c)) else {
+        return None;
+    };
     if af.release != cf.release {
         return Some(format!("release {} after Accept {}", cf.release, af.release));
     }
     match (&af.v2x, &cf.v2x) {
-        (Some(ax), Some(cx)) if ax.max_conns != cx.max_conns => {
-            Some(format!("max_conns {} after Accept {}", cx.max_conns, ax.max_conns))
-        }
-        (Some(ax), Some(cx)) if ax.max_links != cx.max_links => {
-            Some(format!("max_links {} after Accept {}", cx.max_links, ax.max_links))
-        }
+        (Some(ax), Some(cx)) if ax.max_conns != cx.max_conns => Some(format!(
+            "max_conns {} after Accept {}",
+            cx.max_conns, ax.max_conns
+        )),
+        (Some(ax), Some(cx)) if ax.max_links != cx.max_links => Some(format!(
+            "max_links {} after Accept {}",
+            cx.max_links, ax.max_links
+        )),
         _ => None,
     }
 }

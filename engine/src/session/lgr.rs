@@ -97,9 +97,10 @@ impl LinkGroup {
 
     /// Index of the `owner`'s RMB that has `rkey`, with its address on that link.
     pub(super) fn rmb(&self, owner: Side, rkey: u32) -> Option<(usize, u64)> {
-        self.rmbs[owner.index()].iter().enumerate().find_map(|(i, r)| {
-            r.tokens.iter().find(|t| t.0 == rkey).map(|t| (i, t.1))
-        })
+        self.rmbs[owner.index()]
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.tokens.iter().find(|t| t.0 == rkey).map(|t| (i, t.1)))
     }
 
     /// An RMB announced with `rkey` at `vaddr` (CLC or CONFIRM_RKEY).
@@ -144,7 +145,10 @@ impl Analyzer {
             ip: gid_ip(r.gid),
             qpn: r.qpn,
         };
-        let known = self.sessions[id as usize].smcr.as_ref().and_then(|s| s.link_group);
+        let known = self.sessions[id as usize]
+            .smcr
+            .as_ref()
+            .and_then(|s| s.link_group);
         let lgr = match known {
             Some(l) => l,
             None if !first_contact && self.qps.get(&qp).is_some_and(|q| q.1 == side) => self.qps[&qp].0,
@@ -179,7 +183,9 @@ impl Analyzer {
             rmb.session = Some(id);
         }
         g.conns.insert((side, r.rmbe_alert_token), id);
-        let s = self.sessions[id as usize].smcr.get_or_insert_with(SmcrSeen::default);
+        let s = self.sessions[id as usize]
+            .smcr
+            .get_or_insert_with(SmcrSeen::default);
         s.link_group = Some(lgr);
         s.qp[side.index()] = Some(qp);
         s.rmb[side.index()] = Some(RmbSeen {
@@ -217,7 +223,10 @@ impl Analyzer {
                     ip: gid_ip(l.body.sender_gid),
                     qpn: l.body.sender_qpn,
                 };
-                let first = g.links.iter_mut().find(|k| k.id == 0 && k.qp[sender.index()] == Some(qp));
+                let first = g
+                    .links
+                    .iter_mut()
+                    .find(|k| k.id == 0 && k.qp[sender.index()] == Some(qp));
                 if let Some(link) = first {
                     link.id = l.body.link_id;
                 }
@@ -235,7 +244,13 @@ impl Analyzer {
                     self.request(ev, lgr, sender, kind, Some(l.body.link_id));
                     if whole && !in_flow {
                         let detail = format!("link {} from the {}", l.body.link_id, sender.name());
-                        self.report(out, rules::LLC_CONFIRM_LINK_OUT_OF_FLOW, vec![ev.frame], scope, detail);
+                        self.report(
+                            out,
+                            rules::LLC_CONFIRM_LINK_OUT_OF_FLOW,
+                            vec![ev.frame],
+                            scope,
+                            detail,
+                        );
                     }
                 }
                 self.add_qp(qp, lgr, sender);
@@ -268,7 +283,13 @@ impl Analyzer {
             LlcMessage::AddLinkCont(l) => {
                 if whole && g.add_link.is_none() {
                     let detail = format!("link {} from the {}", l.body.link_id, sender.name());
-                    self.report(out, rules::LLC_ADD_LINK_CONT_OUT_OF_FLOW, vec![ev.frame], scope, detail);
+                    self.report(
+                        out,
+                        rules::LLC_ADD_LINK_CONT_OUT_OF_FLOW,
+                        vec![ev.frame],
+                        scope,
+                        detail,
+                    );
                 }
                 let g = &mut self.lgrs[lgr as usize];
                 let n = usize::from(l.body.rkeys_remaining).min(2);
@@ -299,19 +320,23 @@ impl Analyzer {
             LlcMessage::DeleteRkey(_) | LlcMessage::RequestAddLink(_) => {
                 self.exchange(ev, lgr, sender, kind, rsp, None, out);
             }
-            LlcMessage::TestLink(_) if rsp => {
-                match g.tests.iter().position(|t| t.0 == receiver) {
-                    Some(i) => {
-                        g.tests.remove(i);
-                        self.open_tests = self.open_tests.saturating_sub(1);
-                    }
-                    None if whole => {
-                        let detail = format!("TEST_LINK response from the {}", sender.name());
-                        self.report(out, rules::LLC_RESPONSE_WITHOUT_REQUEST, vec![ev.frame], scope, detail);
-                    }
-                    None => {}
+            LlcMessage::TestLink(_) if rsp => match g.tests.iter().position(|t| t.0 == receiver) {
+                Some(i) => {
+                    g.tests.remove(i);
+                    self.open_tests = self.open_tests.saturating_sub(1);
                 }
-            }
+                None if whole => {
+                    let detail = format!("TEST_LINK response from the {}", sender.name());
+                    self.report(
+                        out,
+                        rules::LLC_RESPONSE_WITHOUT_REQUEST,
+                        vec![ev.frame],
+                        scope,
+                        detail,
+                    );
+                }
+                None => {}
+            },
             LlcMessage::TestLink(_) => {
                 if g.tests.len() < PER_LGR_CAP {
                     g.tests.push((sender, ev.frame, ev.time));
@@ -376,7 +401,13 @@ impl Analyzer {
                 let mut frames: Vec<u64> = other.map(|r| r.frame).into_iter().collect();
                 frames.push(ev.frame);
                 let detail = format!("LLC type {kind:#x} response from the {}", sender.name());
-                self.report(out, rules::LLC_RESPONSE_WITHOUT_REQUEST, frames, (None, Some(lgr)), detail);
+                self.report(
+                    out,
+                    rules::LLC_RESPONSE_WITHOUT_REQUEST,
+                    frames,
+                    (None, Some(lgr)),
+                    detail,
+                );
             }
             _ => {}
         }
@@ -401,7 +432,13 @@ impl Analyzer {
         self.open_tests = self.open_tests.saturating_sub(late.len());
         for (lgr, side, frame, waited) in late {
             let detail = format!("from the {}, no response after {} ms", side.name(), waited / 1000);
-            self.report(out, rules::LLC_TEST_LINK_UNANSWERED, vec![frame], (None, Some(lgr)), detail);
+            self.report(
+                out,
+                rules::LLC_TEST_LINK_UNANSWERED,
+                vec![frame],
+                (None, Some(lgr)),
+                detail,
+            );
         }
     }
 }

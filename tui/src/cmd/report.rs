@@ -59,7 +59,11 @@ impl Report {
         }
         for s in self.analyzer.sessions() {
             if self.args.session.map_or(true, |want| want == s.id) {
-                let line = if self.json { session_json(s).to_string() } else { session_line(s) };
+                let line = if self.json {
+                    session_json(s).to_string()
+                } else {
+                    session_line(s)
+                };
                 writeln!(out, "{line}")?;
             }
         }
@@ -70,12 +74,19 @@ impl Report {
         for u in self.updates.drain(..) {
             let Update::Finding(f) = u else { continue };
             if let Some(id) = self.args.session {
-                let lgr = self.analyzer.session(id).and_then(|s| s.smcr.as_ref()?.link_group);
+                let lgr = self
+                    .analyzer
+                    .session(id)
+                    .and_then(|s| s.smcr.as_ref()?.link_group);
                 if f.session != Some(id) && (f.session.is_some() || f.link_group != lgr || lgr.is_none()) {
                     continue;
                 }
             }
-            let line = if self.json { finding_json(&f).to_string() } else { finding_line(&f) };
+            let line = if self.json {
+                finding_json(&f).to_string()
+            } else {
+                finding_line(&f)
+            };
             writeln!(out, "{line}")?;
         }
         Ok(())
@@ -84,7 +95,12 @@ impl Report {
 
 fn finding_line(f: &Finding) -> String {
     let frames: Vec<String> = f.frames.iter().map(u64::to_string).collect();
-    let mut line = format!("finding {} {} frames {}", f.rule.id, f.rule.severity, frames.join(","));
+    let mut line = format!(
+        "finding {} {} frames {}",
+        f.rule.id,
+        f.rule.severity,
+        frames.join(",")
+    );
     if let Some(s) = f.session {
         line += &format!(" session {s}");
     }
@@ -124,7 +140,11 @@ fn outcome_fields(o: &Outcome) -> Value {
             "first_contact": n.first_contact,
         }),
         Outcome::Fallback(Fallback::NoOption { lacking }) => json!({ "no_option_from": lacking.name() }),
-        Outcome::Fallback(Fallback::Declined { by, version, diagnosis }) => json!({
+        Outcome::Fallback(Fallback::Declined {
+            by,
+            version,
+            diagnosis,
+        }) => json!({
             "declined_by": by.name(),
             "decline_version": version,
             "diagnosis": format!("{:#010x}", diagnosis.0),
@@ -163,7 +183,9 @@ fn session_json(s: &Session) -> Value {
         o.insert("link_group".into(), r.link_group.into());
         o.insert("qpn".into(), json!(r.qp.map(|q| q.map(|q| q.qpn))));
         o.insert("gid".into(), json!(r.qp.map(|q| q.map(|q| q.ip.to_string()))));
-        let rmb = |i: usize| r.rmb[i].map(|b| json!({"rkey": format!("{:#x}", b.rkey), "dma_addr": format!("{:#x}", b.dma_addr), "size": b.size, "alert_token": format!("{:#x}", b.alert_token)}));
+        let rmb = |i: usize| {
+            r.rmb[i].map(|b| json!({"rkey": format!("{:#x}", b.rkey), "dma_addr": format!("{:#x}", b.dma_addr), "size": b.size, "alert_token": format!("{:#x}", b.alert_token)}))
+        };
         o.insert("rmb".into(), json!([rmb(0), rmb(1)]));
         o.insert("cdc".into(), json!(r.cdc));
     }
@@ -177,7 +199,13 @@ fn session_json(s: &Session) -> Value {
 }
 
 fn session_line(s: &Session) -> String {
-    let mut line = format!("session {} {} -> {} {}", s.id, s.client, s.server, s.outcome.kind());
+    let mut line = format!(
+        "session {} {} -> {} {}",
+        s.id,
+        s.client,
+        s.server,
+        s.outcome.kind()
+    );
     let words = |v: Value| -> String {
         let Value::Object(o) = v else { return String::new() };
         o.iter()
