@@ -31,13 +31,16 @@ fn read(args: &[&str], file: &Path) -> (bool, String, String) {
 }
 
 /// The JSON events without `frame`, which --write renumbers.
+/// The SMC events of a capture, without frame numbers (a written file
+/// renumbers them) and without the session summaries, which cite frames too.
 fn events(file: &Path) -> Vec<Value> {
     let (ok, stdout, stderr) = read(&["--json"], file);
     assert!(ok, "{}: {stderr}", file.display());
     stdout
         .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["proto"] != "session")
+        .map(|mut v| {
             v.as_object_mut().unwrap().remove("frame");
             v
         })

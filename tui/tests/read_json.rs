@@ -132,7 +132,7 @@ fn every_object_of_every_real_capture_has_exactly_the_documented_keys() {
     }
     assert_eq!(
         protos,
-        BTreeSet::from(["cdc", "clc", "llc", "rdma", "tcp_option"].map(String::from))
+        BTreeSet::from(["cdc", "clc", "llc", "rdma", "session", "tcp_option"].map(String::from))
     );
 }
 

@@ -100,6 +100,7 @@ fn qp_event(event: QpEvent, trees: bool) -> Found {
             proto: "rdma",
             detail: format!("SEND cut by snaplen: {} of {len} bytes captured", captured.len()),
             truncated: true,
+            error: None,
         }),
         QpEvent::Write {
             target,
@@ -114,6 +115,7 @@ fn qp_event(event: QpEvent, trees: bool) -> Found {
             proto: "rdma",
             detail: reason.to_string(),
             truncated: false,
+            error: None,
         }),
     };
     (kind, None)

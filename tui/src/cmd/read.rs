@@ -7,6 +7,7 @@ mod describe;
 mod tree;
 mod write;
 
+use super::report::{Report, ReportArgs};
 use describe::{describe, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
@@ -31,6 +32,8 @@ pub struct Args {
     /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)
     #[arg(long, value_name = "TERMS", requires = "write")]
     write_filter: Option<write::Filter>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -51,6 +54,7 @@ pub fn run(args: Args) -> ExitCode {
         // Block-buffered: a summary line per write(2) would cost more than decoding it.
         out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
     };
+    let mut report = Report::new(args.report.clone(), args.json);
     let mut pipeline = if args.verbose {
         Pipeline::default().with_field_trees()
     } else {
@@ -80,7 +84,7 @@ pub fn run(args: Args) -> ExitCode {
         if args.write.is_some() {
             sessions.note(&events);
         }
-        if printer.print(events.drain(..)).is_err() {
+        if show(&mut report, &mut printer, &mut events).is_err() {
             // stdout closed (a pager quit): nothing left to do.
             return code;
         }
@@ -89,7 +93,7 @@ pub fn run(args: Args) -> ExitCode {
     if args.write.is_some() {
         sessions.note(&events);
     }
-    let _ = printer.print(events.drain(..));
+    let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
     let _ = printer.out.flush();
     report_drops(&name, pipeline.drops());
     if let Some(out) = &args.write {
@@ -100,6 +104,15 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     code
+}
+
+/// Events to the session engine (its findings printed), then as lines.
+fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
+    report.feed(events, &mut printer.out)?;
+    if !report.events_shown() {
+        events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
+    }
+    printer.print(events.drain(..))
 }
 
 struct Printer<'a, W: Write> {

@@ -1,0 +1,90 @@
+//! Each LLC rule fires on a real link group with one LLC message changed,
+//! added or left out (see common/mod.rs).
+
+mod common;
+
+use common::*;
+use dissect::llc::{AddLinkCont, Llc, LlcFlags, LlcHeader, LlcMessage, LlcType, RawBody};
+use engine::pipeline::EventKind;
+
+fn is_llc(kind: &EventKind, t: u8, rsp: bool) -> bool {
+    matches!(kind, EventKind::Llc(m) if m.header().llc_type.kind() == t && m.header().is_response() == rsp)
+}
+
+#[test]
+fn llc_confirm_link_eyecatcher() {
+    let events = real("smcr-v2-echo.pcapng");
+    let i = find(&events, |k| is_llc(k, 1, false));
+    let LlcMessage::ConfirmLink(mut m) = llc(&events, i) else {
+        panic!()
+    };
+    m.header.flags = LlcFlags(m.header.flags.0 & !LlcFlags::NO_RMBE_EYECATCHER.0);
+    let changed = replaced(&events, i, llc_emit(&LlcMessage::ConfirmLink(m)));
+    assert_fires(&events, &changed, "llc-confirm-link-eyecatcher");
+}
+
+#[test]
+fn llc_response_without_request() {
+    // The client answers the CONFIRM_LINK twice.
+    let events = real("smcr-v2-echo.pcapng");
+    let i = find(&events, |k| is_llc(k, 1, true));
+    let changed = inserted(&events, i, i, llc_emit(&llc(&events, i)));
+    assert_fires(&events, &changed, "llc-response-without-request");
+}
+
+#[test]
+fn llc_confirm_link_out_of_flow() {
+    // The client sends a CONFIRM_LINK request (only the server sets up links).
+    let events = real("smcr-v2-echo.pcapng");
+    let i = find(&events, |k| is_llc(k, 1, true));
+    let LlcMessage::ConfirmLink(mut m) = llc(&events, i) else {
+        panic!()
+    };
+    m.header.flags = LlcFlags(m.header.flags.0 & !LlcFlags::RESPONSE.0);
+    let changed = inserted(&events, i, i, llc_emit(&LlcMessage::ConfirmLink(m)));
+    assert_fires(&events, &changed, "llc-confirm-link-out-of-flow");
+}
+
+#[test]
+fn llc_add_link_cont_out_of_flow() {
+    // A v1 ADD_LINK_CONT after the ADD_LINK exchange ended in a reject.
+    let events = real("smcr-v2-echo.pcapng");
+    let i = find(&events, |k| is_llc(k, 2, true));
+    let cont = LlcMessage::AddLinkCont(Llc {
+        header: LlcHeader {
+            llc_type: LlcType::ADD_LINK_CONT,
+            ..LlcHeader::default()
+        },
+        body: AddLinkCont {
+            link_id: 2,
+            ..AddLinkCont::default()
+        },
+    });
+    let changed = inserted(&events, i, i, llc_emit(&cont));
+    assert_fires(&events, &changed, "llc-add-link-cont-out-of-flow");
+}
+
+#[test]
+fn llc_unknown_type() {
+    let events = real("smcr-v2-echo.pcapng");
+    let i = find(&events, |k| is_llc(k, 1, true));
+    let unknown = LlcMessage::Unknown(Llc {
+        header: LlcHeader {
+            llc_type: LlcType(0x0b),
+            ..LlcHeader::default()
+        },
+        body: RawBody { bytes: vec![0; 40] },
+    });
+    let changed = inserted(&events, i, i, llc_emit(&unknown));
+    assert_fires(&events, &changed, "llc-unknown-type");
+}
+
+#[test]
+fn llc_test_link_unanswered() {
+    // The capture idles 14 s with TEST_LINK every 5 s: drop the first answer.
+    let events = real("test-link.pcapng");
+    let i = find(&events, |k| is_llc(k, 7, true));
+    let mut changed = events.clone();
+    changed.remove(i);
+    assert_fires(&events, &changed, "llc-test-link-unanswered");
+}
