@@ -4,4 +4,5 @@
 
 pub mod kernel;
 pub mod pipeline;
+pub mod privilege;
 pub mod source;

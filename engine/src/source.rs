@@ -1,8 +1,13 @@
 //! Where frames come from: a capture file read through libpcap (pcap and
-//! pcapng), behind [`FrameSource`] so the pipeline runs on any input.
+//! pcapng) or a live interface, behind [`FrameSource`] so the pipeline runs
+//! on any input.
+
+mod live;
+
+pub use live::{LiveCapture, LiveConfig, LiveError, LiveStats, DEFAULT_FILTER};
 
 use dissect::capture::LinkType;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Capture time of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -49,6 +54,18 @@ impl std::error::Error for SourceError {}
 pub trait FrameSource {
     /// The next frame; None at the end. After an error a source ends.
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
+
+    /// How far through its input the source is, where that is known (files).
+    fn position(&self) -> Option<Position> {
+        None
+    }
+}
+
+/// Bytes of a file read so far, of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub bytes: u64,
+    pub total: u64,
 }
 
 /// A pcap or pcapng file.
@@ -57,10 +74,13 @@ pub struct PcapFile {
     link: LinkType,
     last: u64,
     done: bool,
+    /// libpcap's file descriptor as /proc shows it, and the file's size.
+    progress: Option<(PathBuf, u64)>,
 }
 
 impl PcapFile {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
+        let before = open_fds();
         let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
             SourceError {
                 frame: 1,
@@ -74,8 +94,27 @@ impl PcapFile {
             link,
             last: 0,
             done: false,
+            progress: fdinfo_of(path, &before),
         })
     }
+}
+
+/// The file descriptors open now, as /proc/self/fd names them.
+fn open_fds() -> Vec<std::ffi::OsString> {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+        .unwrap_or_default()
+}
+
+/// libpcap keeps its FILE to itself; the descriptor that appeared for `path`
+/// while it opened the file has the read offset in /proc/self/fdinfo.
+fn fdinfo_of(path: &Path, before: &[std::ffi::OsString]) -> Option<(PathBuf, u64)> {
+    let target = path.canonicalize().ok()?;
+    let total = std::fs::metadata(&target).ok()?.len();
+    let fd = open_fds().into_iter().find(|fd| {
+        !before.contains(fd) && std::fs::read_link(Path::new("/proc/self/fd").join(fd)).ok() == Some(target.clone())
+    })?;
+    Some((Path::new("/proc/self/fdinfo").join(fd), total))
 }
 
 impl FrameSource for PcapFile {
@@ -114,5 +153,16 @@ impl FrameSource for PcapFile {
                 }))
             }
         }
+    }
+
+    fn position(&self) -> Option<Position> {
+        let (fdinfo, total) = self.progress.as_ref()?;
+        let info = std::fs::read_to_string(fdinfo).ok()?;
+        let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?.trim().parse().ok()?;
+        // The FILE reads ahead in blocks: the offset can run past the frames handed over.
+        Some(Position {
+            bytes: u64::min(pos, *total),
+            total: *total,
+        })
     }
 }

@@ -4,8 +4,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod client;
 mod info;
+mod live;
+mod progress;
 mod read;
 mod server;
 mod ueid;
@@ -33,6 +36,8 @@ enum Command {
     Info(info::Args),
     /// Print every SMC message of a capture file
     Read(read::Args),
+    /// Print every SMC message seen on a network interface (needs CAP_NET_RAW)
+    Live(live::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -43,6 +48,7 @@ pub fn run() -> ExitCode {
         Command::Ueid(a) => ueid::run(a),
         Command::Info(a) => info::run(a),
         Command::Read(a) => return read::run(a),
+        Command::Live(a) => return live::run(a),
     };
     match result {
         Ok(code) => code,
