@@ -54,7 +54,11 @@ pub fn drop_to_sudo_user() -> Result<Option<Dropped>, DropError> {
     let gid = match (env_id("SUDO_GID")?, &account) {
         (Some(gid), _) => gid,
         (None, Some(a)) => a.gid.as_raw(),
-        (None, None) => return Err(DropError(format!("SUDO_UID={uid} has no account and SUDO_GID is unset"))),
+        (None, None) => {
+            return Err(DropError(format!(
+                "SUDO_UID={uid} has no account and SUDO_GID is unset"
+            )))
+        }
     };
     let fail = |step: &str, e: nix::Error| DropError(format!("{step}: {e}"));
     match &account {

@@ -112,7 +112,8 @@ fn fdinfo_of(path: &Path, before: &[std::ffi::OsString]) -> Option<(PathBuf, u64
     let target = path.canonicalize().ok()?;
     let total = std::fs::metadata(&target).ok()?.len();
     let fd = open_fds().into_iter().find(|fd| {
-        !before.contains(fd) && std::fs::read_link(Path::new("/proc/self/fd").join(fd)).ok() == Some(target.clone())
+        !before.contains(fd)
+            && std::fs::read_link(Path::new("/proc/self/fd").join(fd)).ok() == Some(target.clone())
     })?;
     Some((Path::new("/proc/self/fdinfo").join(fd), total))
 }
@@ -158,7 +159,12 @@ impl FrameSource for PcapFile {
     fn position(&self) -> Option<Position> {
         let (fdinfo, total) = self.progress.as_ref()?;
         let info = std::fs::read_to_string(fdinfo).ok()?;
-        let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?.trim().parse().ok()?;
+        let pos = info
+            .lines()
+            .find_map(|l| l.strip_prefix("pos:"))?
+            .trim()
+            .parse()
+            .ok()?;
         // The FILE reads ahead in blocks: the offset can run past the frames handed over.
         Some(Position {
             bytes: u64::min(pos, *total),

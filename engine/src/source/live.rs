@@ -1,10 +1,14 @@
 //! A live interface through libpcap. Immediate mode hands each frame over as
-//! it arrives; a short read timeout lets the capture stop (count, duration, a
-//! signal) and report libpcap's statistics while the wire is quiet.
+//! it arrives. Reads do not block: libpcap 1.10 on Linux keeps polling past
+//! its read timeout, so the capture waits on the socket itself, a short while
+//! at a time, to stop (count, duration, a signal) and report libpcap's
+//! statistics while the wire is quiet.
 
 use super::{Frame, FrameSource, SourceError, Timestamp};
 use crate::privilege;
 use dissect::capture::LinkType;
+use nix::poll::{poll, PollFd, PollFlags};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,14 +20,17 @@ pub const DEFAULT_FILTER: &str = "tcp or udp port 4791 or ether proto 0x8915 \
 /// For link types without an Ethernet header (raw IP, cooked captures of some kinds).
 const IP_ONLY_FILTER: &str = "tcp or udp port 4791";
 
-/// How long one read waits before the capture checks whether it should stop.
-const READ_TIMEOUT_MS: i32 = 100;
+/// How long one wait for frames lasts before the capture checks whether it should stop.
+const WAIT_MS: u16 = 100;
 
 pub struct LiveConfig {
     pub interface: String,
     /// BPF program; None for [`DEFAULT_FILTER`].
     pub filter: Option<String>,
     pub snaplen: u32,
+    /// Kernel ring for frames not yet read, in bytes. libpcap gives each
+    /// frame a slot of the snaplen on interfaces with segmentation offload.
+    pub buffer_size: u32,
     pub promiscuous: bool,
     /// Stop after this many frames.
     pub count: Option<u64>,
@@ -48,9 +55,16 @@ pub struct LiveStats {
 #[derive(Debug)]
 pub enum LiveError {
     /// The process lacks CAP_NET_RAW; `detail` is libpcap's own message.
-    NoPermission { detail: String },
-    Open { detail: String },
-    Filter { filter: String, detail: String },
+    NoPermission {
+        detail: String,
+    },
+    Open {
+        detail: String,
+    },
+    Filter {
+        filter: String,
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for LiveError {
@@ -94,16 +108,23 @@ impl LiveCapture {
                 c.promisc(config.promiscuous)
                     .snaplen(snaplen)
                     .immediate_mode(true)
-                    .timeout(READ_TIMEOUT_MS)
+                    .buffer_size(i32::try_from(config.buffer_size).unwrap_or(i32::MAX))
                     .precision(pcap::Precision::Nano)
             })
-            .and_then(|c| c.open());
+            .and_then(|c| c.open())
+            .and_then(|c| c.setnonblock());
         let mut capture = match opened {
             Ok(c) => c,
             Err(e) if privilege::has_capability(privilege::CAP_NET_RAW) == Some(false) => {
-                return Err(LiveError::NoPermission { detail: e.to_string() })
+                return Err(LiveError::NoPermission {
+                    detail: e.to_string(),
+                })
             }
-            Err(e) => return Err(LiveError::Open { detail: e.to_string() }),
+            Err(e) => {
+                return Err(LiveError::Open {
+                    detail: e.to_string(),
+                })
+            }
         };
         let filter = match config.filter {
             Some(f) => f,
@@ -199,7 +220,11 @@ impl FrameSource for LiveCapture {
                         link: self.link,
                     }));
                 }
-                Err(pcap::Error::TimeoutExpired) => {}
+                // Nothing ready. An interrupted wait (EINTR) just means: look at `stop`.
+                Err(pcap::Error::TimeoutExpired) => {
+                    let mut socket = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+                    let _ = poll(&mut socket, WAIT_MS);
+                }
                 Err(e) => {
                     // The interface went away or the socket failed: nothing more will come.
                     self.done = true;

@@ -28,6 +28,10 @@ pub struct Args {
     /// Bytes kept of each frame
     #[arg(long, default_value_t = 262_144)]
     snaplen: u32,
+    /// Capture buffer in MiB: frames wait there until read (libpcap's
+    /// default of 2 MiB holds only 8 frames of 256 KiB snaplen)
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=2047))]
+    buffer_size: u32,
     /// Stop after this many frames (those passing the filter)
     #[arg(long)]
     count: Option<u64>,
@@ -62,6 +66,7 @@ pub fn run(args: Args) -> ExitCode {
         interface: args.interface,
         filter: args.filter,
         snaplen: args.snaplen,
+        buffer_size: args.buffer_size << 20,
         promiscuous: args.promisc,
         count: args.count,
         duration,
