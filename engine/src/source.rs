@@ -80,7 +80,8 @@ pub struct PcapFile {
 
 impl PcapFile {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
-        let before = open_fds();
+        let target = path.canonicalize().ok();
+        let before = target.as_deref().map(fds_to).unwrap_or_default();
         let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
             SourceError {
                 frame: 1,
@@ -94,27 +95,28 @@ impl PcapFile {
             link,
             last: 0,
             done: false,
-            progress: fdinfo_of(path, &before),
+            progress: fdinfo_of(target, &before),
         })
     }
 }
 
-/// The file descriptors open now, as /proc/self/fd names them.
-fn open_fds() -> Vec<std::ffi::OsString> {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
-        .unwrap_or_default()
+/// The descriptors open now on `target`, as /proc/self/fd names them.
+fn fds_to(target: &Path) -> Vec<std::ffi::OsString> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == target))
+        .map(|e| e.file_name())
+        .collect()
 }
 
-/// libpcap keeps its FILE to itself; the descriptor that appeared for `path`
-/// while it opened the file has the read offset in /proc/self/fdinfo.
-fn fdinfo_of(path: &Path, before: &[std::ffi::OsString]) -> Option<(PathBuf, u64)> {
-    let target = path.canonicalize().ok()?;
+/// libpcap keeps its FILE to itself; the descriptor on `target` that
+/// appeared while it opened the file has the read offset in /proc/self/fdinfo.
+fn fdinfo_of(target: Option<PathBuf>, before: &[std::ffi::OsString]) -> Option<(PathBuf, u64)> {
+    let target = target?;
     let total = std::fs::metadata(&target).ok()?.len();
-    let fd = open_fds().into_iter().find(|fd| {
-        !before.contains(fd)
-            && std::fs::read_link(Path::new("/proc/self/fd").join(fd)).ok() == Some(target.clone())
-    })?;
+    let fd = fds_to(&target).into_iter().find(|fd| !before.contains(fd))?;
     Some((Path::new("/proc/self/fdinfo").join(fd), total))
 }
 

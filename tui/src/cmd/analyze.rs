@@ -57,7 +57,7 @@ struct Printer<'a, W: Write> {
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: W,
-    /// Drawn on stderr; cleared before anything else is written.
+    /// Drawn on stderr; cleared before anything else is written to its terminal.
     progress: Option<Progress>,
 }
 
@@ -70,8 +70,8 @@ impl<W: Write> Printer<'_, W> {
 
     fn print(&mut self, events: impl Iterator<Item = Event>) -> std::io::Result<()> {
         for event in events {
-            self.clear_progress();
             if let EventKind::Problem(p) = &event.kind {
+                self.clear_progress();
                 let what = if p.truncated {
                     "cut by snaplen"
                 } else {
@@ -84,6 +84,9 @@ impl<W: Write> Printer<'_, W> {
                 continue;
             }
             let Some(d) = describe(&event.kind) else { continue };
+            if let Some(p) = &mut self.progress {
+                p.before_stdout();
+            }
             if self.json {
                 writeln!(self.out, "{}", json_line(&event, d))?;
             } else {
