@@ -5,6 +5,7 @@
 pub mod kernel;
 pub mod oracle;
 pub mod pipeline;
+pub mod privilege;
 pub mod rules;
 pub mod savefile;
 pub mod session;

@@ -1,8 +1,13 @@
 //! Where frames come from: a capture file read through libpcap (pcap and
-//! pcapng), behind [`FrameSource`] so the pipeline runs on any input.
+//! pcapng) or a live interface, behind [`FrameSource`] so the pipeline runs
+//! on any input.
+
+mod live;
+
+pub use live::{LiveCapture, LiveConfig, LiveError, LiveStats, DEFAULT_FILTER};
 
 use dissect::capture::LinkType;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Capture time of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -55,6 +60,18 @@ pub trait FrameSource {
     fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
         self.next_frame().map(|r| r.map(|f| *frame = f))
     }
+
+    /// How far through its input the source is, where that is known (files).
+    fn position(&self) -> Option<Position> {
+        None
+    }
+}
+
+/// Bytes of a file read so far, of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub bytes: u64,
+    pub total: u64,
 }
 
 /// A pcap or pcapng file.
@@ -63,10 +80,14 @@ pub struct PcapFile {
     link: LinkType,
     last: u64,
     done: bool,
+    /// libpcap's file descriptor as /proc shows it, and the file's size.
+    progress: Option<(PathBuf, u64)>,
 }
 
 impl PcapFile {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
+        let target = path.canonicalize().ok();
+        let before = target.as_deref().map(fds_to).unwrap_or_default();
         let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
             SourceError {
                 frame: 1,
@@ -80,8 +101,29 @@ impl PcapFile {
             link,
             last: 0,
             done: false,
+            progress: fdinfo_of(target, &before),
         })
     }
+}
+
+/// The descriptors open now on `target`, as /proc/self/fd names them.
+fn fds_to(target: &Path) -> Vec<std::ffi::OsString> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == target))
+        .map(|e| e.file_name())
+        .collect()
+}
+
+/// libpcap keeps its FILE to itself; the descriptor on `target` that
+/// appeared while it opened the file has the read offset in /proc/self/fdinfo.
+fn fdinfo_of(target: Option<PathBuf>, before: &[std::ffi::OsString]) -> Option<(PathBuf, u64)> {
+    let target = target?;
+    let total = std::fs::metadata(&target).ok()?.len();
+    let fd = fds_to(&target).into_iter().find(|fd| !before.contains(fd))?;
+    Some((Path::new("/proc/self/fdinfo").join(fd), total))
 }
 
 impl FrameSource for PcapFile {
@@ -130,5 +172,21 @@ impl FrameSource for PcapFile {
                 }))
             }
         }
+    }
+
+    fn position(&self) -> Option<Position> {
+        let (fdinfo, total) = self.progress.as_ref()?;
+        let info = std::fs::read_to_string(fdinfo).ok()?;
+        let pos = info
+            .lines()
+            .find_map(|l| l.strip_prefix("pos:"))?
+            .trim()
+            .parse()
+            .ok()?;
+        // The FILE reads ahead in blocks: the offset can run past the frames handed over.
+        Some(Position {
+            bytes: u64::min(pos, *total),
+            total: *total,
+        })
     }
 }

@@ -4,8 +4,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analyze;
 mod client;
 mod info;
+mod live;
+mod progress;
 mod read;
 mod report;
 mod server;
@@ -34,6 +37,8 @@ enum Command {
     Info(info::Args),
     /// Print every SMC message of a capture file, its sessions and findings
     Read(read::Args),
+    /// Print every SMC message seen on a network interface (needs CAP_NET_RAW)
+    Live(live::Args),
     /// List the conformance rules the session engine checks
     Rules(report::RulesArgs),
 }
@@ -46,6 +51,7 @@ pub fn run() -> ExitCode {
         Command::Ueid(a) => ueid::run(a),
         Command::Info(a) => info::run(a),
         Command::Read(a) => return read::run(a),
+        Command::Live(a) => return live::run(a),
         Command::Rules(a) => return report::rules(a),
     };
     match result {

@@ -1,18 +1,18 @@
 //! `smc-analyze read FILE [--json] [-V] [--write OUT]`: every SMC event in a
 //! capture file, one line each (tshark-like) or JSON Lines (docs/json.md),
-//! with `-V` the field tree of each message. Bad input is reported on stderr
-//! naming file, frame and field, and reading goes on.
+//! with `-V` the field tree of each message, then the sessions and findings.
+//! Bad input is reported on stderr naming file, frame and field, and reading
+//! goes on.
 
-mod describe;
-mod tree;
+pub(super) mod describe;
+pub(super) mod tree;
 mod write;
 
-use super::report::{Report, ReportArgs};
-use describe::{describe, Description};
-use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
-use serde_json::{json, Value};
-use std::io::{IsTerminal, Write};
+use super::analyze::{self, Options};
+use super::progress::Progress;
+use super::report::ReportArgs;
+use engine::source::PcapFile;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,57 +45,20 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut printer = Printer {
-        name: &name,
+    let opts = Options {
         json: args.json,
         verbose: args.verbose,
-        interactive: std::io::stdout().is_terminal(),
-        start: None,
-        // Block-buffered: a summary line per write(2) would cost more than decoding it.
-        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        report: args.report,
+        prompt: false,
     };
-    let mut report = Report::new(args.report.clone(), args.json);
-    let mut pipeline = if args.verbose {
-        Pipeline::default().with_field_trees()
-    } else {
-        Pipeline::default()
-    };
+    let progress = std::io::stderr().is_terminal().then(Progress::default);
     let mut sessions = write::Sessions::default();
-    let mut events = Vec::new();
-    let mut code = ExitCode::SUCCESS;
-    let mut frame = Frame {
-        number: 0,
-        time: Timestamp::default(),
-        data: Vec::new(),
-        orig_len: 0,
-        link: dissect::capture::LinkType::ETHERNET,
-    };
-    while let Some(next) = source.next_frame_into(&mut frame) {
-        match next {
-            Ok(()) => {
-                printer.start.get_or_insert(frame.time);
-                pipeline.frame(&frame, &mut events);
-            }
-            Err(e) => {
-                eprintln!("smc-analyze: {name}: {e}");
-                code = ExitCode::FAILURE;
-            }
-        }
+    let mut note = |events: &[engine::pipeline::Event]| {
         if args.write.is_some() {
-            sessions.note(&events);
+            sessions.note(events);
         }
-        if show(&mut report, &mut printer, &mut events).is_err() {
-            // stdout closed (a pager quit): nothing left to do.
-            return code;
-        }
-    }
-    pipeline.finish(&mut events);
-    if args.write.is_some() {
-        sessions.note(&events);
-    }
-    let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
-    let _ = printer.out.flush();
-    report_drops(&name, pipeline.drops());
+    };
+    let mut code = analyze::run(&name, &opts, &mut source, progress, &mut note);
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
         if let Err(e) = write::frames(&args.file, out, &sessions, &filter) {
@@ -104,136 +67,4 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     code
-}
-
-/// Events to the session engine (its findings printed), then as lines.
-fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
-    report.feed(events, &mut printer.out)?;
-    if !report.events_shown() {
-        events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
-    }
-    printer.print(events.drain(..))
-}
-
-struct Printer<'a, W: Write> {
-    name: &'a str,
-    json: bool,
-    verbose: bool,
-    /// On a terminal, lines show as they come; otherwise they are buffered.
-    interactive: bool,
-    /// Time of the first frame: summary lines show time relative to it.
-    start: Option<Timestamp>,
-    out: W,
-}
-
-impl<W: Write> Printer<'_, W> {
-    fn print(&mut self, events: impl Iterator<Item = Event>) -> std::io::Result<()> {
-        for event in events {
-            if let EventKind::Problem(p) = &event.kind {
-                let what = if p.truncated {
-                    "cut by snaplen"
-                } else {
-                    "bad input"
-                };
-                eprintln!(
-                    "smc-analyze: {}: frame {}: {} {what}: {}",
-                    self.name, event.frame, p.proto, p.detail
-                );
-                continue;
-            }
-            let Some(d) = describe(&event.kind) else { continue };
-            let tree = event.tree.as_deref().filter(|_| self.verbose);
-            if self.json {
-                let mut obj = json_line(&event, d);
-                if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
-                    o.insert("tree".into(), tree::json(t));
-                }
-                writeln!(self.out, "{obj}")?;
-            } else {
-                let line = summary_line(&event, &d, self.start.unwrap_or_default());
-                writeln!(self.out, "{line}")?;
-                if let Some(t) = tree {
-                    writeln!(self.out, "{}", tree::text(t))?;
-                }
-            }
-        }
-        if self.interactive {
-            self.out.flush()?;
-        }
-        Ok(())
-    }
-}
-
-fn summary_line(event: &Event, d: &Description, start: Timestamp) -> String {
-    let since = event.time.as_secs_f64() - start.as_secs_f64();
-    let (src, dst) = ends(&event.at);
-    let mut line = format!(
-        "{:>6} {since:>12.6} {src} → {dst} {} {}",
-        event.frame, d.column, d.info
-    );
-    for (k, v) in &d.fields {
-        if !v.is_null() {
-            line += &format!(" {k}={}", field_text(v));
-        }
-    }
-    line
-}
-
-/// A field's value in a summary line: codes by name, cursors as wrap:count.
-fn field_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => match (o.get("name"), o.get("names"), o.get("wrap"), o.get("count")) {
-            (Some(name), ..) => field_text(name),
-            (_, Some(names), ..) => field_text(names),
-            (_, _, Some(wrap), Some(count)) => format!("{wrap}:{count}"),
-            _ => v.to_string(),
-        },
-        Value::Array(items) => format!("[{}]", items.iter().map(field_text).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
-}
-
-fn json_line(event: &Event, d: Description) -> Value {
-    let (src, dst) = ends(&event.at);
-    let mut obj = json!({
-        "frame": event.frame,
-        "time": event.time.as_secs_f64(),
-        "src": src,
-        "dst": dst,
-        "proto": d.proto,
-        "msg": d.msg,
-    });
-    if let (Endpoints::Qp { qp, .. }, Value::Object(o)) = (event.at, &mut obj) {
-        o.insert("qp".into(), qp.into());
-    }
-    if let Value::Object(o) = &mut obj {
-        o.insert("version".into(), d.version.into());
-        if let Some(r) = d.response {
-            o.insert("response".into(), r.into());
-        }
-        o.extend(d.fields);
-    }
-    obj
-}
-
-fn ends(at: &Endpoints) -> (String, String) {
-    match at {
-        Endpoints::Tcp(flow) => (flow.src.to_string(), flow.dst.to_string()),
-        Endpoints::Qp { src, dst, .. } => (src.to_string(), dst.to_string()),
-        Endpoints::Frame => ("-".into(), "-".into()),
-    }
-}
-
-fn report_drops(name: &str, d: dissect::capture::Drops) {
-    let lost = [
-        ("out-of-order bytes over the reassembly caps", d.pending_bytes),
-        ("bytes never captured (gaps)", d.gap_bytes),
-        ("segments of connections over the cap", d.untracked_segments),
-        ("RoCE packets of QPs over the cap", d.untracked_packets),
-        ("SEND fragments that could not be joined", d.send_fragments),
-    ];
-    for (what, n) in lost.into_iter().filter(|(_, n)| *n > 0) {
-        eprintln!("smc-analyze: {name}: dropped {n} {what}");
-    }
 }

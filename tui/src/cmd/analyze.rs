@@ -1,0 +1,242 @@
+//! The pipeline over a frame source, printing every SMC event as a summary
+//! line (tshark-like) or JSON Lines (docs/json.md), with the session engine's
+//! findings and summaries: what `read` and `live` share. Bad input is reported
+//! on stderr naming the source, frame and field, and the run goes on.
+
+use super::progress::Progress;
+use super::read::describe::{describe, Description};
+use super::read::tree;
+use super::report::{Report, ReportArgs};
+use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
+use engine::source::{Frame, FrameSource, Timestamp};
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// How events are shown.
+#[derive(Clone, Default)]
+pub struct Options {
+    pub json: bool,
+    /// Field trees with byte offsets under each message.
+    pub verbose: bool,
+    pub report: ReportArgs,
+    /// Write each event out as soon as it is seen, even into a pipe (live
+    /// capture), instead of in blocks.
+    pub prompt: bool,
+}
+
+/// Runs every frame of `source` through the pipeline and the session engine
+/// and prints what they find; FAILURE if the source reported an error. `name`
+/// (file or interface) prefixes the messages on stderr; `on_events` sees every
+/// batch of events before it is printed.
+pub fn run(
+    name: &str,
+    opts: &Options,
+    source: &mut dyn FrameSource,
+    progress: Option<Progress>,
+    on_events: &mut dyn FnMut(&[Event]),
+) -> ExitCode {
+    let mut printer = Printer {
+        name,
+        json: opts.json,
+        verbose: opts.verbose,
+        interactive: opts.prompt || std::io::stdout().is_terminal(),
+        start: None,
+        // Block-buffered: a summary line per write(2) would cost more than decoding it.
+        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        progress,
+    };
+    let mut report = Report::new(opts.report.clone(), opts.json);
+    let mut pipeline = if opts.verbose {
+        Pipeline::default().with_field_trees()
+    } else {
+        Pipeline::default()
+    };
+    let mut events = Vec::new();
+    let mut code = ExitCode::SUCCESS;
+    let mut frame = Frame {
+        number: 0,
+        time: Timestamp::default(),
+        data: Vec::new(),
+        orig_len: 0,
+        link: dissect::capture::LinkType::ETHERNET,
+    };
+    while let Some(next) = source.next_frame_into(&mut frame) {
+        match next {
+            Ok(()) => {
+                printer.start.get_or_insert(frame.time);
+                pipeline.frame(&frame, &mut events);
+                if let Some(p) = &mut printer.progress {
+                    p.frame(frame.number, || source.position());
+                }
+            }
+            Err(e) => {
+                printer.clear_progress();
+                eprintln!("smc-analyze: {name}: {e}");
+                code = ExitCode::FAILURE;
+            }
+        }
+        on_events(&events);
+        if show(&mut report, &mut printer, &mut events).is_err() {
+            // stdout closed (a pager quit): nothing left to do.
+            return code;
+        }
+    }
+    pipeline.finish(&mut events);
+    on_events(&events);
+    let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
+    let _ = printer.out.flush();
+    printer.clear_progress();
+    report_drops(name, pipeline.drops());
+    code
+}
+
+/// Events to the session engine (its findings printed), then as lines.
+fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
+    if !events.is_empty() {
+        printer.before_stdout();
+    }
+    report.feed(events, &mut printer.out)?;
+    if !report.events_shown() {
+        events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
+    }
+    printer.print(events.drain(..))
+}
+
+struct Printer<'a, W: Write> {
+    name: &'a str,
+    json: bool,
+    verbose: bool,
+    /// On a terminal, lines show as they come; otherwise they are buffered.
+    interactive: bool,
+    /// Time of the first frame: summary lines show time relative to it.
+    start: Option<Timestamp>,
+    out: W,
+    /// Drawn on stderr; cleared before anything else is written to its terminal.
+    progress: Option<Progress>,
+}
+
+impl<W: Write> Printer<'_, W> {
+    fn clear_progress(&mut self) {
+        if let Some(p) = &mut self.progress {
+            p.clear();
+        }
+    }
+
+    fn before_stdout(&mut self) {
+        if let Some(p) = &mut self.progress {
+            p.before_stdout();
+        }
+    }
+
+    fn print(&mut self, events: impl Iterator<Item = Event>) -> std::io::Result<()> {
+        for event in events {
+            if let EventKind::Problem(p) = &event.kind {
+                self.clear_progress();
+                let what = if p.truncated {
+                    "cut by snaplen"
+                } else {
+                    "bad input"
+                };
+                eprintln!(
+                    "smc-analyze: {}: frame {}: {} {what}: {}",
+                    self.name, event.frame, p.proto, p.detail
+                );
+                continue;
+            }
+            let Some(d) = describe(&event.kind) else { continue };
+            let tree = event.tree.as_deref().filter(|_| self.verbose);
+            if self.json {
+                let mut obj = json_line(&event, d);
+                if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
+                    o.insert("tree".into(), tree::json(t));
+                }
+                writeln!(self.out, "{obj}")?;
+            } else {
+                let line = summary_line(&event, &d, self.start.unwrap_or_default());
+                writeln!(self.out, "{line}")?;
+                if let Some(t) = tree {
+                    writeln!(self.out, "{}", tree::text(t))?;
+                }
+            }
+        }
+        if self.interactive {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+fn summary_line(event: &Event, d: &Description, start: Timestamp) -> String {
+    let since = event.time.as_secs_f64() - start.as_secs_f64();
+    let (src, dst) = ends(&event.at);
+    let mut line = format!(
+        "{:>6} {since:>12.6} {src} → {dst} {} {}",
+        event.frame, d.column, d.info
+    );
+    for (k, v) in &d.fields {
+        if !v.is_null() {
+            line += &format!(" {k}={}", field_text(v));
+        }
+    }
+    line
+}
+
+/// A field's value in a summary line: codes by name, cursors as wrap:count.
+fn field_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => match (o.get("name"), o.get("names"), o.get("wrap"), o.get("count")) {
+            (Some(name), ..) => field_text(name),
+            (_, Some(names), ..) => field_text(names),
+            (_, _, Some(wrap), Some(count)) => format!("{wrap}:{count}"),
+            _ => v.to_string(),
+        },
+        Value::Array(items) => format!("[{}]", items.iter().map(field_text).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+fn json_line(event: &Event, d: Description) -> Value {
+    let (src, dst) = ends(&event.at);
+    let mut obj = json!({
+        "frame": event.frame,
+        "time": event.time.as_secs_f64(),
+        "src": src,
+        "dst": dst,
+        "proto": d.proto,
+        "msg": d.msg,
+    });
+    if let (Endpoints::Qp { qp, .. }, Value::Object(o)) = (event.at, &mut obj) {
+        o.insert("qp".into(), qp.into());
+    }
+    if let Value::Object(o) = &mut obj {
+        o.insert("version".into(), d.version.into());
+        if let Some(r) = d.response {
+            o.insert("response".into(), r.into());
+        }
+        o.extend(d.fields);
+    }
+    obj
+}
+
+fn ends(at: &Endpoints) -> (String, String) {
+    match at {
+        Endpoints::Tcp(flow) => (flow.src.to_string(), flow.dst.to_string()),
+        Endpoints::Qp { src, dst, .. } => (src.to_string(), dst.to_string()),
+        Endpoints::Frame => ("-".into(), "-".into()),
+    }
+}
+
+fn report_drops(name: &str, d: dissect::capture::Drops) {
+    let lost = [
+        ("out-of-order bytes over the reassembly caps", d.pending_bytes),
+        ("bytes never captured (gaps)", d.gap_bytes),
+        ("segments of connections over the cap", d.untracked_segments),
+        ("RoCE packets of QPs over the cap", d.untracked_packets),
+        ("SEND fragments that could not be joined", d.send_fragments),
+    ];
+    for (what, n) in lost.into_iter().filter(|(_, n)| *n > 0) {
+        eprintln!("smc-analyze: {name}: dropped {n} {what}");
+    }
+}
