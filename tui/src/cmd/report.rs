@@ -215,6 +215,9 @@ fn session_line(s: &Session) -> String {
         s.server,
         s.outcome.kind()
     );
+    if let Outcome::Smc(n) = &s.outcome {
+        line += &format!(" v{}", n.version);
+    }
     let words = |v: Value| -> String {
         let Value::Object(o) = v else { return String::new() };
         o.iter()
