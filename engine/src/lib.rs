@@ -4,4 +4,6 @@
 
 pub mod kernel;
 pub mod pipeline;
+pub mod rules;
+pub mod session;
 pub mod source;

@@ -26,7 +26,12 @@ fn events(path: &Path) -> Vec<Event> {
 fn names(events: &[Event]) -> Vec<String> {
     events
         .iter()
-        .map(|e| match &e.kind {
+        .filter_map(|e| match &e.kind {
+            // Segments carry no SMC message.
+            EventKind::Segment(_) => None,
+            kind => Some((e.frame, kind)),
+        })
+        .map(|(frame, kind)| match kind {
             EventKind::SmcOption { syn_ack, present } => format!("option:{syn_ack}:{present}"),
             EventKind::Clc(m) => format!("clc:{}", m.kind()),
             EventKind::Llc(m) => {
@@ -35,7 +40,8 @@ fn names(events: &[Event]) -> Vec<String> {
             }
             EventKind::Cdc(_) => "cdc".into(),
             EventKind::RdmaWrite { .. } => "write".into(),
-            EventKind::Problem(p) => panic!("frame {}: {} problem: {}", e.frame, p.proto, p.detail),
+            EventKind::Problem(p) => panic!("frame {frame}: {} problem: {}", p.proto, p.detail),
+            EventKind::Segment(_) => String::new(),
         })
         .collect()
 }

@@ -10,7 +10,7 @@ use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::LlcMessage;
 use dissect::Wire;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Where an event happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,9 @@ pub enum EventKind {
         bytes: u64,
         packets: u32,
     },
+    /// A TCP segment with payload, FIN or RST: sessions count the bytes that
+    /// move over TCP and see how a connection ends. Not shown by `read`.
+    Segment(Segment),
     /// Bad or cut input: the run goes on.
     Problem(Problem),
 }
@@ -55,6 +58,19 @@ pub struct Problem {
     pub detail: String,
     /// The capture cut the bytes (snaplen): incomplete, not malformed.
     pub truncated: bool,
+    /// The codec's error, when a message failed to parse: names the field.
+    pub error: Option<dissect::Error>,
+}
+
+/// What sessions need of a TCP segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub seq: u32,
+    /// Payload bytes on the wire (the capture may hold fewer).
+    pub len: u32,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
 }
 
 /// One SMC event, attributed to the frame that completed it.
@@ -105,6 +121,7 @@ impl Pipeline {
                 proto: "frame",
                 detail: e.to_string(),
                 truncated: e.truncated,
+                error: None,
             };
             emit(Endpoints::Frame, EventKind::Problem(problem));
         }
@@ -121,6 +138,20 @@ impl Pipeline {
                 self.reassembly.tcp(&ip, seg, smc_option, &mut found);
                 for (flow, event) in found {
                     emit(Endpoints::Tcp(flow), tcp_event(event));
+                }
+                if !seg.payload.is_empty() || seg.fin || seg.rst {
+                    let flow = Flow {
+                        src: SocketAddr::new(ip.src, seg.src_port),
+                        dst: SocketAddr::new(ip.dst, seg.dst_port),
+                    };
+                    let segment = Segment {
+                        seq: seg.seq,
+                        len: seg.payload.len() as u32,
+                        syn: seg.syn,
+                        fin: seg.fin,
+                        rst: seg.rst,
+                    };
+                    emit(Endpoints::Tcp(flow), EventKind::Segment(segment));
                 }
             }
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
@@ -159,18 +190,25 @@ impl Pipeline {
 fn tcp_event(event: TcpEvent) -> EventKind {
     match event {
         TcpEvent::SmcOption { syn_ack, present } => EventKind::SmcOption { syn_ack, present },
-        TcpEvent::Framed(Framed::Clc(record)) => match ClcMessage::parse(&record.bytes) {
-            Ok(m) => EventKind::Clc(m),
-            Err(e) => EventKind::Problem(Problem {
-                proto: "clc",
-                detail: format!("stream offset {}: {e}", record.offset),
-                truncated: false,
-            }),
-        },
+        TcpEvent::Framed(Framed::Clc(record)) => clc_event(&record.bytes, record.offset),
         TcpEvent::Framed(Framed::Garbage { offset, reason }) => EventKind::Problem(Problem {
             proto: "clc",
             detail: format!("stream offset {offset}: not CLC: {reason}"),
             truncated: false,
+            error: None,
+        }),
+    }
+}
+
+/// A framed CLC message at stream `offset`: parsed, or the error naming the field.
+pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
+    match ClcMessage::parse(bytes) {
+        Ok(m) => EventKind::Clc(m),
+        Err(e) => EventKind::Problem(Problem {
+            proto: "clc",
+            detail: format!("stream offset {offset}: {e}"),
+            truncated: false,
+            error: Some(e),
         }),
     }
 }
@@ -180,5 +218,6 @@ fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {
         proto,
         detail: e.to_string(),
         truncated: e.is_truncated(),
+        error: Some(*e),
     })
 }

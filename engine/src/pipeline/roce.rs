@@ -95,6 +95,7 @@ fn qp_event(event: QpEvent) -> EventKind {
             proto: "rdma",
             detail: format!("SEND cut by snaplen: {} of {len} bytes captured", captured.len()),
             truncated: true,
+            error: None,
         }),
         QpEvent::Write {
             target,
@@ -109,6 +110,7 @@ fn qp_event(event: QpEvent) -> EventKind {
             proto: "rdma",
             detail: reason.to_string(),
             truncated: false,
+            error: None,
         }),
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod client;
 mod info;
 mod read;
+mod report;
 mod server;
 mod ueid;
 
@@ -31,8 +32,10 @@ enum Command {
     Ueid(ueid::Args),
     /// Show the kernel's SMC system information
     Info(info::Args),
-    /// Print every SMC message of a capture file
+    /// Print every SMC message of a capture file, its sessions and findings
     Read(read::Args),
+    /// List the conformance rules the session engine checks
+    Rules(report::RulesArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -43,6 +46,7 @@ pub fn run() -> ExitCode {
         Command::Ueid(a) => ueid::run(a),
         Command::Info(a) => info::run(a),
         Command::Read(a) => return read::run(a),
+        Command::Rules(a) => return report::rules(a),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 
 mod describe;
 
+use super::report::{Report, ReportArgs};
 use describe::{describe, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::source::{FrameSource, PcapFile, Timestamp};
@@ -19,6 +20,8 @@ pub struct Args {
     /// Print JSON Lines instead of summary lines
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -36,6 +39,7 @@ pub fn run(args: Args) -> ExitCode {
         start: None,
         out: std::io::stdout().lock(),
     };
+    let mut report = Report::new(args.report.clone(), args.json);
     let mut pipeline = Pipeline::default();
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
@@ -50,15 +54,24 @@ pub fn run(args: Args) -> ExitCode {
                 code = ExitCode::FAILURE;
             }
         }
-        if printer.print(events.drain(..)).is_err() {
+        if show(&mut report, &mut printer, &mut events).is_err() {
             // stdout closed (a pager quit): nothing left to do.
             return code;
         }
     }
     pipeline.finish(&mut events);
-    let _ = printer.print(events.drain(..));
+    let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
     report_drops(&name, pipeline.drops());
     code
+}
+
+/// Events to the session engine (its findings printed), then as lines.
+fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
+    report.feed(events, &mut printer.out)?;
+    if !report.events_shown() {
+        events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
+    }
+    printer.print(events.drain(..))
 }
 
 struct Printer<'a, W: Write> {

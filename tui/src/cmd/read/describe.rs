@@ -47,7 +47,7 @@ pub fn describe(kind: &EventKind) -> Option<Description> {
                 "packets": packets,
             })),
         },
-        EventKind::Problem(_) => return None,
+        EventKind::Segment(_) | EventKind::Problem(_) => return None,
     })
 }
 

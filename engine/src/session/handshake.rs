@@ -1,0 +1,400 @@
+//! The TCP side of a session: the SMC option, the CLC handshake and its
+//! rules, fallback, and the bytes that move over TCP.
+
+use super::cdc::CdcSide;
+use super::model::*;
+use super::{micros, Analyzer};
+use crate::pipeline::{Event, Segment};
+use crate::rules::{self, Rule};
+use dissect::capture::Flow;
+use dissect::clc::{
+    AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, FirstContactExt, Path, Proposal,
+    Release,
+};
+use dissect::{ErrorKind, Wire};
+
+/// CLC messages kept per session for the summary.
+const CLC_KEPT: usize = 16;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    #[default]
+    Start,
+    Proposed,
+    Accepted,
+    Done,
+}
+
+/// What the Proposal offered.
+#[derive(Debug, Clone, Copy)]
+struct Offer {
+    version: u8,
+    typev1: Path,
+    typev2: Path,
+    release: Option<Release>,
+}
+
+/// One direction of the TCP stream: where it starts and how far it got.
+#[derive(Debug, Default, Clone, Copy)]
+struct StreamPos {
+    base: Option<u32>,
+    end: u64,
+}
+
+/// Per-session state the rules need.
+#[derive(Debug, Default)]
+pub(super) struct Handshake {
+    stage: Stage,
+    offer: Option<Offer>,
+    accept: Option<(u64, AcceptConfirm)>,
+    stream: [StreamPos; 2],
+    clc_bytes: [u64; 2],
+    pub(super) cdc: [CdcSide; 2],
+    /// Rules already reported per sender, so a broken stream reports once.
+    pub(super) fired: [u64; 2],
+}
+
+impl Analyzer {
+    /// The session of a TCP connection; created when `create` and under the cap.
+    fn session_for(&mut self, ev: &Event, flow: Flow, client_is_src: bool, out: &mut Vec<Update>) -> Option<u32> {
+        let key = if flow.src <= flow.dst {
+            (flow.src, flow.dst)
+        } else {
+            (flow.dst, flow.src)
+        };
+        if let Some(&id) = self.by_flow.get(&key) {
+            return Some(id);
+        }
+        if self.sessions.len() >= self.caps.sessions {
+            self.over_caps += 1;
+            return None;
+        }
+        let id = self.sessions.len() as u32;
+        let (client, server) = if client_is_src {
+            (flow.src, flow.dst)
+        } else {
+            (flow.dst, flow.src)
+        };
+        self.sessions.push(Session {
+            id,
+            client,
+            server,
+            first_frame: ev.frame,
+            start: ev.time,
+            syn_option: None,
+            synack_option: None,
+            clc: Vec::new(),
+            outcome: Outcome::Pending,
+            handshake_micros: None,
+            tcp_bytes: [0; 2],
+            rdma_bytes: [0; 2],
+            reset: false,
+            smcr: None,
+            smcd: None,
+            findings: 0,
+        });
+        self.state.push(Handshake::default());
+        self.by_flow.insert(key, id);
+        out.push(Update::Session(id));
+        Some(id)
+    }
+
+    fn sender(&self, id: u32, flow: Flow) -> Side {
+        if self.sessions[id as usize].client == flow.src {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    }
+
+    fn decide(&mut self, id: u32, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
+        let s = &mut self.sessions[id as usize];
+        s.outcome = outcome;
+        s.handshake_micros = Some(micros(s.start, ev.time));
+        out.push(Update::Session(id));
+    }
+
+    pub(super) fn smc_option(&mut self, ev: &Event, flow: Flow, syn_ack: bool, present: bool, out: &mut Vec<Update>) {
+        let Some(id) = self.session_for(ev, flow, !syn_ack, out) else { return };
+        let s = &mut self.sessions[id as usize];
+        if syn_ack {
+            s.synack_option = Some(present);
+        } else {
+            s.syn_option = Some(present);
+        }
+        if !present && s.outcome == Outcome::Pending {
+            let lacking = if syn_ack { Side::Server } else { Side::Client };
+            self.decide(id, ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
+        }
+    }
+
+    pub(super) fn segment(&mut self, ev: &Event, flow: Flow, seg: &Segment, out: &mut Vec<Update>) {
+        let key = if flow.src <= flow.dst {
+            (flow.src, flow.dst)
+        } else {
+            (flow.dst, flow.src)
+        };
+        let Some(&id) = self.by_flow.get(&key) else { return };
+        let side = self.sender(id, flow);
+        let st = &mut self.state[id as usize];
+        let pos = &mut st.stream[side.index()];
+        if seg.syn {
+            pos.base = Some(seg.seq.wrapping_add(1));
+        }
+        if seg.len > 0 {
+            let base = *pos.base.get_or_insert(seg.seq);
+            let rel = seg.seq.wrapping_sub(base);
+            // Far "ahead" is really a retransmission from before the base.
+            if rel < 1 << 31 {
+                pos.end = pos.end.max(u64::from(rel) + u64::from(seg.len));
+            }
+        }
+        let data = pos.end.saturating_sub(st.clc_bytes[side.index()]);
+        let s = &mut self.sessions[id as usize];
+        s.tcp_bytes[side.index()] = data;
+        if seg.rst {
+            s.reset = true;
+        }
+        if (seg.rst || seg.fin) && s.outcome == Outcome::Pending {
+            let after = s.clc.last().map(|c| c.2);
+            let aborted = Fallback::Aborted {
+                by: side,
+                reset: seg.rst,
+                after,
+            };
+            self.decide(id, ev, Outcome::Fallback(aborted), out);
+        }
+    }
+
+    pub(super) fn clc(&mut self, ev: &Event, flow: Flow, m: &ClcMessage, out: &mut Vec<Update>) {
+        let client_is_src = !matches!(m, ClcMessage::Accept(_));
+        let Some(id) = self.session_for(ev, flow, client_is_src, out) else { return };
+        let side = self.sender(id, flow);
+        let s = &mut self.sessions[id as usize];
+        if s.clc.len() < CLC_KEPT {
+            s.clc.push((ev.frame, side, m.kind()));
+        }
+        let st = &mut self.state[id as usize];
+        st.clc_bytes[side.index()] += m.wire_len() as u64;
+        let stage = st.stage;
+        match (m, side, stage) {
+            (ClcMessage::Decline(d), _, _) => self.declined(id, ev, side, d, out),
+            (ClcMessage::Proposal(p), Side::Client, Stage::Start) => self.proposed(id, p),
+            (ClcMessage::Accept(a), Side::Server, Stage::Proposed) => self.accepted(id, ev, a, out),
+            (ClcMessage::Confirm(c), Side::Client, Stage::Accepted) => self.confirmed(id, ev, c, out),
+            _ => {
+                let detail = format!("{} from the {} at handshake stage {stage:?}", m.kind(), side.name());
+                self.report(out, rules::CLC_UNEXPECTED, vec![ev.frame], (Some(id), None), detail);
+            }
+        }
+    }
+
+    fn proposed(&mut self, id: u32, p: &Proposal) {
+        let st = &mut self.state[id as usize];
+        st.stage = Stage::Proposed;
+        st.offer = Some(Offer {
+            version: p.env.version,
+            typev1: p.env.typev1,
+            typev2: if p.env.is_v1() { Path::N } else { p.env.typev2 },
+            release: p.v2_ext.as_ref().map(|v| v.release),
+        });
+    }
+
+    fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {
+        self.state[id as usize].stage = Stage::Done;
+        if d.is_out_of_sync() != (d.diagnosis == DeclineDiagnosis::SYNCERR) {
+            let detail = format!("out-of-sync flag {} with diagnosis {}", d.is_out_of_sync(), d.diagnosis);
+            self.report(out, rules::CLC_DECLINE_SYNC_FLAG, vec![ev.frame], (Some(id), None), detail);
+        }
+        if self.sessions[id as usize].outcome == Outcome::Pending {
+            let f = Fallback::Declined {
+                by,
+                version: d.env.version,
+                diagnosis: d.diagnosis,
+            };
+            self.decide(id, ev, Outcome::Fallback(f), out);
+        }
+    }
+
+    fn accepted(&mut self, id: u32, ev: &Event, a: &AcceptConfirm, out: &mut Vec<Update>) {
+        let st = &mut self.state[id as usize];
+        st.stage = Stage::Accepted;
+        st.accept = Some((ev.frame, a.clone()));
+        let Some(offer) = st.offer else { return };
+        let scope = (Some(id), None);
+        let frames = vec![ev.frame];
+        let offered = if a.env.is_v1() { offer.typev1 } else { offer.typev2 };
+        if a.env.version > offer.version || (!a.env.is_v1() && offer.typev2.is_none()) {
+            let detail = format!("Accept v{} to a v{} Proposal offering v2 {}", a.env.version, offer.version, offer.typev2);
+            self.report(out, rules::CLC_VERSION_MISMATCH, frames.clone(), scope, detail);
+        } else if !covers(offered, a.env.typev1) {
+            let detail = format!("Accept v{} path {} but the Proposal offered {offered}", a.env.version, a.env.typev1);
+            self.report(out, rules::CLC_PATH_NOT_OFFERED, frames.clone(), scope, detail);
+        }
+        if let Some(why) = limits_problem(a, offer.release) {
+            self.report(out, rules::CLC_V21_LIMITS, frames, scope, why);
+        }
+        if let AcceptConfirmBody::SmcR(r) = &a.body {
+            self.smcr_clc(id, Side::Server, r, a.is_first_contact());
+        }
+    }
+
+    fn confirmed(&mut self, id: u32, ev: &Event, c: &AcceptConfirm, out: &mut Vec<Update>) {
+        let st = &mut self.state[id as usize];
+        st.stage = Stage::Done;
+        let Some((accept_frame, a)) = st.accept.clone() else { return };
+        let frames = vec![accept_frame, ev.frame];
+        let scope = (Some(id), None);
+        if c.env.version != a.env.version {
+            let detail = format!("Confirm v{} after Accept v{}", c.env.version, a.env.version);
+            self.report(out, rules::CLC_VERSION_MISMATCH, frames.clone(), scope, detail);
+        }
+        if let Some(why) = confirm_differs(&a, c) {
+            self.report(out, rules::CLC_CONFIRM_MISMATCH, frames, scope, why);
+        }
+        let mut n = negotiated(&a);
+        match (&a.body, &c.body) {
+            (AcceptConfirmBody::SmcR(ar), AcceptConfirmBody::SmcR(cr)) => {
+                n.buffer_size = [buffer_size(cr.rmbe_size), buffer_size(ar.rmbe_size)];
+                self.smcr_clc(id, Side::Client, cr, a.is_first_contact());
+            }
+            (AcceptConfirmBody::SmcD(ad), AcceptConfirmBody::SmcD(cd)) => {
+                n.buffer_size = [buffer_size(cd.dmbe_size), buffer_size(ad.dmbe_size)];
+                self.sessions[id as usize].smcd = Some(SmcdSeen {
+                    gid: [cd.gid, ad.gid],
+                    dmb_token: [cd.dmb_token, ad.dmb_token],
+                    link_id: ad.link_id,
+                    chid: ad.v2.as_ref().map(|v| v.chid),
+                });
+            }
+            _ => {}
+        }
+        self.decide(id, ev, Outcome::Smc(n), out);
+    }
+
+    /// A CLC message Linux would reject, seen as the codec's error.
+    pub(super) fn clc_rejected(&mut self, ev: &Event, flow: Flow, e: &dissect::Error, out: &mut Vec<Update>) {
+        let Some(rule) = rejection_rule(e) else { return };
+        let Some(id) = self.session_for(ev, flow, true, out) else { return };
+        self.report(out, rule, vec![ev.frame], (Some(id), None), e.to_string());
+    }
+
+    /// Reports `rule` for `side` of a session only the first time.
+    pub(super) fn once(&mut self, id: u32, side: Side, rule: &'static Rule) -> bool {
+        let bit = super::rule_bit(rule);
+        let fired = &mut self.state[id as usize].fired[side.index()];
+        let first = *fired & bit == 0;
+        *fired |= bit;
+        first
+    }
+
+    pub(super) fn handshake(&mut self, id: u32) -> &mut Handshake {
+        &mut self.state[id as usize]
+    }
+
+}
+
+/// The First Contact Extension of a v2 Accept/Confirm.
+fn fce(a: &AcceptConfirm) -> Option<&FirstContactExt> {
+    match &a.body {
+        AcceptConfirmBody::SmcR(r) => r.v2.as_ref()?.fce.as_ref(),
+        AcceptConfirmBody::SmcD(d) => d.v2.as_ref()?.fce.as_ref(),
+    }
+}
+
+/// Does an offered path (R, D, B) include the chosen one (R or D)?
+fn covers(offered: Path, chosen: Path) -> bool {
+    (chosen == Path::R && offered.has_r()) || (chosen == Path::D && offered.has_d())
+}
+
+/// RMBE/DMBE bytes from the size nibble (Linux smc_uncompress_bufsize).
+pub(super) fn buffer_size(nibble: u8) -> u32 {
+    1u32 << (u32::from(nibble.min(15)) + 14).min(31)
+}
+
+/// v2.1 limits an Accept must respect (the client declines otherwise).
+fn limits_problem(a: &AcceptConfirm, offered: Option<Release>) -> Option<String> {
+    let fce = fce(a)?;
+    if offered.is_some_and(|r| fce.release > r) {
+        return Some(format!("release {} above the offered {}", fce.release, offered.unwrap_or_default()));
+    }
+    let x = fce.v2x.as_ref()?;
+    if matches!(a.body, AcceptConfirmBody::SmcR(_)) {
+        if x.max_conns < 16 {
+            return Some(format!("max_conns {} below 16", x.max_conns));
+        }
+        if !(1..=2).contains(&x.max_links) {
+            return Some(format!("max_links {} outside 1..2", x.max_links));
+        }
+    }
+    None
+}
+
+/// How a Confirm disagrees with its Accept, if it does.
+fn confirm_differs(a: &AcceptConfirm, c: &AcceptConfirm) -> Option<String> {
+    if a.env.typev1 != c.env.typev1 {
+        return Some(format!("path {} after Accept path {}", c.env.typev1, a.env.typev1));
+    }
+    if a.is_first_contact() != c.is_first_contact() {
+        return Some(format!("first contact {} after Accept {}", c.is_first_contact(), a.is_first_contact()));
+    }
+    let (Some(af), Some(cf)) = (fce(a), fce(c)) else { return None };
+    if af.release != cf.release {
+        return Some(format!("release {} after Accept {}", cf.release, af.release));
+    }
+    match (&af.v2x, &cf.v2x) {
+        (Some(ax), Some(cx)) if ax.max_conns != cx.max_conns => {
+            Some(format!("max_conns {} after Accept {}", cx.max_conns, ax.max_conns))
+        }
+        (Some(ax), Some(cx)) if ax.max_links != cx.max_links => {
+            Some(format!("max_links {} after Accept {}", cx.max_links, ax.max_links))
+        }
+        _ => None,
+    }
+}
+
+fn negotiated(a: &AcceptConfirm) -> Negotiated {
+    let fce = fce(a);
+    let eid = match &a.body {
+        AcceptConfirmBody::SmcR(r) => r.v2.as_ref().map(|v| v.eid),
+        AcceptConfirmBody::SmcD(d) => d.v2.as_ref().map(|v| v.eid),
+    };
+    Negotiated {
+        smcd: matches!(a.body, AcceptConfirmBody::SmcD(_)),
+        version: a.env.version,
+        release: fce.map(|f| f.release),
+        eid: eid.map(|e| String::from_utf8_lossy(&e).trim_end().to_string()),
+        max_conns: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_conns),
+        max_links: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_links),
+        buffer_size: [0; 2],
+        first_contact: a.is_first_contact(),
+    }
+}
+
+/// The rule a codec error shows a violation of; None for what Linux accepts
+/// but the codec does not model, and for cut input.
+fn rejection_rule(e: &dissect::Error) -> Option<&'static Rule> {
+    let reason = match e.kind {
+        ErrorKind::Invalid { reason, .. } => reason,
+        ErrorKind::LengthMismatch { .. } if e.field == "header.length" => "length",
+        _ => return None,
+    };
+    Some(match (e.message, e.field, reason) {
+        ("CLC Proposal", "header.length", _) => rules::CLC_PROPOSAL_LENGTH,
+        (_, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count", r)
+            if r.starts_with("located past") =>
+        {
+            rules::CLC_PROPOSAL_LENGTH
+        }
+        ("CLC Accept/Confirm", "header.length" | "header.typev1", _) => rules::CLC_ACCEPT_CONFIRM_FORM,
+        ("CLC Decline", "header.length", _) => rules::CLC_DECLINE_LENGTH,
+        (_, "iparea_offset", r) if r.starts_with("beyond") => rules::CLC_IPAREA_OFFSET,
+        (_, "ip_prefix.ipv6_prefix_count", _) => rules::CLC_PREFIX_COUNT,
+        (_, "v2_ext.eid_count", _) => rules::CLC_EID_COUNT,
+        (_, "v2_ext.ism_gid_count", _) => rules::CLC_ISM_GID_COUNT,
+        (_, "smcd.v2_ext_offset", r) if r.starts_with("v2 offered") => rules::CLC_NO_V2_EXT,
+        ("CLC Proposal", "header.typev1", _) => rules::CLC_V1_NOTHING,
+        (_, "trailer", _) => rules::CLC_TRAILER,
+        _ => return None,
+    })
+}

@@ -1,0 +1,411 @@
+//! SMC-R link groups: their links (QPs, GIDs, link ids), the RMBs each side
+//! announced, and the LLC flows that run on them, with the LLC rules.
+
+use super::model::*;
+use super::{gid_ip, micros, Analyzer};
+use crate::pipeline::Event;
+use crate::rules;
+use crate::source::Timestamp;
+use dissect::clc::SmcrAcceptConfirm;
+use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Linux gives a TEST_LINK this long to be answered (SMC_LLC_WAIT_TIME).
+const TEST_LINK_WAIT_MICROS: u64 = 2_000_000;
+/// Links, RMBs per side, sessions and open TEST_LINKs kept per link group.
+const PER_LGR_CAP: usize = 4096;
+
+/// One link of a link group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub id: u8,
+    pub qp: [Option<QpEnd>; 2],
+    pub confirmed: bool,
+    pub deleted: bool,
+}
+
+/// An RMB as the link group knows it: its rkey and address per link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Rmb {
+    pub tokens: Vec<(u32, u64)>,
+    pub size: Option<u32>,
+    pub session: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    frame: u64,
+    link_id: Option<u8>,
+    answered: bool,
+}
+
+/// An SMC-R link group.
+#[derive(Debug, Clone)]
+pub struct LinkGroup {
+    pub id: u32,
+    /// Built by a first contact inside the capture, so every connection,
+    /// rkey and LLC request of it is in the capture too.
+    pub whole: bool,
+    pub links: Vec<Link>,
+    pub sessions: Vec<u32>,
+    pub(super) rmbs: [Vec<Rmb>; 2],
+    /// (side that announced the token, alert token) to session.
+    pub(super) conns: HashMap<(Side, u32), u32>,
+    /// Outstanding request per (requester, LLC type nibble).
+    pending: HashMap<(Side, u8), Request>,
+    tests: Vec<(Side, u64, Timestamp)>,
+    /// An ADD_LINK exchange: the link id, and whether it was accepted.
+    add_link: Option<(u8, bool)>,
+    /// The first CONFIRM_LINK is due (after a first-contact Confirm).
+    first_confirm_due: bool,
+    pub(super) fired: u64,
+}
+
+impl LinkGroup {
+    fn new(id: u32, whole: bool) -> Self {
+        LinkGroup {
+            id,
+            whole,
+            links: Vec::new(),
+            sessions: Vec::new(),
+            rmbs: [Vec::new(), Vec::new()],
+            conns: HashMap::new(),
+            pending: HashMap::new(),
+            tests: Vec::new(),
+            add_link: None,
+            first_confirm_due: false,
+            fired: 0,
+        }
+    }
+
+    fn link(&mut self, id: u8) -> Option<&mut Link> {
+        if let Some(i) = self.links.iter().position(|l| l.id == id) {
+            return self.links.get_mut(i);
+        }
+        if self.links.len() >= PER_LGR_CAP {
+            return None;
+        }
+        self.links.push(Link {
+            id,
+            qp: [None; 2],
+            confirmed: false,
+            deleted: false,
+        });
+        self.links.last_mut()
+    }
+
+    /// Index of the `owner`'s RMB that has `rkey`, with its address on that link.
+    pub(super) fn rmb(&self, owner: Side, rkey: u32) -> Option<(usize, u64)> {
+        self.rmbs[owner.index()].iter().enumerate().find_map(|(i, r)| {
+            r.tokens.iter().find(|t| t.0 == rkey).map(|t| (i, t.1))
+        })
+    }
+
+    /// An RMB announced with `rkey` at `vaddr` (CLC or CONFIRM_RKEY).
+    fn announce(&mut self, owner: Side, rkey: u32, vaddr: u64) -> Option<usize> {
+        if let Some((i, _)) = self.rmb(owner, rkey) {
+            let r = &mut self.rmbs[owner.index()][i];
+            r.tokens.retain(|t| t.0 != rkey);
+            r.tokens.push((rkey, vaddr));
+            return Some(i);
+        }
+        let rmbs = &mut self.rmbs[owner.index()];
+        if rmbs.len() >= PER_LGR_CAP {
+            return None;
+        }
+        rmbs.push(Rmb {
+            tokens: vec![(rkey, vaddr)],
+            size: None,
+            session: None,
+        });
+        Some(rmbs.len() - 1)
+    }
+
+    /// The same RMB on another link: `rkey` on a known link, `token` on the new one.
+    fn alias(&mut self, owner: Side, rkey: u32, token: (u32, u64)) {
+        let i = match self.rmb(owner, rkey) {
+            Some((i, _)) => Some(i),
+            None => self.announce(owner, token.0, token.1),
+        };
+        if let Some(r) = i.and_then(|i| self.rmbs[owner.index()].get_mut(i)) {
+            if !r.tokens.contains(&token) && r.tokens.len() < 8 {
+                r.tokens.push(token);
+            }
+        }
+    }
+}
+
+impl Analyzer {
+    /// An SMC-R Accept (server) or Confirm (client): ties the session to its
+    /// link group, link QP, RMB and alert token.
+    pub(super) fn smcr_clc(&mut self, id: u32, side: Side, r: &SmcrAcceptConfirm, first_contact: bool) {
+        let qp = QpEnd {
+            ip: gid_ip(r.gid),
+            qpn: r.qpn,
+        };
+        let known = self.sessions[id as usize].smcr.as_ref().and_then(|s| s.link_group);
+        let lgr = match known {
+            Some(l) => l,
+            None if !first_contact && self.qps.get(&qp).is_some_and(|q| q.1 == side) => self.qps[&qp].0,
+            None if self.lgrs.len() < self.caps.link_groups => {
+                let l = self.lgrs.len() as u32;
+                self.lgrs.push(LinkGroup::new(l, first_contact));
+                l
+            }
+            None => {
+                self.over_caps += 1;
+                return;
+            }
+        };
+        self.add_qp(qp, lgr, side);
+        let g = &mut self.lgrs[lgr as usize];
+        if g.sessions.len() < PER_LGR_CAP && !g.sessions.contains(&id) {
+            g.sessions.push(id);
+        }
+        if first_contact && side == Side::Client {
+            g.first_confirm_due = true;
+        }
+        if first_contact {
+            // The first link; its CONFIRM_LINK names its id.
+            if let Some(link) = g.link(0) {
+                link.qp[side.index()] = Some(qp);
+            }
+        }
+        let size = super::handshake::buffer_size(r.rmbe_size);
+        if let Some(i) = g.announce(side, r.rmb_rkey, r.rmb_dma_addr) {
+            let rmb = &mut g.rmbs[side.index()][i];
+            rmb.size = Some(size);
+            rmb.session = Some(id);
+        }
+        g.conns.insert((side, r.rmbe_alert_token), id);
+        let s = self.sessions[id as usize].smcr.get_or_insert_with(SmcrSeen::default);
+        s.link_group = Some(lgr);
+        s.qp[side.index()] = Some(qp);
+        s.rmb[side.index()] = Some(RmbSeen {
+            rkey: r.rmb_rkey,
+            dma_addr: r.rmb_dma_addr,
+            size,
+            alert_token: r.rmbe_alert_token,
+        });
+    }
+
+    /// An LLC message to `receiver` of link group `lgr`.
+    pub(super) fn llc(
+        &mut self,
+        ev: &Event,
+        (lgr, receiver): (u32, Side),
+        _src: IpAddr,
+        m: &LlcMessage,
+        out: &mut Vec<crate::session::Update>,
+    ) {
+        let sender = receiver.peer();
+        let h = *m.header();
+        let rsp = h.is_response();
+        let kind = h.llc_type.kind();
+        let scope = (None, Some(lgr));
+        let g = &mut self.lgrs[lgr as usize];
+        let whole = g.whole;
+        match m {
+            LlcMessage::ConfirmLink(l) => {
+                if h.flags.0 & LlcFlags::NO_RMBE_EYECATCHER.0 == 0 {
+                    let detail = format!("flags {:#04x} from the {}", h.flags.0, sender.name());
+                    self.report(out, rules::LLC_NO_RMBE_EYEC, vec![ev.frame], scope, detail);
+                }
+                let g = &mut self.lgrs[lgr as usize];
+                let qp = QpEnd {
+                    ip: gid_ip(l.body.sender_gid),
+                    qpn: l.body.sender_qpn,
+                };
+                let first = g.links.iter_mut().find(|k| k.id == 0 && k.qp[sender.index()] == Some(qp));
+                if let Some(link) = first {
+                    link.id = l.body.link_id;
+                }
+                if let Some(link) = g.link(l.body.link_id) {
+                    link.qp[sender.index()] = Some(qp);
+                    link.confirmed |= rsp;
+                }
+                if rsp {
+                    g.add_link = None;
+                    self.respond(ev, lgr, sender, kind, None, false, out);
+                } else {
+                    let in_flow = sender == Side::Server
+                        && (g.first_confirm_due || g.add_link.is_some_and(|(_, accepted)| accepted));
+                    g.first_confirm_due = false;
+                    self.request(ev, lgr, sender, kind, Some(l.body.link_id));
+                    if whole && !in_flow {
+                        let detail = format!("link {} from the {}", l.body.link_id, sender.name());
+                        self.report(out, rules::LLC_CONFIRM_LINK_OUT_OF_FLOW, vec![ev.frame], scope, detail);
+                    }
+                }
+                self.add_qp(qp, lgr, sender);
+            }
+            LlcMessage::AddLink(l) => {
+                let reject = h.flags.contains(LlcFlags::ADD_LINK_REJECT);
+                let g = &mut self.lgrs[lgr as usize];
+                if !reject {
+                    let qp = QpEnd {
+                        ip: gid_ip(l.body.sender_gid),
+                        qpn: l.body.sender_qpn,
+                    };
+                    if let Some(link) = g.link(l.body.link_id) {
+                        link.qp[sender.index()] = Some(qp);
+                    }
+                    for p in l.body.v2_ext.iter().flat_map(|x| &x.rkeys) {
+                        g.alias(sender, p.rkey, (p.new_rkey, p.new_vaddr));
+                    }
+                    self.add_qp(qp, lgr, sender);
+                }
+                let g = &mut self.lgrs[lgr as usize];
+                if rsp {
+                    g.add_link = (!reject).then_some((l.body.link_id, true));
+                    self.respond(ev, lgr, sender, kind, Some(l.body.link_id), reject, out);
+                } else {
+                    g.add_link = Some((l.body.link_id, false));
+                    self.request(ev, lgr, sender, kind, Some(l.body.link_id));
+                }
+            }
+            LlcMessage::AddLinkCont(l) => {
+                if whole && g.add_link.is_none() {
+                    let detail = format!("link {} from the {}", l.body.link_id, sender.name());
+                    self.report(out, rules::LLC_ADD_LINK_CONT_OUT_OF_FLOW, vec![ev.frame], scope, detail);
+                }
+                let g = &mut self.lgrs[lgr as usize];
+                let n = usize::from(l.body.rkeys_remaining).min(2);
+                for p in l.body.rkeys.iter().take(n) {
+                    alias_pair(g, sender, p);
+                }
+            }
+            LlcMessage::DeleteLink(l) => {
+                if let Some(link) = g.link(l.body.link_id) {
+                    link.deleted = true;
+                }
+                if g.add_link.is_some_and(|(id, _)| id == l.body.link_id) {
+                    g.add_link = None;
+                }
+                self.exchange(ev, lgr, sender, kind, rsp, Some(l.body.link_id), out);
+            }
+            LlcMessage::ConfirmRkey(l) => {
+                if !rsp {
+                    let t = l.body.rtoken;
+                    g.announce(sender, t.rkey, t.vaddr);
+                    let n = usize::from(l.body.other_count).min(2);
+                    for o in l.body.others.iter().take(n) {
+                        g.alias(sender, t.rkey, (o.rtoken.rkey, o.rtoken.vaddr));
+                    }
+                }
+                self.exchange(ev, lgr, sender, kind, rsp, None, out);
+            }
+            LlcMessage::DeleteRkey(_) | LlcMessage::RequestAddLink(_) => {
+                self.exchange(ev, lgr, sender, kind, rsp, None, out);
+            }
+            LlcMessage::TestLink(_) if rsp => {
+                match g.tests.iter().position(|t| t.0 == receiver) {
+                    Some(i) => {
+                        g.tests.remove(i);
+                        self.open_tests = self.open_tests.saturating_sub(1);
+                    }
+                    None if whole => {
+                        let detail = format!("TEST_LINK response from the {}", sender.name());
+                        self.report(out, rules::LLC_RESPONSE_WITHOUT_REQUEST, vec![ev.frame], scope, detail);
+                    }
+                    None => {}
+                }
+            }
+            LlcMessage::TestLink(_) => {
+                if g.tests.len() < PER_LGR_CAP {
+                    g.tests.push((sender, ev.frame, ev.time));
+                    self.open_tests += 1;
+                }
+            }
+            LlcMessage::ConfirmRkeyCont(_) => {}
+            LlcMessage::Unknown(u) => {
+                let detail = format!("type {:#04x} from the {}", u.header.llc_type.0, sender.name());
+                self.report(out, rules::LLC_UNKNOWN_TYPE, vec![ev.frame], scope, detail);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn exchange(
+        &mut self,
+        ev: &Event,
+        lgr: u32,
+        sender: Side,
+        kind: u8,
+        rsp: bool,
+        link_id: Option<u8>,
+        out: &mut Vec<crate::session::Update>,
+    ) {
+        if rsp {
+            self.respond(ev, lgr, sender, kind, link_id, false, out);
+        } else {
+            self.request(ev, lgr, sender, kind, link_id);
+        }
+    }
+
+    fn request(&mut self, ev: &Event, lgr: u32, sender: Side, kind: u8, link_id: Option<u8>) {
+        let request = Request {
+            frame: ev.frame,
+            link_id,
+            answered: false,
+        };
+        self.lgrs[lgr as usize].pending.insert((sender, kind), request);
+    }
+
+    /// A response must answer the peer's outstanding request of its type.
+    #[allow(clippy::too_many_arguments)]
+    fn respond(
+        &mut self,
+        ev: &Event,
+        lgr: u32,
+        sender: Side,
+        kind: u8,
+        link_id: Option<u8>,
+        reject: bool,
+        out: &mut Vec<crate::session::Update>,
+    ) {
+        let g = &mut self.lgrs[lgr as usize];
+        let whole = g.whole;
+        match g.pending.get_mut(&(sender.peer(), kind)) {
+            Some(req) if !req.answered => req.answered = true,
+            // Linux's client rejects an ADD_LINK it had accepted when the new
+            // link's CONFIRM_LINK never came (smc_llc_cli_add_link).
+            Some(req) if reject && kind == 2 && req.link_id == link_id => {}
+            other if whole => {
+                let mut frames: Vec<u64> = other.map(|r| r.frame).into_iter().collect();
+                frames.push(ev.frame);
+                let detail = format!("LLC type {kind:#x} response from the {}", sender.name());
+                self.report(out, rules::LLC_RESPONSE_WITHOUT_REQUEST, frames, (None, Some(lgr)), detail);
+            }
+            _ => {}
+        }
+    }
+
+    /// TEST_LINK requests past their deadline.
+    pub(super) fn test_link_deadlines(&mut self, out: &mut Vec<crate::session::Update>) {
+        if self.open_tests == 0 {
+            return;
+        }
+        let now = self.now;
+        let mut late = Vec::new();
+        for g in &mut self.lgrs {
+            g.tests.retain(|&(side, frame, time)| {
+                let waited = micros(time, now);
+                if waited > TEST_LINK_WAIT_MICROS {
+                    late.push((g.id, side, frame, waited));
+                }
+                waited <= TEST_LINK_WAIT_MICROS
+            });
+        }
+        self.open_tests = self.open_tests.saturating_sub(late.len());
+        for (lgr, side, frame, waited) in late {
+            let detail = format!("from the {}, no response after {} ms", side.name(), waited / 1000);
+            self.report(out, rules::LLC_TEST_LINK_UNANSWERED, vec![frame], (None, Some(lgr)), detail);
+        }
+    }
+}
+
+fn alias_pair(g: &mut LinkGroup, owner: Side, p: &RkeyPair) {
+    g.alias(owner, p.rkey, (p.new_rkey, p.new_vaddr));
+}

@@ -1,0 +1,188 @@
+//! Sessions and conformance findings: the deterministic, sans-IO core that
+//! `read`, `live`, the terminal UI and the fuzz target share. Pipeline
+//! events go in (their frame time is the clock); session updates and
+//! findings come out. Memory is bounded: sessions, link groups and QPs are
+//! capped, findings are handed out, never kept.
+
+mod cdc;
+mod handshake;
+mod lgr;
+mod model;
+
+pub use lgr::LinkGroup;
+pub use model::{
+    Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen, Update,
+};
+
+use crate::pipeline::{Endpoints, Event, EventKind};
+use crate::rules::{self, Rule};
+use crate::source::Timestamp;
+use handshake::Handshake;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+/// Caps that keep a hostile capture from growing the engine without bound.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    pub sessions: usize,
+    pub link_groups: usize,
+    /// QP ends and RMB rkeys, each, over all link groups.
+    pub qps: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            sessions: 100_000,
+            link_groups: 10_000,
+            qps: 100_000,
+        }
+    }
+}
+
+/// The engine.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    caps: Caps,
+    sessions: Vec<Session>,
+    /// Per session: what the rules need beyond the public picture.
+    state: Vec<Handshake>,
+    by_flow: HashMap<(SocketAddr, SocketAddr), u32>,
+    lgrs: Vec<LinkGroup>,
+    /// Receiving QP end to its link group and side.
+    qps: HashMap<QpEnd, (u32, Side)>,
+    now: Timestamp,
+    /// TEST_LINK requests waiting for their response, over all link groups.
+    open_tests: usize,
+    /// Events ignored because a cap was reached.
+    pub over_caps: u64,
+}
+
+impl Analyzer {
+    pub fn new(caps: Caps) -> Self {
+        Analyzer {
+            caps,
+            ..Analyzer::default()
+        }
+    }
+
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    pub fn session(&self, id: u32) -> Option<&Session> {
+        self.sessions.get(id as usize)
+    }
+
+    pub fn link_groups(&self) -> &[LinkGroup] {
+        &self.lgrs
+    }
+
+    /// Takes one pipeline event.
+    pub fn event(&mut self, event: &Event, out: &mut Vec<Update>) {
+        self.tick(event.time, out);
+        match (&event.kind, event.at) {
+            (EventKind::SmcOption { syn_ack, present }, Endpoints::Tcp(flow)) => {
+                self.smc_option(event, flow, *syn_ack, *present, out)
+            }
+            (EventKind::Clc(m), Endpoints::Tcp(flow)) => self.clc(event, flow, m, out),
+            (EventKind::Problem(p), Endpoints::Tcp(flow)) if p.proto == "clc" => {
+                if let Some(e) = &p.error {
+                    self.clc_rejected(event, flow, e, out)
+                }
+            }
+            (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
+            (EventKind::Llc(m), Endpoints::Qp { src, dst, qp }) => {
+                if let Some(at) = self.receiver(dst, qp) {
+                    self.llc(event, at, normal(src), m, out)
+                }
+            }
+            (EventKind::Cdc(c), Endpoints::Qp { dst, qp, .. }) => {
+                if let Some(at) = self.receiver(dst, qp) {
+                    self.cdc(event, at, c, out)
+                }
+            }
+            (EventKind::RdmaWrite { target, bytes, .. }, Endpoints::Qp { dst, qp, .. }) => {
+                if let (Some(at), Some(t)) = (self.receiver(dst, qp), target) {
+                    self.rdma_write(event, at, t, *bytes, out)
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Time passes without events (live capture): deadlines fire.
+    pub fn tick(&mut self, now: Timestamp, out: &mut Vec<Update>) {
+        if now > self.now {
+            self.now = now;
+        }
+        self.test_link_deadlines(out);
+    }
+
+    /// End of input: every session gets a last update.
+    pub fn finish(&mut self, out: &mut Vec<Update>) {
+        self.test_link_deadlines(out);
+        out.extend((0..self.sessions.len() as u32).map(Update::Session));
+    }
+
+    /// The link group and side owning the QP a RoCE packet went to.
+    fn receiver(&self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
+        self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied()
+    }
+
+    fn add_qp(&mut self, end: QpEnd, lgr: u32, side: Side) {
+        if self.qps.len() < self.caps.qps || self.qps.contains_key(&end) {
+            self.qps.insert(end, (lgr, side));
+        } else {
+            self.over_caps += 1;
+        }
+    }
+
+    /// Reports a finding; `session` findings are counted on the session.
+    fn report(
+        &mut self,
+        out: &mut Vec<Update>,
+        rule: &'static Rule,
+        frames: Vec<u64>,
+        scope: (Option<u32>, Option<u32>),
+        detail: String,
+    ) {
+        let (session, link_group) = scope;
+        if let Some(s) = session.and_then(|id| self.sessions.get_mut(id as usize)) {
+            s.findings = s.findings.saturating_add(1);
+        }
+        out.push(Update::Finding(Finding {
+            rule,
+            frames,
+            time: self.now,
+            session,
+            link_group,
+            detail,
+        }));
+    }
+}
+
+/// IPv4-mapped addresses (RoCEv2 GIDs) as IPv4, so GIDs and IP headers compare.
+fn normal(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// A GID as the address RoCE packets to it carry.
+fn gid_ip(gid: [u8; 16]) -> IpAddr {
+    normal(IpAddr::V6(gid.into()))
+}
+
+/// Microseconds from `a` to `b` (0 if `b` is earlier).
+fn micros(a: Timestamp, b: Timestamp) -> u64 {
+    let d = (b.secs - a.secs) as i128 * 1_000_000 + (i128::from(b.nanos) - i128::from(a.nanos)) / 1000;
+    u64::try_from(d).unwrap_or(0)
+}
+
+/// Index of a rule in the catalogue, for once-only bookkeeping.
+fn rule_bit(rule: &'static Rule) -> u64 {
+    let i = rules::ALL.iter().position(|r| std::ptr::eq(*r, rule)).unwrap_or(63);
+    1u64 << (i % 64)
+}

@@ -1,0 +1,243 @@
+//! Session summaries and conformance findings for `read` (and `live`, which
+//! prints through the same hook): a line each, or JSON objects with
+//! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
+
+use engine::pipeline::Event;
+use engine::rules;
+use engine::session::{Analyzer, Fallback, Finding, Outcome, Session, Update};
+use serde_json::{json, Value};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ReportArgs {
+    /// Print only conformance findings (no events, no session summaries)
+    #[arg(long)]
+    pub findings: bool,
+    /// Print only this session: its summary and the findings that cite it
+    #[arg(long, value_name = "ID")]
+    pub session: Option<u32>,
+}
+
+/// Feeds events to the session engine and prints what it reports.
+pub struct Report {
+    analyzer: Analyzer,
+    args: ReportArgs,
+    json: bool,
+    updates: Vec<Update>,
+}
+
+impl Report {
+    pub fn new(args: ReportArgs, json: bool) -> Self {
+        Report {
+            analyzer: Analyzer::default(),
+            args,
+            json,
+            updates: Vec::new(),
+        }
+    }
+
+    /// Whether the per-message event lines are wanted too.
+    pub fn events_shown(&self) -> bool {
+        !self.args.findings && self.args.session.is_none()
+    }
+
+    /// Takes a batch of events; prints the findings they raise.
+    pub fn feed(&mut self, events: &[Event], out: &mut impl Write) -> io::Result<()> {
+        for e in events {
+            self.analyzer.event(e, &mut self.updates);
+        }
+        self.flush_findings(out)
+    }
+
+    /// End of input: last findings, then the session summaries.
+    pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        self.analyzer.finish(&mut self.updates);
+        self.flush_findings(out)?;
+        if self.args.findings {
+            return Ok(());
+        }
+        for s in self.analyzer.sessions() {
+            if self.args.session.map_or(true, |want| want == s.id) {
+                let line = if self.json { session_json(s).to_string() } else { session_line(s) };
+                writeln!(out, "{line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_findings(&mut self, out: &mut impl Write) -> io::Result<()> {
+        for u in self.updates.drain(..) {
+            let Update::Finding(f) = u else { continue };
+            if let Some(id) = self.args.session {
+                let lgr = self.analyzer.session(id).and_then(|s| s.smcr.as_ref()?.link_group);
+                if f.session != Some(id) && (f.session.is_some() || f.link_group != lgr || lgr.is_none()) {
+                    continue;
+                }
+            }
+            let line = if self.json { finding_json(&f).to_string() } else { finding_line(&f) };
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+fn finding_line(f: &Finding) -> String {
+    let frames: Vec<String> = f.frames.iter().map(u64::to_string).collect();
+    let mut line = format!("finding {} {} frames {}", f.rule.id, f.rule.severity, frames.join(","));
+    if let Some(s) = f.session {
+        line += &format!(" session {s}");
+    }
+    if let Some(g) = f.link_group {
+        line += &format!(" lgr {g}");
+    }
+    line + &format!(": {}: {}", f.rule.summary, f.detail)
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({
+        "proto": "finding",
+        "rule": f.rule.id,
+        "severity": f.rule.severity.to_string(),
+        "summary": f.rule.summary,
+        "basis": f.rule.basis,
+        "frames": f.frames,
+        "time": f.time.as_secs_f64(),
+        "session": f.session,
+        "link_group": f.link_group,
+        "detail": f.detail,
+    })
+}
+
+/// What the outcome says, as `key=value` words after its kind.
+fn outcome_fields(o: &Outcome) -> Value {
+    match o {
+        Outcome::Pending => json!({}),
+        Outcome::Smc(n) => json!({
+            "version": n.version,
+            "release": n.release.map(|r| r.to_string()),
+            "eid": n.eid,
+            "max_conns": n.max_conns,
+            "max_links": n.max_links,
+            "client_buffer": n.buffer_size[0],
+            "server_buffer": n.buffer_size[1],
+            "first_contact": n.first_contact,
+        }),
+        Outcome::Fallback(Fallback::NoOption { lacking }) => json!({ "no_option_from": lacking.name() }),
+        Outcome::Fallback(Fallback::Declined { by, version, diagnosis }) => json!({
+            "declined_by": by.name(),
+            "decline_version": version,
+            "diagnosis": format!("{:#010x}", diagnosis.0),
+            "diagnosis_name": diagnosis.name(),
+        }),
+        Outcome::Fallback(Fallback::Aborted { by, reset, after }) => json!({
+            "aborted_by": by.name(),
+            "reset": reset,
+            "after": after.map(|t| t.to_string()),
+        }),
+    }
+}
+
+fn session_json(s: &Session) -> Value {
+    let mut v = json!({
+        "proto": "session",
+        "session": s.id,
+        "client": s.client.to_string(),
+        "server": s.server.to_string(),
+        "first_frame": s.first_frame,
+        "outcome": s.outcome.kind(),
+        "syn_option": s.syn_option,
+        "synack_option": s.synack_option,
+        "clc": s.clc.iter().map(|(f, side, t)| json!({"frame": f, "by": side.name(), "msg": t.to_string()})).collect::<Vec<_>>(),
+        "handshake_ms": s.handshake_micros.map(|m| m as f64 / 1000.0),
+        "tcp_bytes": s.tcp_bytes,
+        "rdma_bytes": s.rdma_bytes,
+        "reset": s.reset,
+        "findings": s.findings,
+    });
+    let Value::Object(o) = &mut v else { return v };
+    if let Value::Object(f) = outcome_fields(&s.outcome) {
+        o.extend(f);
+    }
+    if let Some(r) = &s.smcr {
+        o.insert("link_group".into(), r.link_group.into());
+        o.insert("qpn".into(), json!(r.qp.map(|q| q.map(|q| q.qpn))));
+        o.insert("gid".into(), json!(r.qp.map(|q| q.map(|q| q.ip.to_string()))));
+        let rmb = |i: usize| r.rmb[i].map(|b| json!({"rkey": format!("{:#x}", b.rkey), "dma_addr": format!("{:#x}", b.dma_addr), "size": b.size, "alert_token": format!("{:#x}", b.alert_token)}));
+        o.insert("rmb".into(), json!([rmb(0), rmb(1)]));
+        o.insert("cdc".into(), json!(r.cdc));
+    }
+    if let Some(d) = &s.smcd {
+        o.insert("smcd_gid".into(), json!(d.gid.map(|g| format!("{g:#x}"))));
+        o.insert("dmb_token".into(), json!(d.dmb_token.map(|t| format!("{t:#x}"))));
+        o.insert("smcd_link_id".into(), json!(format!("{:#x}", d.link_id)));
+        o.insert("chid".into(), json!(d.chid));
+    }
+    v
+}
+
+fn session_line(s: &Session) -> String {
+    let mut line = format!("session {} {} -> {} {}", s.id, s.client, s.server, s.outcome.kind());
+    let words = |v: Value| -> String {
+        let Value::Object(o) = v else { return String::new() };
+        o.iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                Value::String(s) => format!(" {k}={s}"),
+                other => format!(" {k}={other}"),
+            })
+            .collect()
+    };
+    line += &words(outcome_fields(&s.outcome));
+    if let Some(r) = &s.smcr {
+        line += &words(json!({
+            "lgr": r.link_group,
+            "qpn": format!("{}/{}", qpn(r.qp[0]), qpn(r.qp[1])),
+            "cdc": format!("{}/{}", r.cdc[0], r.cdc[1]),
+        }));
+    }
+    if let Some(ms) = s.handshake_micros {
+        line += &format!(" handshake={:.3}ms", ms as f64 / 1000.0);
+    }
+    line += &format!(
+        " rdma={}/{} tcp={}/{} findings={}",
+        s.rdma_bytes[0], s.rdma_bytes[1], s.tcp_bytes[0], s.tcp_bytes[1], s.findings
+    );
+    line
+}
+
+fn qpn(q: Option<engine::session::QpEnd>) -> String {
+    q.map_or("-".into(), |q| q.qpn.to_string())
+}
+
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    /// Print the catalogue as a Markdown table (docs/rules.md)
+    #[arg(long)]
+    markdown: bool,
+    /// Print JSON Lines
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+}
+
+/// `smc-analyze rules`: the conformance rule catalogue.
+pub fn rules(args: RulesArgs) -> ExitCode {
+    let mut out = io::stdout().lock();
+    let text = if args.markdown {
+        rules::markdown()
+    } else if args.json {
+        rules::ALL
+            .iter()
+            .map(|r| json!({"rule": r.id, "severity": r.severity.to_string(), "summary": r.summary, "basis": r.basis}).to_string() + "\n")
+            .collect()
+    } else {
+        rules::ALL
+            .iter()
+            .map(|r| format!("{:<32} {:<7} {}\n", r.id, r.severity, r.summary))
+            .collect()
+    };
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
