@@ -18,6 +18,7 @@ pub mod clc;
 pub mod llc;
 pub mod roce;
 pub mod tcp_option;
+pub mod tree;
 
 pub use error::{Error, ErrorKind, Result};
-pub use wire::{ByteOrder, Lax, Put, Reader, Wire};
+pub use wire::{traced, ByteOrder, FieldSpan, Lax, Put, Reader, Wire};

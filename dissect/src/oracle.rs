@@ -85,3 +85,26 @@ pub fn check_tcp_options(block: &[u8]) {
         (found, walked) => panic!("find {found:?} but walk {walked:?}"),
     }
 }
+
+/// The link types the capture decoder knows, for harnesses to pick from.
+pub const LINK_TYPES: [crate::capture::LinkType; 6] = {
+    use crate::capture::LinkType as L;
+    [L::ETHERNET, L::LINUX_SLL, L::LINUX_SLL2, L::RAW, L::IPV4, L::IPV6]
+};
+
+/// Any frame: byte 0 picks the link type, byte 1 how many bytes the
+/// snaplen cut, the rest is the captured frame. Decoding must keep every
+/// layer inside the frame and call a cut frame truncated.
+pub fn check_capture_frame(data: &[u8]) {
+    let (Some(&pick), Some(&cut)) = (data.first(), data.get(1)) else { return };
+    let frame = &data[2..];
+    let link = LINK_TYPES[usize::from(pick) % LINK_TYPES.len()];
+    let layers = crate::capture::decode(link, frame, frame.len() + usize::from(cut));
+    for span in &layers.spans {
+        assert!(span.offset + span.len <= frame.len(), "{span:?} outside a {}-byte frame", frame.len());
+    }
+    if let Some(e) = &layers.error {
+        assert!(e.offset <= frame.len(), "error offset {} past the frame: {e}", e.offset);
+    }
+    assert!(cut == 0 || layers.truncated, "a frame cut by {cut} bytes not marked truncated");
+}

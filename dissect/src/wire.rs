@@ -6,6 +6,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use nom::number::complete as num;
+use std::cell::{Cell, RefCell};
 
 type NomErr<'a> = nom::error::Error<&'a [u8]>;
 
@@ -43,6 +44,50 @@ pub struct Lax<T> {
     pub error: Option<Error>,
 }
 
+/// One field a [`Reader`] handed out while tracing was on (see [`traced`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpan {
+    /// The field's path as the codec names it ("v2_ext.eid_count").
+    pub field: &'static str,
+    /// Byte offset from the start of the input given to [`traced`].
+    pub offset: usize,
+    pub len: usize,
+    /// The number read, for integer fields; None for byte ranges.
+    pub value: Option<u64>,
+}
+
+thread_local! {
+    /// Whether readers created on this thread record their fields.
+    static TRACING: Cell<bool> = const { Cell::new(false) };
+    /// Recorded fields; `start` holds each field's address until [`traced`]
+    /// turns it into an offset (nested codecs open readers on sub-slices).
+    static TRACE: RefCell<Vec<FieldSpan>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `parse` over `input` recording every field its readers read, with
+/// offsets from the start of `input`. Only readers created inside `parse`
+/// on this thread record; outside it, readers do not pay for tracing.
+pub fn traced<T>(input: &[u8], parse: impl FnOnce(&[u8]) -> T) -> (T, Vec<FieldSpan>) {
+    let was = TRACING.with(|t| t.replace(true));
+    let before = TRACE.with(|t| t.borrow().len());
+    let out = parse(input);
+    TRACING.with(|t| t.set(was));
+    let start = input.as_ptr() as usize;
+    let spans = TRACE.with(|t| {
+        let mut all = t.borrow_mut();
+        let keep = before.min(all.len());
+        let mine = all.split_off(keep);
+        mine.into_iter()
+            // A codec that parsed a copy of the input has no place in it.
+            .filter_map(|s| {
+                let offset = s.offset.checked_sub(start)?;
+                (offset + s.len <= input.len()).then_some(FieldSpan { offset, ..s })
+            })
+            .collect()
+    });
+    (out, spans)
+}
+
 /// A cursor over one message's bytes. Offsets in errors count from `base`,
 /// so a sub-reader reports positions relative to the whole message.
 #[derive(Debug, Clone)]
@@ -51,11 +96,35 @@ pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     base: usize,
+    /// Record fields for [`traced`]: fixed when the reader is made, so the
+    /// untraced path costs one branch per field.
+    tracing: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(message: &'static str, buf: &'a [u8]) -> Self {
-        Reader { message, buf, pos: 0, base: 0 }
+        let tracing = TRACING.with(Cell::get);
+        Reader {
+            message,
+            buf,
+            pos: 0,
+            base: 0,
+            tracing,
+        }
+    }
+
+    /// Records the `len` bytes at the cursor as `field`.
+    #[cold]
+    fn note(&self, field: &'static str, len: usize, value: Option<u64>) {
+        let at = self.buf.get(self.pos..).map_or(0, |b| b.as_ptr() as usize);
+        TRACE.with(|t| {
+            t.borrow_mut().push(FieldSpan {
+                field,
+                offset: at,
+                len,
+                value,
+            })
+        });
     }
 
     /// Offset of the next byte from the start of the message.
@@ -73,7 +142,12 @@ impl<'a> Reader<'a> {
 
     /// An error about `field` at the current offset.
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> Error {
-        Error { message: self.message, field, offset: self.offset(), kind }
+        Error {
+            message: self.message,
+            field,
+            offset: self.offset(),
+            kind,
+        }
     }
 
     /// An `Invalid` error about a field that started `len` bytes back.
@@ -88,12 +162,18 @@ impl<'a> Reader<'a> {
 
     fn need(&self, field: &'static str, n: usize) -> Result<()> {
         if self.remaining() < n {
-            return Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() }));
+            return Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            ));
         }
         Ok(())
     }
 
-    fn take_with<T>(
+    fn take_with<T: Copy + Into<u64>>(
         &mut self,
         field: &'static str,
         n: usize,
@@ -103,10 +183,19 @@ impl<'a> Reader<'a> {
         let input = &self.buf[self.pos..];
         match f(input) {
             Ok((_, v)) => {
+                if self.tracing {
+                    self.note(field, n, Some(v.into()));
+                }
                 self.pos += n;
                 Ok(v)
             }
-            Err(_) => Err(self.error(field, ErrorKind::Truncated { needed: n, available: self.remaining() })),
+            Err(_) => Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            )),
         }
     }
 
@@ -146,6 +235,9 @@ impl<'a> Reader<'a> {
 
     pub fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
         self.need(field, n)?;
+        if self.tracing {
+            self.note(field, n, None);
+        }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(out)
@@ -167,7 +259,13 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let base = self.offset();
         let buf = self.bytes(n, field)?;
-        Ok(Reader { message: self.message, buf, pos: 0, base })
+        Ok(Reader {
+            message: self.message,
+            buf,
+            pos: 0,
+            base,
+            tracing: self.tracing,
+        })
     }
 
     /// Move to an absolute offset within this reader (forward or back).
@@ -178,12 +276,21 @@ impl<'a> Reader<'a> {
                 self.pos = rel;
                 Ok(())
             }
-            _ => Err(self.error(field, ErrorKind::Truncated { needed: offset, available: self.base + self.buf.len() })),
+            _ => Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: offset,
+                    available: self.base + self.buf.len(),
+                },
+            )),
         }
     }
 
     /// Whatever is left.
     pub fn rest(&mut self) -> &'a [u8] {
+        if self.tracing && self.remaining() > 0 {
+            self.note("unparsed", self.remaining(), None);
+        }
         let out = &self.buf[self.pos..];
         self.pos = self.buf.len();
         out

@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod kernel;
+pub mod oracle;
 pub mod pipeline;
 pub mod rules;
+pub mod savefile;
 pub mod session;
 pub mod source;

@@ -49,6 +49,12 @@ impl std::error::Error for SourceError {}
 pub trait FrameSource {
     /// The next frame; None at the end. After an error a source ends.
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
+
+    /// The next frame into `frame`, reusing its buffer (no allocation per
+    /// frame on a long read); None at the end.
+    fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
+        self.next_frame().map(|r| r.map(|f| *frame = f))
+    }
 }
 
 /// A pcap or pcapng file.
@@ -80,6 +86,17 @@ impl PcapFile {
 
 impl FrameSource for PcapFile {
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>> {
+        let mut frame = Frame {
+            number: 0,
+            time: Timestamp::default(),
+            data: Vec::new(),
+            orig_len: 0,
+            link: self.link,
+        };
+        self.next_frame_into(&mut frame).map(|r| r.map(|()| frame))
+    }
+
+    fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
         if self.done {
             return None;
         }
@@ -88,18 +105,17 @@ impl FrameSource for PcapFile {
             Ok(packet) => {
                 self.last = number;
                 let ts = packet.header.ts;
+                frame.number = number;
                 // Opened with nanosecond precision, tv_usec holds nanoseconds.
-                let time = Timestamp {
+                frame.time = Timestamp {
                     secs: ts.tv_sec,
                     nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
                 };
-                Some(Ok(Frame {
-                    number,
-                    time,
-                    data: packet.data.to_vec(),
-                    orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
-                    link: self.link,
-                }))
+                frame.data.clear();
+                frame.data.extend_from_slice(packet.data);
+                frame.orig_len = usize::try_from(packet.header.len).unwrap_or(usize::MAX);
+                frame.link = self.link;
+                Some(Ok(()))
             }
             Err(pcap::Error::NoMorePackets) => {
                 self.done = true;

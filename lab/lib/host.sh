@@ -9,7 +9,8 @@ KERNEL_MIRROR=${KERNEL_MIRROR:-http://deb.debian.org/debian}
 # Modules the guests need; their dependencies are resolved with modinfo.
 # crc32_generic is a soft dependency of rdma_rxe that modinfo does not list:
 # without it `rdma link add` fails with ENOENT.
-GUEST_MODULES="crc32_generic virtio_net ib_uverbs rdma_rxe smc smc_diag 9pnet_virtio 9p"
+# tcp_diag (inet_diag) lets smc-analyze --abort-handshake see the TCP state.
+GUEST_MODULES="crc32_generic virtio_net ib_uverbs rdma_rxe smc smc_diag tcp_diag 9pnet_virtio 9p"
 
 say() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf '[lab %s] FAILED: %s\n' "$(date +%T)" "$*" >&2; exit 1; }
@@ -29,13 +30,21 @@ step() {
 need_host_tools() {
     local missing=() pair
     for pair in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio \
-        modinfo:kmod rdma:iproute2 tcpdump:tcpdump xz:xz-utils python3:python3; do
+        modinfo:kmod rdma:iproute2 tcpdump:tcpdump xz:xz-utils python3:python3 gcc:gcc; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing missing host packages: ${missing[*]}"
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade \
         --no-install-recommends "${missing[@]}"
+}
+
+# Path of this repository's release smc-analyze (wherever cargo puts targets).
+repo_smc_analyze() {
+    local target
+    target=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    echo "$target/release/smc-analyze"
 }
 
 # apt options for the separate trixie index: own sources list, lists, cache and
@@ -135,12 +144,14 @@ build_base_initramfs() {
     rm -rf "$root"
 }
 
-# build_run_initramfs OUT BINARY: the base archive plus the workload and its
-# libraries, as a second concatenated cpio archive (the kernel unpacks both).
+# build_run_initramfs OUT BINARY MINI: the base archive plus the workload (and
+# the static mini-smc) with their libraries, as a second concatenated cpio
+# archive (the kernel unpacks both).
 build_run_initramfs() {
-    local out=$1 bin=$2 root
+    local out=$1 bin=$2 mini=$3 root
     root=$(mktemp -d "$LAB_WORK/runroot.XXXXXX")
     [ -n "$bin" ] && _copy_with_libs "$root" "$bin" /opt/bin/smc-analyze
+    install -D -m 755 "$mini" "$root/opt/bin/mini-smc"
     (cd "$root" && find . -mindepth 1 | cpio -o -H newc --quiet) >"$out.extra"
     cat "$BASE_CPIO" "$out.extra" >"$out" && rm -f "$out.extra"
     rm -rf "$root"

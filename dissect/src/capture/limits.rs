@@ -77,6 +77,10 @@ impl Budget {
         n <= self.left
     }
 
+    pub fn left(&self) -> usize {
+        self.left
+    }
+
     pub fn give(&mut self, n: usize) {
         self.left += n;
     }

@@ -75,4 +75,25 @@ impl Reassembly {
     pub fn drops(&self) -> Drops {
         self.drops
     }
+
+    /// What reassembly holds now, to check it against the [`Limits`].
+    pub fn held(&self) -> Held {
+        Held {
+            connections: self.tcp.len(),
+            qps: self.qps.len(),
+            budget_left: self.budget.left(),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}
+
+/// Connections and QPs tracked, and what is left of the byte budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub connections: usize,
+    pub qps: usize,
+    pub budget_left: usize,
 }

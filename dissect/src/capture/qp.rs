@@ -96,6 +96,10 @@ pub(crate) struct Qps {
 }
 
 impl Qps {
+    pub fn len(&self) -> usize {
+        self.qps.len()
+    }
+
     pub fn packet(&mut self, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
         if !self.qps.contains_key(&p.key) && self.qps.len() >= ctx.limits.qps {
             ctx.drops.untracked_packets += 1;

@@ -25,6 +25,9 @@ pub struct ClientOptions {
     pub pattern: Pattern,
     pub expect_echo: bool,
     pub abort_handshake: bool,
+    /// Idle time after connect, before sending: lets link-level flows
+    /// (TEST_LINK, failover) happen on an open connection.
+    pub hold: Duration,
 }
 
 /// A report plus what could not be found out (shown as warnings).
@@ -52,6 +55,7 @@ pub fn run_connection(conn: u64, opts: &ClientOptions) -> Result<Outcome, Error>
     }
     sock.connect(&opts.peer.into())
         .map_err(|e| Error::io(format!("connect to {}", opts.peer), e))?;
+    thread::sleep(opts.hold);
     let (sent, back) = thread::scope(|s| {
         let reader = s.spawn(|| read_back(&sock, opts));
         let sent = send_pattern(&sock, opts);

@@ -8,7 +8,8 @@ use crate::source::{Frame, Timestamp};
 use dissect::capture::{self, Carried, Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
-use dissect::llc::LlcMessage;
+use dissect::llc::{LlcMessage, SmcrControl};
+use dissect::tree::FieldTree;
 use dissect::Wire;
 use std::net::{IpAddr, SocketAddr};
 
@@ -80,7 +81,13 @@ pub struct Event {
     pub time: Timestamp,
     pub at: Endpoints,
     pub kind: EventKind,
+    /// The message's fields with their offsets, for CLC, LLC and CDC
+    /// messages when the pipeline was asked for them ([`Pipeline::with_field_trees`]).
+    pub tree: Option<Box<FieldTree>>,
 }
+
+/// An event's kind and, when asked for, the field tree of its message.
+pub(crate) type Found = (EventKind, Option<Box<FieldTree>>);
 
 /// The analysis state of one capture.
 #[derive(Debug)]
@@ -88,6 +95,7 @@ pub struct Pipeline {
     reassembly: Reassembly,
     /// Frame number and time of the last frame, for what the end of input reveals.
     last: (u64, Timestamp),
+    field_trees: bool,
 }
 
 impl Default for Pipeline {
@@ -101,19 +109,28 @@ impl Pipeline {
         Pipeline {
             reassembly: Reassembly::new(limits),
             last: (0, Timestamp::default()),
+            field_trees: false,
         }
+    }
+
+    /// Also give each CLC, LLC and CDC event the field tree of its message.
+    pub fn with_field_trees(mut self) -> Self {
+        self.field_trees = true;
+        self
     }
 
     /// Takes one frame; its events go to `out`.
     pub fn frame(&mut self, frame: &Frame, out: &mut Vec<Event>) {
         self.last = (frame.number, frame.time);
         let layers = capture::decode(frame.link, &frame.data, frame.orig_len);
-        let mut emit = |at, kind| {
+        let trees = self.field_trees;
+        let mut emit = |at, (kind, tree): Found| {
             out.push(Event {
                 frame: frame.number,
                 time: frame.time,
                 at,
                 kind,
+                tree,
             })
         };
         if let Some(e) = &layers.error {
@@ -123,7 +140,7 @@ impl Pipeline {
                 truncated: e.truncated,
                 error: None,
             };
-            emit(Endpoints::Frame, EventKind::Problem(problem));
+            emit(Endpoints::Frame, (EventKind::Problem(problem), None));
         }
         match (&layers.carried, layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
@@ -131,13 +148,13 @@ impl Pipeline {
                 if seg.syn {
                     match dissect::tcp_option::find_smc_option(seg.options) {
                         Ok(found) => smc_option = found.is_some(),
-                        Err(e) => emit(Endpoints::Frame, problem("tcp_option", &e)),
+                        Err(e) => emit(Endpoints::Frame, (problem("tcp_option", &e), None)),
                     }
                 }
                 let mut found = Vec::new();
                 self.reassembly.tcp(&ip, seg, smc_option, &mut found);
                 for (flow, event) in found {
-                    emit(Endpoints::Tcp(flow), tcp_event(event));
+                    emit(Endpoints::Tcp(flow), tcp_event(event, trees));
                 }
                 if !seg.payload.is_empty() || seg.fin || seg.rst {
                     let flow = Flow {
@@ -151,16 +168,16 @@ impl Pipeline {
                         fin: seg.fin,
                         rst: seg.rst,
                     };
-                    emit(Endpoints::Tcp(flow), EventKind::Segment(segment));
+                    emit(Endpoints::Tcp(flow), (EventKind::Segment(segment), None));
                 }
             }
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
                 let packet = dissect::roce::parse_v2_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, packet, Some(ip), &mut emit);
+                roce::packet(&mut self.reassembly, packet, Some(ip), trees, &mut emit);
             }
             (Carried::RoceV1 { bytes, wire_len }, _) => {
                 let packet = dissect::roce::parse_v1_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, packet, None, &mut emit);
+                roce::packet(&mut self.reassembly, packet, None, trees, &mut emit);
             }
             _ => {}
         }
@@ -172,11 +189,13 @@ impl Pipeline {
         let mut found = Vec::new();
         self.reassembly.finish(&mut found);
         for (flow, event) in found {
+            let (kind, tree) = tcp_event(event, self.field_trees);
             out.push(Event {
                 frame,
                 time,
                 at: Endpoints::Tcp(flow),
-                kind: tcp_event(event),
+                kind,
+                tree,
             });
         }
     }
@@ -185,24 +204,39 @@ impl Pipeline {
     pub fn drops(&self) -> capture::Drops {
         self.reassembly.drops()
     }
+
+    /// What reassembly holds now (for checks against its limits).
+    pub fn reassembly(&self) -> &Reassembly {
+        &self.reassembly
+    }
 }
 
-fn tcp_event(event: TcpEvent) -> EventKind {
+fn tcp_event(event: TcpEvent, trees: bool) -> Found {
     match event {
-        TcpEvent::SmcOption { syn_ack, present } => EventKind::SmcOption { syn_ack, present },
-        TcpEvent::Framed(Framed::Clc(record)) => clc_event(&record.bytes, record.offset),
-        TcpEvent::Framed(Framed::Garbage { offset, reason }) => EventKind::Problem(Problem {
-            proto: "clc",
-            detail: format!("stream offset {offset}: not CLC: {reason}"),
-            truncated: false,
-            error: None,
-        }),
+        TcpEvent::SmcOption { syn_ack, present } => (EventKind::SmcOption { syn_ack, present }, None),
+        TcpEvent::Framed(Framed::Clc(record)) => {
+            let (parsed, tree) = with_tree(trees, &record.bytes, ClcMessage::parse, dissect::tree::clc);
+            (clc_kind(parsed, record.offset), tree)
+        }
+        TcpEvent::Framed(Framed::Garbage { offset, reason }) => {
+            let kind = EventKind::Problem(Problem {
+                proto: "clc",
+                detail: format!("stream offset {offset}: not CLC: {reason}"),
+                truncated: false,
+                error: None,
+            });
+            (kind, None)
+        }
     }
 }
 
 /// A framed CLC message at stream `offset`: parsed, or the error naming the field.
 pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
-    match ClcMessage::parse(bytes) {
+    clc_kind(ClcMessage::parse(bytes), offset)
+}
+
+fn clc_kind(parsed: dissect::Result<ClcMessage>, offset: u64) -> EventKind {
+    match parsed {
         Ok(m) => EventKind::Clc(m),
         Err(e) => EventKind::Problem(Problem {
             proto: "clc",
@@ -211,6 +245,27 @@ pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
             error: Some(e),
         }),
     }
+}
+
+/// Parses `bytes`, with the field tree when `trees` asks for it (a tree is
+/// kept even when parsing failed: it shows how far the message was read).
+fn with_tree<T>(
+    trees: bool,
+    bytes: &[u8],
+    parse: fn(&[u8]) -> dissect::Result<T>,
+    traced: fn(&[u8]) -> (dissect::Result<T>, FieldTree),
+) -> (dissect::Result<T>, Option<Box<FieldTree>>) {
+    if trees {
+        let (parsed, tree) = traced(bytes);
+        (parsed, Some(Box::new(tree)))
+    } else {
+        (parse(bytes), None)
+    }
+}
+
+/// An SMC-R SEND payload: LLC or CDC.
+pub(crate) fn smcr_send(trees: bool, bytes: &[u8]) -> (dissect::Result<SmcrControl>, Option<Box<FieldTree>>) {
+    with_tree(trees, bytes, dissect::llc::parse_send, dissect::tree::smcr_send)
 }
 
 fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {

@@ -1,8 +1,8 @@
 //! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
 
-use super::{problem, Endpoints, EventKind, Problem};
+use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
 use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
-use dissect::llc::{parse_send, SmcrControl};
+use dissect::llc::SmcrControl;
 use dissect::roce::{CapturedRoce, Opcode};
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -11,11 +11,12 @@ pub(super) fn packet(
     reassembly: &mut Reassembly,
     parsed: dissect::Result<CapturedRoce>,
     ip: Option<Ip>,
-    emit: &mut impl FnMut(Endpoints, EventKind),
+    trees: bool,
+    emit: &mut impl FnMut(Endpoints, Found),
 ) {
     let roce = match parsed {
         Ok(roce) => roce,
-        Err(e) => return emit(Endpoints::Frame, problem("rdma", &e)),
+        Err(e) => return emit(Endpoints::Frame, (problem("rdma", &e), None)),
     };
     let (src, dst) = match (ip, &roce.grh) {
         (Some(ip), _) => (ip.src, ip.dst),
@@ -45,7 +46,7 @@ pub(super) fn packet(
     let mut found = Vec::new();
     reassembly.roce(&p, &mut found);
     for event in found {
-        emit(at, qp_event(event));
+        emit(at, qp_event(event, trees));
     }
 }
 
@@ -77,20 +78,24 @@ fn request(op: Opcode, roce: &CapturedRoce) -> Option<Request> {
     })
 }
 
-fn qp_event(event: QpEvent) -> EventKind {
-    match event {
-        QpEvent::Send(bytes) => match parse_send(&bytes) {
-            Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
-            Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
-            Err(e) => problem(
-                if bytes.first() == Some(&dissect::cdc::CDC_TYPE) {
-                    "cdc"
-                } else {
-                    "llc"
-                },
-                &e,
-            ),
-        },
+fn qp_event(event: QpEvent, trees: bool) -> Found {
+    let kind = match event {
+        QpEvent::Send(bytes) => {
+            let (parsed, tree) = smcr_send(trees, &bytes);
+            let kind = match parsed {
+                Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
+                Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
+                Err(e) => problem(
+                    if bytes.first() == Some(&dissect::cdc::CDC_TYPE) {
+                        "cdc"
+                    } else {
+                        "llc"
+                    },
+                    &e,
+                ),
+            };
+            return (kind, tree);
+        }
         QpEvent::SendCut { captured, len } => EventKind::Problem(Problem {
             proto: "rdma",
             detail: format!("SEND cut by snaplen: {} of {len} bytes captured", captured.len()),
@@ -112,5 +117,6 @@ fn qp_event(event: QpEvent) -> EventKind {
             truncated: false,
             error: None,
         }),
-    }
+    };
+    (kind, None)
 }

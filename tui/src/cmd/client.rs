@@ -33,6 +33,9 @@ pub struct Args {
     /// Reset the connection (RST) while the kernel runs the CLC handshake
     #[arg(long)]
     abort_handshake: bool,
+    /// Seconds to keep each connection idle after connect, before sending
+    #[arg(long, default_value_t = 0.0)]
+    hold: f64,
     /// One JSON object per connection instead of key=value lines
     #[arg(long)]
     json: bool,
@@ -45,6 +48,8 @@ pub fn run(a: Args) -> Result<ExitCode, Error> {
         pattern: a.pattern,
         expect_echo: a.expect_echo,
         abort_handshake: a.abort_handshake,
+        hold: std::time::Duration::try_from_secs_f64(a.hold)
+            .map_err(|_| Error::Invalid(format!("--hold {}: not a number of seconds", a.hold)))?,
     };
     // Fail early and plainly when the kernel has no SMC at all.
     if let Err(e @ Error::NoSmc { .. }) = engine::kernel::socket::smc_socket(a.addr.is_ipv6()) {

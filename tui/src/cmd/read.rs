@@ -1,15 +1,18 @@
-//! `smc-analyze read FILE [--json]`: every SMC event in a capture file, one
-//! line each (tshark-like) or JSON Lines. Bad input is reported on stderr
+//! `smc-analyze read FILE [--json] [-V] [--write OUT]`: every SMC event in a
+//! capture file, one line each (tshark-like) or JSON Lines (docs/json.md),
+//! with `-V` the field tree of each message. Bad input is reported on stderr
 //! naming file, frame and field, and reading goes on.
 
-mod describe;
+pub(crate) mod describe;
+mod tree;
+pub(crate) mod write;
 
 use super::report::{Report, ReportArgs};
 use describe::{describe, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{FrameSource, PcapFile, Timestamp};
+use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
 use serde_json::{json, Value};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,11 +23,27 @@ pub struct Args {
     /// Print JSON Lines instead of summary lines
     #[arg(long)]
     json: bool,
+    /// Show each message's field tree with byte offsets (in JSON: a `tree` object)
+    #[arg(short = 'V', long)]
+    verbose: bool,
+    /// Write the frames of SMC sessions to this file (pcap format: libpcap writes no pcapng)
+    #[arg(long, value_name = "OUT")]
+    write: Option<PathBuf>,
+    /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)
+    #[arg(long, value_name = "TERMS", requires = "write")]
+    write_filter: Option<write::Filter>,
     #[command(flatten)]
     report: ReportArgs,
+    /// Print lines even on a terminal (no terminal UI)
+    #[arg(long)]
+    no_ui: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let lines = args.json || args.no_ui || args.verbose || args.write.is_some();
+    if !lines && !args.report.findings && args.report.session.is_none() && crate::ui::available() {
+        return crate::ui::run(crate::ui::Source::file(args.file));
+    }
     let name = args.file.display().to_string();
     let mut source = match PcapFile::open(&args.file) {
         Ok(s) => s,
@@ -36,16 +55,31 @@ pub fn run(args: Args) -> ExitCode {
     let mut printer = Printer {
         name: &name,
         json: args.json,
+        verbose: args.verbose,
+        interactive: std::io::stdout().is_terminal(),
         start: None,
-        out: std::io::stdout().lock(),
+        // Block-buffered: a summary line per write(2) would cost more than decoding it.
+        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
     };
     let mut report = Report::new(args.report.clone(), args.json);
-    let mut pipeline = Pipeline::default();
+    let mut pipeline = if args.verbose {
+        Pipeline::default().with_field_trees()
+    } else {
+        Pipeline::default()
+    };
+    let mut sessions = write::Sessions::default();
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    while let Some(frame) = source.next_frame() {
-        match frame {
-            Ok(frame) => {
+    let mut frame = Frame {
+        number: 0,
+        time: Timestamp::default(),
+        data: Vec::new(),
+        orig_len: 0,
+        link: dissect::capture::LinkType::ETHERNET,
+    };
+    while let Some(next) = source.next_frame_into(&mut frame) {
+        match next {
+            Ok(()) => {
                 printer.start.get_or_insert(frame.time);
                 pipeline.frame(&frame, &mut events);
             }
@@ -54,14 +88,28 @@ pub fn run(args: Args) -> ExitCode {
                 code = ExitCode::FAILURE;
             }
         }
+        if args.write.is_some() {
+            sessions.note(&events);
+        }
         if show(&mut report, &mut printer, &mut events).is_err() {
             // stdout closed (a pager quit): nothing left to do.
             return code;
         }
     }
     pipeline.finish(&mut events);
+    if args.write.is_some() {
+        sessions.note(&events);
+    }
     let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
+    let _ = printer.out.flush();
     report_drops(&name, pipeline.drops());
+    if let Some(out) = &args.write {
+        let filter = args.write_filter.unwrap_or_default();
+        if let Err(e) = write::frames(&args.file, out, &sessions, &filter) {
+            eprintln!("smc-analyze: {}: {e}", out.display());
+            code = ExitCode::FAILURE;
+        }
+    }
     code
 }
 
@@ -77,6 +125,9 @@ fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Ve
 struct Printer<'a, W: Write> {
     name: &'a str,
     json: bool,
+    verbose: bool,
+    /// On a terminal, lines show as they come; otherwise they are buffered.
+    interactive: bool,
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: W,
@@ -98,12 +149,23 @@ impl<W: Write> Printer<'_, W> {
                 continue;
             }
             let Some(d) = describe(&event.kind) else { continue };
+            let tree = event.tree.as_deref().filter(|_| self.verbose);
             if self.json {
-                writeln!(self.out, "{}", json_line(&event, d))?;
+                let mut obj = json_line(&event, d);
+                if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
+                    o.insert("tree".into(), tree::json(t));
+                }
+                writeln!(self.out, "{obj}")?;
             } else {
                 let line = summary_line(&event, &d, self.start.unwrap_or_default());
                 writeln!(self.out, "{line}")?;
+                if let Some(t) = tree {
+                    writeln!(self.out, "{}", tree::text(t))?;
+                }
             }
+        }
+        if self.interactive {
+            self.out.flush()?;
         }
         Ok(())
     }
@@ -113,25 +175,30 @@ fn summary_line(event: &Event, d: &Description, start: Timestamp) -> String {
     let since = event.time.as_secs_f64() - start.as_secs_f64();
     let (src, dst) = ends(&event.at);
     let mut line = format!(
-        "{:>6} {since:>12.6} {src} -> {dst} {} {}",
-        event.frame,
-        d.proto.to_uppercase(),
-        d.msg
+        "{:>6} {since:>12.6} {src} → {dst} {} {}",
+        event.frame, d.column, d.info
     );
-    if let Some(v) = d.version {
-        line += &format!(" v{v}");
-    }
-    if d.response == Some(true) {
-        line += " rsp";
-    }
     for (k, v) in &d.fields {
-        match v {
-            Value::Null => {}
-            Value::String(s) => line += &format!(" {k}={s}"),
-            other => line += &format!(" {k}={other}"),
+        if !v.is_null() {
+            line += &format!(" {k}={}", field_text(v));
         }
     }
     line
+}
+
+/// A field's value in a summary line: codes by name, cursors as wrap:count.
+fn field_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => match (o.get("name"), o.get("names"), o.get("wrap"), o.get("count")) {
+            (Some(name), ..) => field_text(name),
+            (_, Some(names), ..) => field_text(names),
+            (_, _, Some(wrap), Some(count)) => format!("{wrap}:{count}"),
+            _ => v.to_string(),
+        },
+        Value::Array(items) => format!("[{}]", items.iter().map(field_text).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }
 
 fn json_line(event: &Event, d: Description) -> Value {

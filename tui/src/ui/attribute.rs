@@ -146,7 +146,7 @@ impl Attributor {
             version,
             response,
             fields: fields.into_boxed_str(),
-            bytes: None,
+            bytes: e.tree.as_ref().map(|t| t.bytes.clone().into_boxed_slice()),
         })
     }
 

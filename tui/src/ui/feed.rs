@@ -39,6 +39,8 @@ pub type Open = Box<dyn FnOnce() -> Result<Box<dyn Feed>, String> + Send>;
 pub struct Shared {
     store: Mutex<Store>,
     pub stop: AtomicBool,
+    /// The engine thread's panic, apart from the store (it may hold its lock).
+    pub failure: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -80,7 +82,7 @@ impl Engine {
     pub fn new(feed: Box<dyn Feed>) -> Self {
         Engine {
             feed,
-            pipeline: Pipeline::default(),
+            pipeline: Pipeline::default().with_field_trees(),
             analyzer: Analyzer::default(),
             attributor: Attributor::default(),
         }

@@ -2,7 +2,6 @@
 //! sessions, the rows of their events, findings and live figures. Capped so
 //! a long live capture or a hostile one keeps memory bounded.
 
-use engine::rules::Severity;
 use engine::session::{Finding, Session, Side};
 use engine::source::Timestamp;
 use std::collections::VecDeque;
@@ -190,11 +189,6 @@ impl Store {
         } else {
             0.0
         }
-    }
-
-    /// Errors first, then warnings: the worst finding of a session.
-    pub fn worst(&self, session: u32) -> Option<Severity> {
-        self.findings.iter().filter(|f| f.session == Some(session)).map(|f| f.rule.severity).max()
     }
 }
 

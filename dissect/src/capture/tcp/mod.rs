@@ -59,6 +59,10 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
+    pub fn len(&self) -> usize {
+        self.conns.len()
+    }
+
     /// Takes one segment; `smc_option` says whether its options hold the SMC option.
     pub fn segment(
         &mut self,

@@ -1,9 +1,10 @@
 //! One description of each event, rendered two ways: a summary line and a
-//! JSON object. Names are the protocol's, snake_case for JSON.
+//! JSON object (docs/json.md). Names are the protocol's, snake_case for JSON.
 
-use dissect::cdc::{Cursor, SmcrCdc};
-use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, Proposal};
+use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
+use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, Eyecatcher, Proposal};
 use dissect::llc::LlcMessage;
+use dissect::tree::{llc_flags, set_bits};
 use engine::pipeline::EventKind;
 use serde_json::{json, Map, Value};
 
@@ -14,6 +15,10 @@ pub struct Description {
     pub version: Option<u8>,
     /// LLC only: the response flag.
     pub response: Option<bool>,
+    /// The summary line's protocol column and message name, as tshark names
+    /// them ("SMCv2", "[SMC-Rv2-Proposal]").
+    pub column: &'static str,
+    pub info: String,
     pub fields: Map<String, Value>,
 }
 
@@ -25,6 +30,8 @@ pub fn describe(kind: &EventKind) -> Option<Description> {
             msg: if *syn_ack { "syn_ack" } else { "syn" },
             version: None,
             response: None,
+            column: "TCP",
+            info: if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }.into(),
             fields: fields(json!({ "smc_option": present })),
         },
         EventKind::Clc(m) => clc(m),
@@ -39,6 +46,8 @@ pub fn describe(kind: &EventKind) -> Option<Description> {
             msg: "write",
             version: None,
             response: None,
+            column: "RRoCE",
+            info: "RC RDMA Write".into(),
             fields: fields(json!({
                 "rkey": target.map(|t| hex(t.rkey.into())),
                 "vaddr": target.map(|t| hex(t.vaddr)),
@@ -52,18 +61,31 @@ pub fn describe(kind: &EventKind) -> Option<Description> {
 }
 
 fn clc(m: &ClcMessage) -> Description {
-    let (msg, version, fields) = match m {
-        ClcMessage::Proposal(p) => ("proposal", p.env.version, proposal(p)),
-        ClcMessage::Accept(a) => ("accept", a.env.version, accept_confirm(a)),
-        ClcMessage::Confirm(c) => ("confirm", c.env.version, accept_confirm(c)),
-        ClcMessage::Decline(d) => ("decline", d.env.version, decline(d)),
-        ClcMessage::Unknown(u) => ("unknown", u.env.version, fields(json!({ "type": u.kind.0 }))),
+    let (msg, env, fields) = match m {
+        ClcMessage::Proposal(p) => ("proposal", p.env, proposal(p)),
+        ClcMessage::Accept(a) => ("accept", a.env, accept_confirm(a)),
+        ClcMessage::Confirm(c) => ("confirm", c.env, accept_confirm(c)),
+        ClcMessage::Decline(d) => ("decline", d.env, decline(d)),
+        ClcMessage::Unknown(u) => ("unknown", u.env, fields(json!({ "type": u.kind.0 }))),
     };
+    // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
+    let path = match (m, env.eyecatcher) {
+        (ClcMessage::Decline(_), _) if !env.is_v1() => "",
+        (ClcMessage::Accept(a) | ClcMessage::Confirm(a), _) => match a.body {
+            AcceptConfirmBody::SmcR(_) => "-R",
+            AcceptConfirmBody::SmcD(_) => "-D",
+        },
+        (_, Eyecatcher::SMCD) => "-D",
+        _ => "-R",
+    };
+    let v = if env.is_v1() { "" } else { "v2" };
     Description {
         proto: "clc",
         msg,
-        version: Some(version),
+        version: Some(env.version),
         response: None,
+        column: if env.is_v1() { "SMC" } else { "SMCv2" },
+        info: format!("[SMC{path}{v}-{}]", m.kind()),
         fields,
     }
 }
@@ -101,8 +123,9 @@ fn accept_confirm(m: &AcceptConfirm) -> Map<String, Value> {
 fn decline(d: &Decline) -> Map<String, Value> {
     let name = d.diagnosis.name().unwrap_or("unknown");
     fields(json!({
-        "out_of_sync": d.env.flag(),
         "diagnosis": { "code": format!("{:#010x}", d.diagnosis.0), "name": name },
+        "out_of_sync": d.env.flag(),
+        "os_type": d.os_type.to_string(),
     }))
 }
 
@@ -120,14 +143,14 @@ fn llc(m: &LlcMessage) -> Description {
             "add_link",
             fields(json!({
                 "link_id": l.body.link_id, "qpn": l.body.sender_qpn,
-                "reject": header.flags.contains(dissect::llc::LlcFlags::ADD_LINK_REJECT),
             })),
         ),
         LlcMessage::AddLinkCont(l) => ("add_link_cont", fields(json!({ "link_id": l.body.link_id }))),
         LlcMessage::DeleteLink(l) => (
             "delete_link",
             fields(json!({
-                "link_id": l.body.link_id, "reason": l.body.reason.to_string(),
+                "link_id": l.body.link_id,
+                "reason": { "code": format!("{:#010x}", l.body.reason.0), "name": l.body.reason.name().unwrap_or("unknown") },
             })),
         ),
         LlcMessage::RequestAddLink(l) => ("req_add_link", fields(json!({ "gids": l.body.gids.len() }))),
@@ -142,38 +165,54 @@ fn llc(m: &LlcMessage) -> Description {
         LlcMessage::DeleteRkey(l) => (
             "delete_rkey",
             fields(json!({
-                "rkeys": l.body.rkeys.iter().map(|&k| hex(k.into())).collect::<Vec<_>>(),
+                "count": l.body.count,
+                // Only `count` slots are meant; the rest are zero padding.
+                "rkeys": l.body.rkeys.iter().take(l.body.count.into()).map(|&k| hex(k.into())).collect::<Vec<_>>(),
             })),
         ),
         LlcMessage::Unknown(_) => ("unknown", fields(json!({ "type": header.llc_type.0 }))),
     };
+    let mut fields = fields;
+    fields.insert("flags".into(), flags(header.flags.0, llc_flags(header.llc_type, header.flags.0)));
     // The version nibble is 0 for LLC v1.
-    let version = Some(header.version().max(1));
+    let version = header.version().max(1);
+    let rsp = if header.is_response() { " Response" } else { "" };
     Description {
         proto: "llc",
         msg,
-        version,
+        version: Some(version),
         response: Some(header.is_response()),
+        column: "SMC-R",
+        info: format!("[SMC-R] LLC {}{rsp}", header.llc_type),
         fields,
     }
 }
 
 fn cdc(m: &SmcrCdc) -> Description {
     let cursor = |c: Cursor| json!({ "wrap": c.wrap, "count": c.count });
+    let producer_flags = ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect::<Vec<_>>();
+    let conn_state_flags = ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect::<Vec<_>>();
     Description {
         proto: "cdc",
         msg: "cdc",
         version: None,
         response: None,
+        column: "SMC-R",
+        info: "[SMC-R] CDC Message".into(),
         fields: fields(json!({
             "seqno": m.seqno,
             "token": hex(m.token.into()),
             "producer": cursor(m.producer),
             "consumer": cursor(m.consumer),
-            "producer_flags": hex(m.producer_flags.0.into()),
-            "conn_state_flags": hex(m.conn_state_flags.0.into()),
+            "producer_flags": flags(m.producer_flags.0, set_bits(m.producer_flags.0, &producer_flags)),
+            "conn_state_flags": flags(m.conn_state_flags.0, set_bits(m.conn_state_flags.0, &conn_state_flags)),
         })),
     }
+}
+
+/// A flags byte: raw value and the names of the bits set ("A|B", or "none").
+fn flags(raw: u8, names: String) -> Value {
+    json!({ "code": format!("{raw:#04x}"), "names": names })
 }
 
 fn hex(v: u64) -> String {

@@ -1,0 +1,198 @@
+//! `--write OUT`: the frames of SMC sessions, copied to a new capture file.
+//! A session is a TCP connection that carried the SMC option or CLC, or a
+//! RoCE queue pair that carried LLC, CDC or RDMA writes of an SMC-R link.
+//! Which connections are SMC is known only after reading, so the input is
+//! read a second time to copy the frames.
+
+use dissect::capture::{decode, Carried, Ip, LinkType};
+use engine::pipeline::{Endpoints, Event, EventKind};
+use engine::savefile::Savefile;
+use engine::source::{FrameSource, PcapFile};
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::str::FromStr;
+
+/// One side of a session, as frames show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Session {
+    /// A TCP connection, its ends in sorted order so both directions match.
+    Tcp(SocketAddr, SocketAddr),
+    /// Packets to queue pair `qp` at `dst` (ACKs to a QP count as its session).
+    Qp { src: IpAddr, dst: IpAddr, qp: u32 },
+}
+
+impl Session {
+    fn tcp(a: SocketAddr, b: SocketAddr) -> Self {
+        Session::Tcp(a.min(b), a.max(b))
+    }
+}
+
+/// The sessions seen during the first pass.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    tcp: HashSet<Session>,
+    /// (dst, qp): the source is not part of a QP's identity.
+    qps: HashSet<(IpAddr, u32)>,
+}
+
+impl Sessions {
+    /// A TCP connection (both directions).
+    pub fn tcp(&mut self, a: SocketAddr, b: SocketAddr) {
+        self.tcp.insert(Session::tcp(a, b));
+    }
+
+    /// Packets to queue pair `qp` at `dst`.
+    pub fn qp(&mut self, dst: IpAddr, qp: u32) {
+        self.qps.insert((dst, qp));
+    }
+
+    pub fn note(&mut self, events: &[Event]) {
+        for e in events.iter().filter(|e| !matches!(e.kind, EventKind::Problem(_))) {
+            match e.at {
+                Endpoints::Tcp(flow) => {
+                    self.tcp.insert(Session::tcp(flow.src, flow.dst));
+                }
+                Endpoints::Qp { dst, qp, .. } => {
+                    self.qps.insert((dst, qp));
+                }
+                Endpoints::Frame => {}
+            }
+        }
+    }
+
+    fn contains(&self, s: &Session) -> bool {
+        match *s {
+            Session::Tcp(..) => self.tcp.contains(s),
+            Session::Qp { dst, qp, .. } => self.qps.contains(&(dst, qp)),
+        }
+    }
+}
+
+/// `--write-filter`: every term given must match the session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    ip: Option<IpAddr>,
+    port: Option<u16>,
+    qp: Option<u32>,
+    /// Some(true): TCP sessions only; Some(false): RoCE only.
+    tcp: Option<bool>,
+}
+
+impl FromStr for Filter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut f = Filter::default();
+        for term in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (key, value) = term
+                .split_once('=')
+                .ok_or(format!("`{term}`: expected KEY=VALUE"))?;
+            let bad = |e: &dyn std::fmt::Display| format!("`{term}`: {e}");
+            match key {
+                "ip" => f.ip = Some(value.parse().map_err(|e| bad(&e))?),
+                "port" => f.port = Some(value.parse().map_err(|e| bad(&e))?),
+                "qp" => f.qp = Some(parse_qp(value).map_err(|e| bad(&e))?),
+                "proto" => {
+                    f.tcp = Some(match value {
+                        "tcp" => true,
+                        "roce" => false,
+                        _ => return Err(bad(&"proto is tcp or roce")),
+                    })
+                }
+                _ => return Err(bad(&"keys are ip, port, qp, proto")),
+            }
+        }
+        Ok(f)
+    }
+}
+
+/// A QP number in decimal or 0x-hex, as tshark shows it.
+fn parse_qp(value: &str) -> Result<u32, std::num::ParseIntError> {
+    match value.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => value.parse(),
+    }
+}
+
+impl Filter {
+    fn matches(&self, s: &Session) -> bool {
+        match *s {
+            Session::Tcp(a, b) => {
+                self.tcp != Some(false)
+                    && self.qp.is_none()
+                    && self.ip.map_or(true, |ip| a.ip() == ip || b.ip() == ip)
+                    && self.port.map_or(true, |p| a.port() == p || b.port() == p)
+            }
+            Session::Qp { src, dst, qp } => {
+                self.tcp != Some(true)
+                    && self.port.is_none()
+                    && self.ip.map_or(true, |ip| src == ip || dst == ip)
+                    && self.qp.map_or(true, |q| q == qp)
+            }
+        }
+    }
+}
+
+/// Copies the frames of `input` that belong to a session in `sessions`
+/// matching `filter` to `output`, keeping link type, times and lengths.
+pub fn frames(input: &Path, output: &Path, sessions: &Sessions, filter: &Filter) -> Result<(), String> {
+    if output.extension().is_some_and(|e| e == "pcapng") {
+        eprintln!(
+            "smc-analyze: {}: written in pcap format (libpcap writes no pcapng)",
+            output.display()
+        );
+    }
+    let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
+    let mut out: Option<Savefile> = None;
+    let (mut kept, mut seen) = (0u64, 0u64);
+    // A damaged input ends the copy where the first pass ended (and reported it).
+    while let Some(Ok(frame)) = source.next_frame() {
+        seen += 1;
+        let keep = session_of(frame.link, &frame.data, frame.orig_len)
+            .is_some_and(|s| sessions.contains(&s) && filter.matches(&s));
+        let file = match &mut out {
+            Some(file) => file,
+            None => out.insert(Savefile::create(output, frame.link).map_err(|e| e.message)?),
+        };
+        if keep {
+            file.write(&frame);
+            kept += 1;
+        }
+    }
+    match &mut out {
+        Some(file) => file.flush().map_err(|e| e.message)?,
+        None => return Err("no frames to copy".into()),
+    }
+    eprintln!("smc-analyze: {}: wrote {kept} of {seen} frames", output.display());
+    Ok(())
+}
+
+/// The session a frame belongs to, if it is TCP or a RoCE request or ACK.
+fn session_of(link: LinkType, frame: &[u8], orig_len: usize) -> Option<Session> {
+    let layers = decode(link, frame, orig_len);
+    match (&layers.carried, layers.ip) {
+        (Carried::Tcp(seg), Some(Ip { src, dst })) => Some(Session::tcp(
+            SocketAddr::new(src, seg.src_port),
+            SocketAddr::new(dst, seg.dst_port),
+        )),
+        (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
+            let bth = dissect::roce::parse_v2_lax(bytes, *wire_len).parsed.bth?;
+            Some(Session::Qp {
+                src: ip.src,
+                dst: ip.dst,
+                qp: bth.dest_qp,
+            })
+        }
+        (Carried::RoceV1 { bytes, wire_len }, _) => {
+            let layers = dissect::roce::parse_v1_lax(bytes, *wire_len).parsed;
+            let (grh, bth) = (layers.grh?, layers.bth?);
+            Some(Session::Qp {
+                src: IpAddr::V6(Ipv6Addr::from(grh.sgid)),
+                dst: IpAddr::V6(Ipv6Addr::from(grh.dgid)),
+                qp: bth.dest_qp,
+            })
+        }
+        _ => None,
+    }
+}

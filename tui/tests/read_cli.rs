@@ -1,0 +1,213 @@
+//! `smc-analyze read` on real captures and damaged copies of them: --write
+//! keeps the SMC sessions, and bad input is reported with file and frame
+//! while reading goes on.
+
+use engine::savefile::Savefile;
+use engine::source::{Frame, FrameSource, PcapFile};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name)
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("smc-analyze-cli-{}-{name}", std::process::id()))
+}
+
+/// (success, stdout, stderr)
+fn read(args: &[&str], file: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
+        .arg("read")
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+/// The JSON events without `frame`, which --write renumbers.
+fn events(file: &Path) -> Vec<Value> {
+    let (ok, stdout, stderr) = read(&["--json"], file);
+    assert!(ok, "{}: {stderr}", file.display());
+    stdout
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("frame");
+            v
+        })
+        .collect()
+}
+
+fn frames(path: &Path) -> Vec<Frame> {
+    let mut source = PcapFile::open(path).expect("capture opens");
+    std::iter::from_fn(|| source.next_frame())
+        .map(|f| f.expect("whole file"))
+        .collect()
+}
+
+fn write(path: &Path, frames: &[Frame]) {
+    let mut out = Savefile::create(path, frames[0].link).unwrap();
+    frames.iter().for_each(|f| out.write(f));
+    out.flush().unwrap();
+}
+
+#[test]
+fn write_keeps_exactly_the_frames_of_smc_sessions() {
+    for file in [
+        "smcr-v2-echo.pcapng",
+        "server-no-ueid.pcapng",
+        "ipv6.pcapng",
+        "client-no-rdma.pcapng",
+    ] {
+        let out = temp(&format!("{file}.pcap"));
+        let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
+        assert!(ok, "{file}: {stderr}");
+        let (kept, all) = (frames(&out).len(), frames(&corpus(file)).len());
+        assert!(
+            kept < all,
+            "{file}: ARP, ND and the like are left out ({kept} of {all})"
+        );
+        assert!(
+            stderr.contains(&format!("wrote {kept} of {all} frames")),
+            "{stderr}"
+        );
+        assert_eq!(
+            events(&out),
+            events(&corpus(file)),
+            "{file}: the written file gives the same events"
+        );
+        let _ = std::fs::remove_file(out);
+    }
+}
+
+#[test]
+fn write_filter_selects_sessions() {
+    let input = corpus("smcr-v2-echo.pcapng");
+    let all = events(&input);
+    let out = temp("filtered.pcap");
+    for (filter, protos) in [
+        ("proto=tcp", &["clc", "tcp_option"][..]),
+        ("proto=roce", &["cdc", "llc", "rdma"][..]),
+        ("port=5000", &["clc", "tcp_option"][..]),
+        ("qp=0x11,ip=10.0.0.1", &["cdc", "llc", "rdma"][..]),
+    ] {
+        let (ok, _, stderr) = read(
+            &["--write", out.to_str().unwrap(), "--write-filter", filter],
+            &input,
+        );
+        assert!(ok, "{filter}: {stderr}");
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|e| protos.contains(&e["proto"].as_str().unwrap()))
+            .collect();
+        let got = events(&out);
+        assert!(!got.is_empty(), "{filter}");
+        assert_eq!(got.iter().collect::<Vec<_>>(), expected, "{filter}");
+    }
+    let (ok, _, stderr) = read(
+        &["--write", out.to_str().unwrap(), "--write-filter", "qp=oops"],
+        &input,
+    );
+    assert!(!ok && stderr.contains("qp=oops"), "{stderr}");
+    let _ = std::fs::remove_file(out);
+}
+
+#[test]
+fn a_file_cut_short_names_the_frame_and_keeps_the_events_before() {
+    let whole = std::fs::read(corpus("smcr-v2-echo.pcapng")).unwrap();
+    let cut = temp("cut.pcapng");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let (ok, stdout, stderr) = read(&[], &cut);
+    assert!(!ok, "a damaged file is a failure");
+    assert!(stderr.contains(&format!("{}: frame ", cut.display())), "{stderr}");
+    assert!(
+        stdout.contains("[SMC-Rv2-Confirm]") && stdout.contains("CDC Message"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_file(cut);
+}
+
+#[test]
+fn a_corrupt_record_names_the_frame() {
+    let mut bytes = std::fs::read(corpus("server-no-ueid.pcapng")).unwrap();
+    // Walk the pcapng blocks to the 10th packet block and break its length.
+    let (mut at, mut packets) = (0, 0);
+    while packets < 10 {
+        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        packets += usize::from(kind == 6);
+        if packets < 10 {
+            at += len;
+        }
+    }
+    bytes[at + 4..at + 8].copy_from_slice(&0xfff0_0000u32.to_le_bytes());
+    let bad = temp("corrupt.pcapng");
+    std::fs::write(&bad, bytes).unwrap();
+    let (ok, stdout, stderr) = read(&[], &bad);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!("{}: frame 10: ", bad.display())),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("[SMCv2-Decline]"),
+        "frames 1-9 are still read: {stdout}"
+    );
+    let _ = std::fs::remove_file(bad);
+}
+
+#[test]
+fn frames_cut_by_snaplen_are_reported_and_reading_goes_on() {
+    let mut cut = frames(&corpus("smcr-v2-echo.pcapng"));
+    for f in &mut cut {
+        f.data.truncate(98);
+    }
+    let path = temp("snaplen.pcap");
+    write(&path, &cut);
+    let (ok, stdout, stderr) = read(&[], &path);
+    assert!(ok, "cut frames are expected input: {stderr}");
+    // Frame 7 carries the 156-byte Proposal: its stream has a gap now.
+    assert!(stderr.contains("cut by snaplen"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .all(|l| l.starts_with(&format!("smc-analyze: {}: ", path.display()))),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("[SYN, ACK]"),
+        "what fits is still decoded: {stdout}"
+    );
+    // An LLC SEND is 102 bytes with its 4-byte ICRC: at 98 only the ICRC is cut.
+    assert!(stdout.contains("LLC CONFIRM_LINK_V2"), "{stdout}");
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn garbage_in_a_tcp_stream_is_named_and_later_messages_still_decode() {
+    let mut frames = frames(&corpus("smcr-v2-echo.pcapng"));
+    // Frame 9's TCP payload is the Accept (the last 160 bytes): break its eyecatcher.
+    let accept = &mut frames[8].data;
+    let at = accept.len() - 160;
+    accept[at..at + 4].copy_from_slice(b"JUNK");
+    let path = temp("garbage.pcap");
+    write(&path, &frames);
+    let (_, stdout, stderr) = read(&[], &path);
+    assert!(
+        stderr.contains("frame 9: clc") && stderr.contains("not CLC"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("[SMC-Rv2-Accept]"), "{stdout}");
+    assert!(
+        stdout.contains("[SMC-Rv2-Confirm]"),
+        "the other direction goes on: {stdout}"
+    );
+    assert!(stdout.contains("LLC DELETE_RKEY_V2"), "{stdout}");
+    let _ = std::fs::remove_file(path);
+}
