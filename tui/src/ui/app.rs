@@ -31,8 +31,10 @@ pub struct Filters {
     pub kind: Option<Kind>,
     pub outcome: Option<&'static str>,
     pub findings_only: bool,
-    /// Sessions whose line contains it; `n`/`N` find it among the events.
+    /// Typed in the sessions pane: the sessions whose line contains it.
+    /// Typed in another pane: `n`/`N` find it among the events.
     pub search: String,
+    pub search_sessions: bool,
 }
 
 /// Selection moves waiting for the next view to resolve them.
@@ -121,6 +123,10 @@ impl App {
                 match key.code {
                     KeyCode::Enter => {
                         self.filters.search = std::mem::take(text);
+                        self.filters.search_sessions = self.focus == Pane::Sessions;
+                        if !self.filters.search_sessions {
+                            self.moves.find = Some(true);
+                        }
                         self.mode = Mode::Normal;
                     }
                     KeyCode::Esc => self.mode = Mode::Normal,
@@ -198,7 +204,7 @@ impl App {
                 // Border and header rows come before the first list row.
                 let (area, top, header) = match pane {
                     Pane::Sessions => (a.sessions, a.sessions_top, 2),
-                    Pane::Events => (a.events, a.events_top, 1),
+                    Pane::Events => (a.events, a.events_top, 2),
                     Pane::Detail => return,
                 };
                 if let Some(line) = m.row.checked_sub(area.y + header) {

@@ -35,7 +35,7 @@ impl Attributor {
         for e in events {
             analyzer.event(e, &mut self.updates);
             self.apply(analyzer, store);
-            if let Some(row) = self.row(e, analyzer) {
+            if let Some(row) = self.row(e, analyzer, store) {
                 if let Some(s) = row.session {
                     self.touched.insert(s);
                 }
@@ -82,7 +82,7 @@ impl Attributor {
         }
     }
 
-    fn row(&mut self, e: &Event, analyzer: &Analyzer) -> Option<Row> {
+    fn row(&mut self, e: &Event, analyzer: &Analyzer, store: &mut Store) -> Option<Row> {
         let (session, lgr, from) = match e.at {
             Endpoints::Tcp(flow) => {
                 let id = *self.flows.get(&(flow.src, flow.dst))?;
@@ -118,10 +118,14 @@ impl Attributor {
                     _ => return None,
                 };
                 let fields = if data > 0 { format!("{data} bytes") } else { String::new() };
+                store.moved(id, e.time, data);
                 (Kind::Data, "tcp", msg, None, fields)
             }
             EventKind::Problem(p) => (Kind::Problem, p.proto, "problem", None, p.detail.clone()),
             kind => {
+                if let (EventKind::RdmaWrite { bytes, .. }, Some(id)) = (kind, session) {
+                    store.moved(id, e.time, *bytes);
+                }
                 let d = describe(kind)?;
                 let kind = match d.proto {
                     "clc" => Kind::Clc,
@@ -210,10 +214,18 @@ fn fields_text(fields: &serde_json::Map<String, Value>) -> String {
             Value::Null => continue,
             Value::String(s) => s.clone(),
             Value::Object(o) if o.contains_key("name") => o["name"].as_str().unwrap_or("").to_string(),
-            Value::Object(o) => o.values().map(Value::to_string).collect::<Vec<_>>().join("/"),
+            Value::Object(o) => o.values().map(plain).collect::<Vec<_>>().join("/"),
             other => other.to_string(),
         };
         let _ = write!(out, "{}{k}={v}", if out.is_empty() { "" } else { " " });
     }
     out
+}
+
+/// A JSON value without the quotes of strings.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

@@ -48,7 +48,8 @@ pub struct Row {
 impl Row {
     /// "CLC proposal v2", "LLC confirm_link v2 rsp".
     pub fn label(&self) -> String {
-        let mut s = format!("{} {}", self.proto.to_uppercase(), self.msg);
+        let proto = self.proto.to_uppercase();
+        let mut s = if self.msg == self.proto { proto } else { format!("{proto} {}", self.msg) };
         if let Some(v) = self.version {
             s += &format!(" v{v}");
         }
@@ -67,7 +68,6 @@ pub struct Entry {
     pub rows: Vec<u32>,
     /// Bytes moved (TCP after CLC and RDMA WRITE, both ways) over time.
     pub rate: Rate,
-    bytes: u64,
 }
 
 impl Entry {
@@ -126,16 +126,16 @@ impl Store {
                 session: s.clone(),
                 rows: Vec::new(),
                 rate: Rate::default(),
-                bytes: 0,
             });
         }
-        let e = &mut self.sessions[id];
-        let now = Entry::bytes(&s);
-        if now > e.bytes {
-            e.rate.add(self.last, now - e.bytes);
-            e.bytes = now;
+        self.sessions[id].session = s;
+    }
+
+    /// A session moved `bytes` of data (RDMA WRITE or fallback TCP) at `time`.
+    pub fn moved(&mut self, session: u32, time: Timestamp, bytes: u64) {
+        if let Some(e) = self.sessions.get_mut(session as usize) {
+            e.rate.add(time, bytes);
         }
-        e.session = s;
     }
 
     pub fn push(&mut self, row: Row) {
@@ -182,7 +182,11 @@ impl Store {
         while self.samples.len() > 2 && secs(self.samples[1].0, now.0) >= 1.0 {
             self.samples.pop_front();
         }
-        let (t, n) = self.samples[0];
+        // Within one batch (a short file read at once): the whole capture's rate.
+        let (t, n) = match self.samples[0] {
+            (t, _) if t == now.0 => (self.first.unwrap_or(t), 0),
+            sample => sample,
+        };
         let dt = secs(t, now.0);
         if dt > 0.0 {
             (now.1 - n) as f64 / dt

@@ -195,7 +195,7 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
 /// Ids of the sessions the filters let through.
 fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
     let f = &app.filters;
-    let search = f.search.to_lowercase();
+    let search = if f.search_sessions { f.search.to_lowercase() } else { String::new() };
     let n = store.sessions.len().min(limit);
     store.sessions[..n]
         .iter()

@@ -21,7 +21,7 @@ pub fn sessions(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     if f.findings_only {
         title += "[findings only] ";
     }
-    if !f.search.is_empty() {
+    if f.search_sessions && !f.search.is_empty() {
         title += &format!("[/{}] ", f.search);
     }
     if app.frozen.is_some() {
@@ -86,6 +86,9 @@ pub fn events(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     if let Some(k) = app.filters.kind {
         title += &format!("[{k:?}] ");
     }
+    if !app.filters.search_sessions && !app.filters.search.is_empty() {
+        title += &format!("[n/N: {}] ", app.filters.search);
+    }
     let lines: Vec<Line> = w
         .lines
         .iter()
@@ -104,7 +107,12 @@ pub fn events(frame: &mut Frame, area: Rect, app: &App, view: &View) {
             }
         })
         .collect();
-    let text = if lines.is_empty() { vec![Line::from("no events (select a session)")] } else { lines };
+    let header = Line::from(" frame       time dir message").bold().underlined();
+    let text = if lines.is_empty() {
+        vec![header, Line::from("no events (select a session)")]
+    } else {
+        std::iter::once(header).chain(lines).collect()
+    };
     frame.render_widget(Paragraph::new(text).block(block(title, focused(app, Pane::Events))), area);
 }
 

@@ -40,7 +40,7 @@ impl Panes {
         let [events, ladder] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(middle);
         let [detail, hex, findings] = Layout::horizontal([
             Constraint::Percentage(36),
-            Constraint::Length(57),
+            Constraint::Length(75),
             Constraint::Fill(1),
         ])
         .areas(bottom);
@@ -61,7 +61,7 @@ impl Panes {
     pub fn heights(&self) -> Heights {
         Heights {
             sessions: self.sessions.height.saturating_sub(3) as usize,
-            events: self.events.height.saturating_sub(2) as usize,
+            events: self.events.height.saturating_sub(3) as usize,
             fields: self.detail.height.saturating_sub(2) as usize,
         }
     }
