@@ -88,7 +88,7 @@ fn events_pane_lists_the_clc_handshake_in_order() {
 fn ladder_draws_arrows_between_the_two_hosts() {
     let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
     let lines = text(&buf, panes().ladder.inner(ratatui::layout::Margin::new(1, 1)));
-    assert!(lines[0].trim_start().starts_with("10.0.0.2:48156") && lines[1].trim_end().ends_with("10.0.0.1:5000"));
+    assert!(lines[0].trim_start().starts_with("10.0.0.2:48156") && lines[0].trim_end().ends_with("10.0.0.1:5000"));
     let arrow = |label: &str| lines.iter().find(|l| l.contains(label)).unwrap_or_else(|| panic!("{label}"));
     // The client proposes (left to right), the server accepts (right to left).
     let proposal = arrow(" CLC proposal v2 ");
