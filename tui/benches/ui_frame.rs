@@ -59,7 +59,10 @@ fn rss() -> String {
 }
 
 fn main() {
-    let limit: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let limit: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real/smcr-v2-echo.pcapng");
     let mut file = PcapFile::open(&path).expect("the real capture");
     let mut frames = Vec::new();
@@ -69,11 +72,20 @@ fn main() {
     println!("before loading: {}", rss());
     let shared = Shared::default();
     let started = Instant::now();
-    Engine::new(Box::new(Repeat { frames, next: 0, limit })).run(&shared);
+    Engine::new(Box::new(Repeat {
+        frames,
+        next: 0,
+        limit,
+    }))
+    .run(&shared);
     let load = started.elapsed();
     {
         let store = shared.lock();
-        let smcr = store.sessions.iter().filter(|e| e.session.outcome.kind() == "smc-r").count();
+        let smcr = store
+            .sessions
+            .iter()
+            .filter(|e| e.session.outcome.kind() == "smc-r")
+            .count();
         println!(
             "loaded {} frames in {load:.2?}: {} sessions ({smcr} SMC-R), {} rows, {} findings; {}",
             store.frames,
@@ -90,12 +102,23 @@ fn main() {
     let mut app = App::default();
     let mut times = Vec::new();
     // Walk sessions (jumping to the end and back), events and fields.
-    let keys = [KeyCode::Down, KeyCode::End, KeyCode::Tab, KeyCode::Down, KeyCode::Tab, KeyCode::Down, KeyCode::Tab];
+    let keys = [
+        KeyCode::Down,
+        KeyCode::End,
+        KeyCode::Tab,
+        KeyCode::Down,
+        KeyCode::Tab,
+        KeyCode::Down,
+        KeyCode::Tab,
+    ];
     for i in 0..300 {
         let t = Instant::now();
         let view = smc_tui::ui::frame(&mut terminal, &mut app, &shared, 0.0).unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
-        app.key(KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE), view.lengths);
+        app.key(
+            KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE),
+            view.lengths,
+        );
         if i == 150 {
             // The second half with a search narrowing the sessions.
             app.filters.search = "10.3.".into();

@@ -163,15 +163,11 @@ impl App {
             KeyCode::Esc => self.status = None,
             KeyCode::Tab => self.focus = self.next_pane(true),
             KeyCode::BackTab => self.focus = self.next_pane(false),
-            KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
-                if self.focus != Pane::Detail {
-                    self.focus = self.next_pane(true)
-                }
+            KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') if self.focus != Pane::Detail => {
+                self.focus = self.next_pane(true)
             }
-            KeyCode::Left | KeyCode::Char('h') => {
-                if self.focus != Pane::Sessions {
-                    self.focus = self.next_pane(false)
-                }
+            KeyCode::Left | KeyCode::Char('h') if self.focus != Pane::Sessions => {
+                self.focus = self.next_pane(false)
             }
             KeyCode::Down | KeyCode::Char('j') => self.step(1),
             KeyCode::Up | KeyCode::Char('k') => self.step(-1),
@@ -246,6 +242,10 @@ impl App {
 fn next<T: Copy + PartialEq>(all: &[T], now: Option<T>) -> Option<T> {
     match now {
         None => all.first().copied(),
-        Some(v) => all.iter().position(|&x| x == v).and_then(|i| all.get(i + 1)).copied(),
+        Some(v) => all
+            .iter()
+            .position(|&x| x == v)
+            .and_then(|i| all.get(i + 1))
+            .copied(),
     }
 }

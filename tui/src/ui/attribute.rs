@@ -68,7 +68,13 @@ impl Attributor {
             match u {
                 Update::Session(id) => {
                     if let Some(s) = analyzer.session(id) {
-                        learn(&mut self.flows, &mut self.qps, &mut self.tokens, &mut self.rkeys, s);
+                        learn(
+                            &mut self.flows,
+                            &mut self.qps,
+                            &mut self.tokens,
+                            &mut self.rkeys,
+                            s,
+                        );
                         store.session(s.clone());
                     }
                 }
@@ -87,7 +93,11 @@ impl Attributor {
             Endpoints::Tcp(flow) => {
                 let id = *self.flows.get(&(flow.src, flow.dst))?;
                 let s = analyzer.session(id)?;
-                let from = if flow.src == s.client { Side::Client } else { Side::Server };
+                let from = if flow.src == s.client {
+                    Side::Client
+                } else {
+                    Side::Server
+                };
                 (Some(id), s.smcr.as_ref().and_then(|r| r.link_group), from)
             }
             Endpoints::Qp { dst, qp, .. } => {
@@ -117,7 +127,11 @@ impl Attributor {
                     (_, _, true) => "data",
                     _ => return None,
                 };
-                let fields = if data > 0 { format!("{data} bytes") } else { String::new() };
+                let fields = if data > 0 {
+                    format!("{data} bytes")
+                } else {
+                    String::new()
+                };
                 store.moved(id, e.time, data);
                 (Kind::Data, "tcp", msg, None, fields)
             }

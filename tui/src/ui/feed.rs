@@ -134,7 +134,8 @@ impl Engine {
         let mut at = 0;
         for (number, time, len, n) in frames {
             store.frame(number, time, len);
-            self.attributor.events(&events[at..at + n], &mut self.analyzer, &mut store);
+            self.attributor
+                .events(&events[at..at + n], &mut self.analyzer, &mut store);
             at += n;
         }
         self.attributor.refresh(&self.analyzer, &mut store);

@@ -96,7 +96,11 @@ pub fn run(source: Source) -> ExitCode {
     }
 }
 
-fn event_loop<B: Backend>(terminal: &mut Terminal<B>, shared: &Arc<Shared>, source: Source) -> io::Result<()> {
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    shared: &Arc<Shared>,
+    source: Source,
+) -> io::Result<()> {
     let mut app = App::default();
     let file = source.file;
     if let Err(e) = feed::spawn(shared.clone(), source.open) {
@@ -170,14 +174,16 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
     }
     let out = PathBuf::from(format!("smc-session-{id}.pcap"));
     app.status = Some(format!("exporting session {id} to {} ...", out.display()));
-    let _ = std::thread::Builder::new().name("smc-export".into()).spawn(move || {
-        let filter = Default::default();
-        let message = match crate::cmd::read::write::frames(&input, &out, &sessions, &filter) {
-            Ok(()) => format!("session {id} written to {}", out.display()),
-            Err(e) => format!("export failed: {}: {e}", out.display()),
-        };
-        let _ = done.send(message);
-    });
+    let _ = std::thread::Builder::new()
+        .name("smc-export".into())
+        .spawn(move || {
+            let filter = Default::default();
+            let message = match crate::cmd::read::write::frames(&input, &out, &sessions, &filter) {
+                Ok(()) => format!("session {id} written to {}", out.display()),
+                Err(e) => format!("export failed: {}: {e}", out.display()),
+            };
+            let _ = done.send(message);
+        });
 }
 
 fn enter() -> io::Result<()> {

@@ -49,7 +49,11 @@ impl Row {
     /// "CLC proposal v2", "LLC confirm_link v2 rsp".
     pub fn label(&self) -> String {
         let proto = self.proto.to_uppercase();
-        let mut s = if self.msg == self.proto { proto } else { format!("{proto} {}", self.msg) };
+        let mut s = if self.msg == self.proto {
+            proto
+        } else {
+            format!("{proto} {}", self.msg)
+        };
         if let Some(v) = self.version {
             s += &format!(" v{v}");
         }

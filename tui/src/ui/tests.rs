@@ -18,7 +18,9 @@ const H: u16 = 50;
 
 /// A real capture run through the engine thread's code, to the end.
 fn load(name: &str) -> Shared {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name);
     let shared = Shared::default();
     Engine::new(Box::new(Frames(PcapFile::open(&path).unwrap()))).run(&shared);
     shared
@@ -30,7 +32,10 @@ fn screen(shared: &Shared, app: &mut App, keys: &[KeyCode]) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
     let mut view = super::frame(&mut t, app, shared, 0.0).unwrap();
     for &k in keys {
-        assert_eq!(app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths), Action::None);
+        assert_eq!(
+            app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths),
+            Action::None
+        );
         view = super::frame(&mut t, app, shared, 0.0).unwrap();
     }
     t.backend().buffer().clone()
@@ -39,7 +44,11 @@ fn screen(shared: &Shared, app: &mut App, keys: &[KeyCode]) -> Buffer {
 /// The text inside `area`, a line each.
 fn text(buf: &Buffer, area: Rect) -> Vec<String> {
     (area.y..area.y + area.height)
-        .map(|y| (area.x..area.x + area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .map(|y| {
+            (area.x..area.x + area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
         .collect()
 }
 
@@ -51,9 +60,15 @@ fn panes() -> Panes {
 fn sessions_pane_shows_outcome_version_and_peers() {
     let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
     let lines = text(&buf, panes().sessions);
-    let row = lines.iter().find(|l| l.contains("10.0.0.2:48156")).expect("the session's row");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("10.0.0.2:48156"))
+        .expect("the session's row");
     assert!(row.contains("SMC-R v2"), "{row}");
-    assert!(row.contains("10.0.0.1:5000") && row.contains(" R ") && row.contains("v2"), "{row}");
+    assert!(
+        row.contains("10.0.0.1:5000") && row.contains(" R ") && row.contains("v2"),
+        "{row}"
+    );
     // 61440 bytes each way over RDMA.
     assert!(row.contains("120.0 KiB"), "{row}");
 }
@@ -62,14 +77,32 @@ fn sessions_pane_shows_outcome_version_and_peers() {
 fn declined_session_shows_fallback_and_diagnosis() {
     let buf = screen(&load("server-no-ueid.pcapng"), &mut App::default(), &[]);
     let lines = text(&buf, panes().sessions);
-    let row = lines.iter().find(|l| l.contains("10.0.0.2:37456")).expect("the session's row");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("10.0.0.2:37456"))
+        .expect("the session's row");
     assert!(row.contains("fallback NOSMCDEV by server"), "{row}");
     // The echo after the Decline is fallback data, 4096 bytes each way.
     let events = text(&buf, panes().events);
-    assert!(events.iter().any(|l| l.contains("S→C CLC decline v2 diagnosis=NOSMCDEV")), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("S→C CLC decline v2 diagnosis=NOSMCDEV")),
+        "{events:?}"
+    );
     let data = |dir: &str| -> u64 {
         let rows = events.iter().filter(|l| l.contains(&format!("{dir} TCP data ")));
-        rows.map(|l| l.split("TCP data ").nth(1).unwrap().split(' ').next().unwrap().parse::<u64>().unwrap()).sum()
+        rows.map(|l| {
+            l.split("TCP data ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
     };
     assert_eq!((data("C→S"), data("S→C")), (4096, 4096), "{events:?}");
 }
@@ -88,8 +121,15 @@ fn events_pane_lists_the_clc_handshake_in_order() {
 fn ladder_draws_arrows_between_the_two_hosts() {
     let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
     let lines = text(&buf, panes().ladder.inner(ratatui::layout::Margin::new(1, 1)));
-    assert!(lines[0].trim_start().starts_with("10.0.0.2:48156") && lines[0].trim_end().ends_with("10.0.0.1:5000"));
-    let arrow = |label: &str| lines.iter().find(|l| l.contains(label)).unwrap_or_else(|| panic!("{label}"));
+    assert!(
+        lines[0].trim_start().starts_with("10.0.0.2:48156") && lines[0].trim_end().ends_with("10.0.0.1:5000")
+    );
+    let arrow = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label}"))
+    };
     // The client proposes (left to right), the server accepts (right to left).
     let proposal = arrow(" CLC proposal v2 ");
     assert!(proposal.contains("──▶│") && !proposal.contains('◀'), "{proposal}");
@@ -139,7 +179,15 @@ fn search_narrows_sessions_and_finds_events() {
     use KeyCode::*;
     let shared = load("many-conns.pcapng");
     let mut app = App::default();
-    let keys = [Char('/'), Char('5'), Char('9'), Char('9'), Char('5'), Char('0'), Enter];
+    let keys = [
+        Char('/'),
+        Char('5'),
+        Char('9'),
+        Char('9'),
+        Char('5'),
+        Char('0'),
+        Enter,
+    ];
     let buf = screen(&shared, &mut app, &keys);
     let sessions = text(&buf, panes().sessions).join("\n");
     assert!(sessions.contains("Sessions 1 [/59950]"), "{sessions}");
@@ -147,7 +195,11 @@ fn search_narrows_sessions_and_finds_events() {
     // In the events pane a search finds events: Enter goes to the first
     // match, n to the next; the sessions stay as they were.
     let mut app = App::default();
-    let buf = screen(&shared, &mut app, &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter]);
+    let buf = screen(
+        &shared,
+        &mut app,
+        &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter],
+    );
     assert!(text(&buf, panes().sessions).join("\n").contains("Sessions 4 "));
     let first = app.row.unwrap() as usize;
     screen(&shared, &mut app, &[Char('n')]);
@@ -155,8 +207,15 @@ fn search_narrows_sessions_and_finds_events() {
     assert!(next > first);
     let store = shared.lock();
     assert!([first, next].iter().all(|&r| store.rows[r].kind == Kind::Cdc));
-    let skipped = store.sessions[0].rows.iter().map(|&r| r as usize).filter(|&r| r > first && r < next);
-    assert!(skipped.clone().all(|r| store.rows[r].kind != Kind::Cdc), "n skipped a CDC");
+    let skipped = store.sessions[0]
+        .rows
+        .iter()
+        .map(|&r| r as usize)
+        .filter(|&r| r > first && r < next);
+    assert!(
+        skipped.clone().all(|r| store.rows[r].kind != Kind::Cdc),
+        "n skipped a CDC"
+    );
 }
 
 #[test]
@@ -210,7 +269,10 @@ fn search_mode_takes_text_until_enter_or_esc() {
     press(&mut app, KeyCode::Backspace);
     assert_eq!(app.mode, Mode::Search("q?".into()));
     press(&mut app, KeyCode::Enter);
-    assert_eq!((app.mode.clone(), app.filters.search.as_str()), (Mode::Normal, "q?"));
+    assert_eq!(
+        (app.mode.clone(), app.filters.search.as_str()),
+        (Mode::Normal, "q?")
+    );
     press(&mut app, KeyCode::Char('/'));
     press(&mut app, KeyCode::Char('z'));
     press(&mut app, KeyCode::Esc);

@@ -121,7 +121,9 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
         selected: pos.map(|p| p - top),
     };
 
-    let rows = session.map(|id| events(store, app, id, row_limit)).unwrap_or_default();
+    let rows = session
+        .map(|id| events(store, app, id, row_limit))
+        .unwrap_or_default();
     let mut pos = rows.binary_search(&app.row.unwrap_or(0)).ok();
     if let Some(forward) = app.moves.find {
         pos = find(store, &rows, pos, forward, &app.filters.search).or(pos);
@@ -157,7 +159,9 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
     let mine: Vec<_> = store
         .findings
         .iter()
-        .filter(|f| session.is_some() && (f.session == session || (f.session.is_none() && f.link_group == lgr)))
+        .filter(|f| {
+            session.is_some() && (f.session == session || (f.session.is_none() && f.link_group == lgr))
+        })
         .collect();
     View {
         sessions,
@@ -176,7 +180,9 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
                 detail: f.detail.clone(),
             })
             .collect(),
-        throughput: entry.map(|e| (e.rate.buckets.clone(), e.rate.width())).unwrap_or_default(),
+        throughput: entry
+            .map(|e| (e.rate.buckets.clone(), e.rate.width()))
+            .unwrap_or_default(),
         frames: store.frames,
         packet_rate: store.packet_rate(),
         capture_drops: store.drops.capture,
@@ -195,7 +201,11 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
 /// Ids of the sessions the filters let through.
 fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
     let f = &app.filters;
-    let search = if f.search_sessions { f.search.to_lowercase() } else { String::new() };
+    let search = if f.search_sessions {
+        f.search.to_lowercase()
+    } else {
+        String::new()
+    };
     let n = store.sessions.len().min(limit);
     store.sessions[..n]
         .iter()
@@ -217,7 +227,9 @@ fn searchable(s: &Session) -> String {
 fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
     let entry = &store.sessions[id as usize];
     let lgr = entry.session.smcr.as_ref().and_then(|r| r.link_group);
-    let group: &[u32] = lgr.and_then(|g| store.lgr_rows.get(g as usize)).map_or(&[], |v| v);
+    let group: &[u32] = lgr
+        .and_then(|g| store.lgr_rows.get(g as usize))
+        .map_or(&[], |v| v);
     let (mut a, mut b) = (entry.rows.iter().peekable(), group.iter().peekable());
     let mut out = Vec::with_capacity(entry.rows.len() + group.len());
     loop {
@@ -228,7 +240,12 @@ fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
             (None, None) => break,
         };
         let i = *next.unwrap_or(&u32::MAX);
-        if (i as usize) < limit && app.filters.kind.map_or(true, |k| store.rows[i as usize].kind == k) {
+        if (i as usize) < limit
+            && app
+                .filters
+                .kind
+                .map_or(true, |k| store.rows[i as usize].kind == k)
+        {
             out.push(i);
         }
     }
@@ -243,7 +260,9 @@ fn find(store: &Store, rows: &[u32], from: Option<usize>, forward: bool, text: &
     let text = text.to_lowercase();
     let hit = |p: &usize| {
         let r = &store.rows[rows[*p] as usize];
-        format!("{} {}", r.label(), r.fields).to_lowercase().contains(&text)
+        format!("{} {}", r.label(), r.fields)
+            .to_lowercase()
+            .contains(&text)
     };
     match (forward, from) {
         (true, Some(p)) => (p + 1..rows.len()).find(hit),
@@ -277,19 +296,41 @@ pub fn session_line(s: &Session) -> SessionLine {
     let (outcome, path, version) = match &s.outcome {
         Outcome::Smc(n) => {
             let path = if n.smcd { "SMC-D" } else { "SMC-R" };
-            let contact = if n.first_contact { "first contact" } else { "reused link group" };
-            (format!("{path} v{} ({contact})", n.version), if n.smcd { "D" } else { "R" }, format!("v{}", n.version))
+            let contact = if n.first_contact {
+                "first contact"
+            } else {
+                "reused link group"
+            };
+            (
+                format!("{path} v{} ({contact})", n.version),
+                if n.smcd { "D" } else { "R" },
+                format!("v{}", n.version),
+            )
         }
-        Outcome::Fallback(Fallback::Declined { by, version, diagnosis }) => (
-            format!("fallback {} by {}", diagnosis.name().unwrap_or("unknown"), by.name()),
+        Outcome::Fallback(Fallback::Declined {
+            by,
+            version,
+            diagnosis,
+        }) => (
+            format!(
+                "fallback {} by {}",
+                diagnosis.name().unwrap_or("unknown"),
+                by.name()
+            ),
             "TCP",
             format!("v{version}"),
         ),
-        Outcome::Fallback(Fallback::NoOption { lacking }) => {
-            (format!("TCP (no SMC option from the {})", lacking.name()), "TCP", "-".into())
-        }
+        Outcome::Fallback(Fallback::NoOption { lacking }) => (
+            format!("TCP (no SMC option from the {})", lacking.name()),
+            "TCP",
+            "-".into(),
+        ),
         Outcome::Fallback(Fallback::Aborted { by, reset, .. }) => (
-            format!("aborted by the {} ({})", by.name(), if *reset { "RST" } else { "FIN" }),
+            format!(
+                "aborted by the {} ({})",
+                by.name(),
+                if *reset { "RST" } else { "FIN" }
+            ),
             "-",
             "-".into(),
         ),
@@ -358,12 +399,22 @@ fn detail(r: &Row) -> Detail {
     }
 }
 
-fn flatten(tree: &dissect::tree::FieldTree, nodes: &[dissect::tree::FieldNode], depth: usize, out: &mut Vec<FieldLine>) {
+fn flatten(
+    tree: &dissect::tree::FieldTree,
+    nodes: &[dissect::tree::FieldNode],
+    depth: usize,
+    out: &mut Vec<FieldLine>,
+) {
     for n in nodes {
         let value = match (n.value, &n.decoded) {
             (Some(v), Some(d)) => format!("{v:#x} ({d})"),
             (Some(v), None) => format!("{v} ({v:#x})"),
-            (None, _) => n.bytes(tree).iter().take(24).map(|b| format!("{b:02x}")).collect(),
+            (None, _) => n
+                .bytes(tree)
+                .iter()
+                .take(24)
+                .map(|b| format!("{b:02x}"))
+                .collect(),
         };
         out.push(FieldLine {
             depth,

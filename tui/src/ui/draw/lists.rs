@@ -43,7 +43,11 @@ pub fn sessions(frame: &mut Frame, area: Rect, app: &App, view: &View) {
             Span::raw(s.path),
             Span::raw(s.version.clone()),
             Span::raw(human(s.bytes)),
-            if s.findings > 0 { Span::raw(s.findings.to_string()).red().bold() } else { Span::raw("0") },
+            if s.findings > 0 {
+                Span::raw(s.findings.to_string()).red().bold()
+            } else {
+                Span::raw("0")
+            },
         ]);
         if Some(i) == w.selected {
             row.style(SELECTED)
@@ -113,7 +117,10 @@ pub fn events(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     } else {
         std::iter::once(header).chain(lines).collect()
     };
-    frame.render_widget(Paragraph::new(text).block(block(title, focused(app, Pane::Events))), area);
+    frame.render_widget(
+        Paragraph::new(text).block(block(title, focused(app, Pane::Events))),
+        area,
+    );
 }
 
 /// The selected session's events as arrows between its two hosts, the
@@ -122,18 +129,29 @@ pub fn ladder(frame: &mut Frame, area: Rect, view: &View) {
     let b = block(" Ladder ".into(), false);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let Some((client, server)) = &view.hosts else { return };
+    let Some((client, server)) = &view.hosts else {
+        return;
+    };
     let width = inner.width as usize;
     if width < 12 {
         return;
     }
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{client:<w$}", w = width / 2), Style::new().bold()),
-        Span::styled(format!("{server:>w$}", w = width - width / 2), Style::new().bold()),
+        Span::styled(
+            format!("{server:>w$}", w = width - width / 2),
+            Style::new().bold(),
+        ),
     ])];
     // Lifelines at columns 1 and width-2; the arrow fills what lies between.
     let span = width - 4;
-    for (i, e) in view.events.lines.iter().enumerate().take(inner.height.saturating_sub(1) as usize) {
+    for (i, e) in view
+        .events
+        .lines
+        .iter()
+        .enumerate()
+        .take(inner.height.saturating_sub(1) as usize)
+    {
         let label: String = e.label.chars().take(span.saturating_sub(4)).collect();
         let dashes = span.saturating_sub(label.chars().count() + 3);
         let (l, r) = (dashes / 2, dashes - dashes / 2);
@@ -147,7 +165,11 @@ pub fn ladder(frame: &mut Frame, area: Rect, view: &View) {
         } else {
             Style::new().fg(kind_color(e.kind))
         };
-        lines.push(Line::from(vec![Span::raw(" │"), Span::styled(arrow, style), Span::raw("│")]));
+        lines.push(Line::from(vec![
+            Span::raw(" │"),
+            Span::styled(arrow, style),
+            Span::raw("│"),
+        ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -36,8 +36,10 @@ impl Panes {
             Constraint::Length(1),
         ])
         .areas(area);
-        let [sessions, figures] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(34)]).areas(top);
-        let [events, ladder] = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(middle);
+        let [sessions, figures] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(34)]).areas(top);
+        let [events, ladder] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(middle);
         let [detail, hex, findings] = Layout::horizontal([
             Constraint::Percentage(36),
             Constraint::Length(75),
@@ -92,7 +94,11 @@ fn block(title: String, focused: bool) -> Block<'static> {
     };
     Block::new()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(style)
         .title(title)
 }
@@ -102,7 +108,10 @@ fn focused(app: &App, pane: Pane) -> bool {
 }
 
 /// The selected row of a list.
-const SELECTED: Style = Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD);
+const SELECTED: Style = Style::new()
+    .bg(Color::Blue)
+    .fg(Color::White)
+    .add_modifier(Modifier::BOLD);
 /// Bytes of the selected field in the hex pane.
 pub const HIGHLIGHT: Style = Style::new().bg(Color::Yellow).fg(Color::Black);
 

@@ -21,7 +21,10 @@ pub fn status(frame: &mut Frame, area: Rect, app: &App, view: &View, render_ms: 
         state,
         Span::raw(format!(" frames {}  render {render_ms:.1} ms ", view.frames)),
     ];
-    let message = app.status.clone().or_else(|| view.last_error.clone().map(|e| format!("error: {e}")));
+    let message = app
+        .status
+        .clone()
+        .or_else(|| view.last_error.clone().map(|e| format!("error: {e}")));
     if let Some(m) = message {
         spans.push(Span::styled(format!(" {m}"), Style::new().fg(Color::Red).bold()));
     }
@@ -49,18 +52,31 @@ pub fn figures(frame: &mut Frame, area: Rect, view: &View) {
     frame.render_widget(Paragraph::new(lines), text);
     let shown = spark.width as usize;
     let data = &buckets[buckets.len().saturating_sub(shown)..];
-    frame.render_widget(Sparkline::default().data(data).style(Style::new().fg(Color::Green)), spark);
+    frame.render_widget(
+        Sparkline::default()
+            .data(data)
+            .style(Style::new().fg(Color::Green)),
+        spark,
+    );
 }
 
 pub fn findings(frame: &mut Frame, area: Rect, view: &View) {
-    let title = format!(" Findings {} (all: {}) ", view.findings.len(), view.findings_total);
+    let title = format!(
+        " Findings {} (all: {}) ",
+        view.findings.len(),
+        view.findings_total
+    );
     let lines: Vec<Line> = if view.findings.is_empty() {
         vec![Line::from("no findings for this session").fg(Color::DarkGray)]
     } else {
         view.findings
             .iter()
             .map(|f| {
-                let color = if f.severity == Severity::Error { Color::Red } else { Color::Yellow };
+                let color = if f.severity == Severity::Error {
+                    Color::Red
+                } else {
+                    Color::Yellow
+                };
                 let frames: Vec<String> = f.frames.iter().map(u64::to_string).collect();
                 Line::from(vec![
                     Span::styled(format!("{} ", f.rule), Style::new().fg(color).bold()),
@@ -69,7 +85,12 @@ pub fn findings(frame: &mut Frame, area: Rect, view: &View) {
             })
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block(title, false)), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(block(title, false)),
+        area,
+    );
 }
 
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -80,7 +101,10 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             KEYS.iter()
                 .take(FOOTER_KEYS)
                 .flat_map(|(k, what)| {
-                    [Span::styled(format!(" {k} "), Style::new().reversed()), Span::raw(format!(" {what} "))]
+                    [
+                        Span::styled(format!(" {k} "), Style::new().reversed()),
+                        Span::raw(format!(" {what} ")),
+                    ]
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -112,14 +136,28 @@ const FOOTER_KEYS: usize = 10;
 pub fn help(frame: &mut Frame, screen: Rect) {
     let w = 64.min(screen.width);
     let h = (KEYS.len() as u16 + 8).min(screen.height);
-    let area = Rect::new(screen.x + (screen.width - w) / 2, screen.y + (screen.height - h) / 2, w, h);
+    let area = Rect::new(
+        screen.x + (screen.width - w) / 2,
+        screen.y + (screen.height - h) / 2,
+        w,
+        h,
+    );
     let mut lines: Vec<Line> = KEYS
         .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!("{k:>14}  "), Style::new().bold()), Span::raw(*what)]))
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>14}  "), Style::new().bold()),
+                Span::raw(*what),
+            ])
+        })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(" m: message kind (TCP, CLC, LLC, CDC, RDMA, data); o: outcome;"));
-    lines.push(Line::from(" e writes the selected session's frames to smc-session-ID.pcap."));
+    lines.push(Line::from(
+        " m: message kind (TCP, CLC, LLC, CDC, RDMA, data); o: outcome;",
+    ));
+    lines.push(Line::from(
+        " e writes the selected session's frames to smc-session-ID.pcap.",
+    ));
     lines.push(Line::from(" Any key closes this help."));
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(block(" Help ".into(), true)), area);
