@@ -179,6 +179,9 @@ impl Store {
 
     /// Frames per second of capture time over about the last second.
     pub fn packet_rate(&mut self) -> f64 {
+        if self.frames == 0 {
+            return 0.0;
+        }
         let now = (self.last, self.frames);
         if self.samples.back() != Some(&now) {
             self.samples.push_back(now);
