@@ -1,6 +1,5 @@
 //! smc-analyze: the command line. Each command lives in `cmd/`.
-mod cmd;
 
 fn main() -> std::process::ExitCode {
-    cmd::run()
+    smc_tui::cmd::run()
 }

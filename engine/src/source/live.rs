@@ -85,7 +85,7 @@ impl std::fmt::Display for LiveError {
 
 impl std::error::Error for LiveError {}
 
-type StatsHook = Box<dyn FnMut(LiveStats)>;
+type StatsHook = Box<dyn FnMut(LiveStats) + Send>;
 
 /// A live capture on one interface.
 pub struct LiveCapture {
@@ -160,7 +160,7 @@ impl LiveCapture {
     }
 
     /// Calls `hook` with the statistics every `every`, frames or not.
-    pub fn report_every(&mut self, every: Duration, hook: impl FnMut(LiveStats) + 'static) {
+    pub fn report_every(&mut self, every: Duration, hook: impl FnMut(LiveStats) + Send + 'static) {
         self.report = Some((every, Instant::now() + every, Box::new(hook)));
     }
 

@@ -48,6 +48,24 @@ pub struct Args {
     verbose: bool,
     #[command(flatten)]
     report: ReportArgs,
+    /// Print lines even on a terminal (no terminal UI)
+    #[arg(long)]
+    no_ui: bool,
+}
+
+/// The live capture as the terminal UI's feed, with libpcap's drop counters.
+struct LiveFeed(LiveCapture);
+
+impl crate::ui::feed::Feed for LiveFeed {
+    fn next(&mut self) -> Option<Result<engine::source::Frame, engine::source::SourceError>> {
+        use engine::source::FrameSource;
+        self.0.next_frame()
+    }
+
+    fn dropped(&mut self) -> Option<u64> {
+        let s = self.0.stats();
+        Some(u64::from(s.dropped) + u64::from(s.if_dropped))
+    }
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -79,6 +97,14 @@ pub fn run(args: Args) -> ExitCode {
         duration,
         stop,
     };
+    let lines = args.json || args.no_ui || args.verbose || args.report.findings || args.report.session.is_some();
+    if !lines && crate::ui::available() {
+        return crate::ui::run(crate::ui::Source::live(move || {
+            let source = LiveCapture::open(config).map_err(|e| format!("{name}: {e}"))?;
+            engine::privilege::drop_to_sudo_user().map_err(|e| e.to_string())?;
+            Ok(LiveFeed(source))
+        }));
+    }
     let mut source = match LiveCapture::open(config) {
         Ok(s) => s,
         Err(e) => {

@@ -9,7 +9,7 @@ mod client;
 mod info;
 mod live;
 mod progress;
-mod read;
+pub(crate) mod read;
 mod report;
 mod server;
 mod ueid;
@@ -21,8 +21,9 @@ mod ueid;
     about = "Analyze and drive SMC (SMC-R / SMC-D) connections"
 )]
 struct Cli {
+    /// Without a command: the terminal UI on a shipped real capture
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -45,7 +46,10 @@ enum Command {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        return embedded_ui();
+    };
+    let result = match command {
         Command::Server(a) => server::run(a),
         Command::Client(a) => client::run(a),
         Command::Ueid(a) => ueid::run(a),
@@ -58,6 +62,21 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("smc-analyze: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The UI on the capture built into the binary.
+fn embedded_ui() -> ExitCode {
+    if !crate::ui::available() {
+        eprintln!("smc-analyze: the terminal UI needs a terminal; see smc-analyze --help");
+        return ExitCode::FAILURE;
+    }
+    match crate::ui::embedded() {
+        Ok((source, _file)) => crate::ui::run(source),
+        Err(e) => {
+            eprintln!("smc-analyze: writing the embedded capture: {e}");
             ExitCode::FAILURE
         }
     }

@@ -4,9 +4,9 @@
 //! Bad input is reported on stderr naming file, frame and field, and reading
 //! goes on.
 
-pub(super) mod describe;
+pub(crate) mod describe;
 pub(super) mod tree;
-mod write;
+pub(crate) mod write;
 
 use super::analyze::{self, Options};
 use super::progress::Progress;
@@ -34,9 +34,16 @@ pub struct Args {
     write_filter: Option<write::Filter>,
     #[command(flatten)]
     report: ReportArgs,
+    /// Print lines even on a terminal (no terminal UI)
+    #[arg(long)]
+    no_ui: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let lines = args.json || args.no_ui || args.verbose || args.write.is_some();
+    if !lines && !args.report.findings && args.report.session.is_none() && crate::ui::available() {
+        return crate::ui::run(crate::ui::Source::file(args.file));
+    }
     let name = args.file.display().to_string();
     let mut source = match PcapFile::open(&args.file) {
         Ok(s) => s,

@@ -37,6 +37,16 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    /// A TCP connection (both directions).
+    pub fn tcp(&mut self, a: SocketAddr, b: SocketAddr) {
+        self.tcp.insert(Session::tcp(a, b));
+    }
+
+    /// Packets to queue pair `qp` at `dst`.
+    pub fn qp(&mut self, dst: IpAddr, qp: u32) {
+        self.qps.insert((dst, qp));
+    }
+
     pub fn note(&mut self, events: &[Event]) {
         for e in events.iter().filter(|e| !matches!(e.kind, EventKind::Problem(_))) {
             match e.at {

@@ -1,0 +1,5 @@
+//! smc-analyze as a library for its own tests and benches: the command line
+//! (`cmd`) and the terminal UI (`ui`).
+
+pub mod cmd;
+pub mod ui;

@@ -1,0 +1,344 @@
+//! Render tests on the real captures (ratatui's TestBackend) and key
+//! handling as a state machine.
+
+use super::app::{Action, App, Mode, Pane};
+use super::draw::{Panes, HIGHLIGHT};
+use super::feed::{Engine, Frames, Shared};
+use super::store::Kind;
+use engine::source::PcapFile;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::path::Path;
+
+const W: u16 = 200;
+const H: u16 = 50;
+
+/// A real capture run through the engine thread's code, to the end.
+fn load(name: &str) -> Shared {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name);
+    let shared = Shared::default();
+    Engine::new(Box::new(Frames(PcapFile::open(&path).unwrap()))).run(&shared);
+    shared
+}
+
+/// Presses `keys` (each followed by a frame, as the event loop does) and
+/// returns the last screen.
+fn screen(shared: &Shared, app: &mut App, keys: &[KeyCode]) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
+    let mut view = super::frame(&mut t, app, shared, 0.0).unwrap();
+    for &k in keys {
+        assert_eq!(
+            app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths),
+            Action::None
+        );
+        view = super::frame(&mut t, app, shared, 0.0).unwrap();
+    }
+    t.backend().buffer().clone()
+}
+
+/// The text inside `area`, a line each.
+fn text(buf: &Buffer, area: Rect) -> Vec<String> {
+    (area.y..area.y + area.height)
+        .map(|y| {
+            (area.x..area.x + area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+fn panes() -> Panes {
+    Panes::new(Rect::new(0, 0, W, H))
+}
+
+#[test]
+fn sessions_pane_shows_outcome_version_and_peers() {
+    let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
+    let lines = text(&buf, panes().sessions);
+    let row = lines
+        .iter()
+        .find(|l| l.contains("10.0.0.2:48156"))
+        .expect("the session's row");
+    assert!(row.contains("SMC-R v2"), "{row}");
+    assert!(
+        row.contains("10.0.0.1:5000") && row.contains(" R ") && row.contains("v2"),
+        "{row}"
+    );
+    // 61440 bytes each way over RDMA.
+    assert!(row.contains("120.0 KiB"), "{row}");
+}
+
+#[test]
+fn declined_session_shows_fallback_and_diagnosis() {
+    let buf = screen(&load("server-no-ueid.pcapng"), &mut App::default(), &[]);
+    let lines = text(&buf, panes().sessions);
+    let row = lines
+        .iter()
+        .find(|l| l.contains("10.0.0.2:37456"))
+        .expect("the session's row");
+    assert!(row.contains("fallback NOSMCDEV by server"), "{row}");
+    // The echo after the Decline is fallback data, 4096 bytes each way.
+    let events = text(&buf, panes().events);
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("S→C CLC decline v2 diagnosis=NOSMCDEV")),
+        "{events:?}"
+    );
+    let data = |dir: &str| -> u64 {
+        let rows = events.iter().filter(|l| l.contains(&format!("{dir} TCP data ")));
+        rows.map(|l| {
+            l.split("TCP data ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
+    };
+    assert_eq!((data("C→S"), data("S→C")), (4096, 4096), "{events:?}");
+}
+
+#[test]
+fn events_pane_lists_the_clc_handshake_in_order() {
+    let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
+    let events = text(&buf, panes().events).join("\n");
+    let at = |what: &str| events.find(what).unwrap_or_else(|| panic!("{what} in\n{events}"));
+    assert!(at("CLC proposal v2") < at("CLC accept v2"));
+    assert!(at("CLC accept v2") < at("CLC confirm v2"));
+    assert!(at("CLC confirm v2") < at("LLC confirm_link v2"));
+}
+
+#[test]
+fn ladder_draws_arrows_between_the_two_hosts() {
+    let buf = screen(&load("smcr-v2-echo.pcapng"), &mut App::default(), &[]);
+    let lines = text(&buf, panes().ladder.inner(ratatui::layout::Margin::new(1, 1)));
+    assert!(
+        lines[0].trim_start().starts_with("10.0.0.2:48156") && lines[0].trim_end().ends_with("10.0.0.1:5000")
+    );
+    let arrow = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label}"))
+    };
+    // The client proposes (left to right), the server accepts (right to left).
+    let proposal = arrow(" CLC proposal v2 ");
+    assert!(proposal.contains("──▶│") && !proposal.contains('◀'), "{proposal}");
+    let accept = arrow(" CLC accept v2 ");
+    assert!(accept.contains("│◀──") && !accept.contains('▶'), "{accept}");
+}
+
+#[test]
+fn hex_pane_highlights_the_selected_fields_bytes() {
+    use KeyCode::*;
+    let shared = load("smcr-v2-echo.pcapng");
+    let mut app = App::default();
+    // Events pane, third event (the Proposal), detail pane, third field (header.length).
+    let buf = screen(&shared, &mut app, &[Tab, Down, Down, Tab, Down, Down]);
+    let detail = text(&buf, panes().detail).join("\n");
+    assert!(detail.contains("CLC Proposal (156 bytes)"), "{detail}");
+    assert!(detail.contains("[5+2] header.length: 156"), "{detail}");
+    let hex = panes().hex;
+    let (x0, y0) = (hex.x + 1, hex.y + 1);
+    let line: String = text(&buf, Rect::new(x0, y0, 54, 1)).concat();
+    assert!(line.starts_with("0000  e2 d4 c3 d9 01 00 9c 22"), "{line}");
+    // Byte i of the first line sits at column 6 + 3i.
+    let cell = |i: u16| &buf[(x0 + 6 + 3 * i, y0)];
+    for i in [5, 6] {
+        assert_eq!(cell(i).bg, HIGHLIGHT.bg.unwrap(), "byte {i} is the field's");
+    }
+    for i in [4, 7] {
+        assert_ne!(cell(i).bg, HIGHLIGHT.bg.unwrap(), "byte {i} is not");
+    }
+}
+
+#[test]
+fn kind_filter_keeps_only_that_kind() {
+    let shared = load("smcr-v2-echo.pcapng");
+    let mut app = App::default();
+    // m: TCP option, then CLC.
+    let buf = screen(&shared, &mut app, &[KeyCode::Char('m'), KeyCode::Char('m')]);
+    assert_eq!(app.filters.kind, Some(Kind::Clc));
+    let events = text(&buf, panes().events);
+    assert!(events[0].contains("Events 3 [Clc]"), "{}", events[0]);
+    let listed: Vec<_> = events.iter().filter(|l| l.contains(" CLC ")).collect();
+    assert_eq!(listed.len(), 3, "{events:?}");
+}
+
+#[test]
+fn search_narrows_sessions_and_finds_events() {
+    use KeyCode::*;
+    let shared = load("many-conns.pcapng");
+    let mut app = App::default();
+    let keys = [
+        Char('/'),
+        Char('5'),
+        Char('9'),
+        Char('9'),
+        Char('5'),
+        Char('0'),
+        Enter,
+    ];
+    let buf = screen(&shared, &mut app, &keys);
+    let sessions = text(&buf, panes().sessions).join("\n");
+    assert!(sessions.contains("Sessions 1 [/59950]"), "{sessions}");
+    assert!(sessions.contains("reused link group"), "{sessions}");
+    // In the events pane a search finds events: Enter goes to the first
+    // match, n to the next; the sessions stay as they were.
+    let mut app = App::default();
+    let buf = screen(
+        &shared,
+        &mut app,
+        &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter],
+    );
+    assert!(text(&buf, panes().sessions).join("\n").contains("Sessions 4 "));
+    let first = app.row.unwrap() as usize;
+    screen(&shared, &mut app, &[Char('n')]);
+    let next = app.row.unwrap() as usize;
+    assert!(next > first);
+    let store = shared.lock();
+    assert!([first, next].iter().all(|&r| store.rows[r].kind == Kind::Cdc));
+    let skipped = store.sessions[0]
+        .rows
+        .iter()
+        .map(|&r| r as usize)
+        .filter(|&r| r > first && r < next);
+    assert!(
+        skipped.clone().all(|r| store.rows[r].kind != Kind::Cdc),
+        "n skipped a CDC"
+    );
+}
+
+#[test]
+fn freeze_pins_the_lists() {
+    let shared = load("smcr-v2-echo.pcapng");
+    let mut app = App::default();
+    screen(&shared, &mut app, &[KeyCode::Char(' ')]);
+    assert_eq!(app.frozen, Some((1, shared.lock().rows.len())));
+    // Frozen at no rows: nothing shows even though the store has them.
+    app.frozen = Some((1, 0));
+    let buf = screen(&shared, &mut app, &[]);
+    assert!(text(&buf, panes().events)[0].contains("Events 0"));
+    screen(&shared, &mut app, &[KeyCode::Char(' ')]);
+    assert_eq!(app.frozen, None);
+}
+
+fn press(app: &mut App, code: KeyCode) -> Action {
+    app.key(KeyEvent::new(code, KeyModifiers::NONE), (7, 70))
+}
+
+#[test]
+fn keys_move_focus_and_selection_moves_wait_for_the_view() {
+    let mut app = App::default();
+    assert_eq!(app.focus, Pane::Sessions);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.moves.sessions, 2);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Events);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.moves.events, -10);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Up);
+    assert_eq!((app.focus, app.moves.field), (Pane::Detail, -1));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Sessions);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Detail);
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.focus, Pane::Events);
+}
+
+#[test]
+fn search_mode_takes_text_until_enter_or_esc() {
+    let mut app = App::default();
+    press(&mut app, KeyCode::Char('/'));
+    for c in "q?x".chars() {
+        // Keys that mean something elsewhere are text here.
+        assert_eq!(press(&mut app, KeyCode::Char(c)), Action::None);
+    }
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.mode, Mode::Search("q?".into()));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        (app.mode.clone(), app.filters.search.as_str()),
+        (Mode::Normal, "q?")
+    );
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Char('z'));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.filters.search, "q?");
+}
+
+#[test]
+fn filters_cycle_and_clear() {
+    let mut app = App::default();
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.filters.outcome, Some("smc-r"));
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Char('o'));
+    }
+    assert_eq!(app.filters.outcome, None, "after the last outcome: all again");
+    press(&mut app, KeyCode::Char('f'));
+    press(&mut app, KeyCode::Char('m'));
+    assert!(app.filters.findings_only && app.filters.kind == Some(Kind::Tcp));
+    press(&mut app, KeyCode::Char('c'));
+    assert_eq!(app.filters, Default::default());
+}
+
+#[test]
+fn help_freeze_export_and_quit() {
+    let mut app = App::default();
+    press(&mut app, KeyCode::Char('?'));
+    assert_eq!(app.mode, Mode::Help);
+    // Any key closes the help, and does nothing else.
+    assert_eq!(press(&mut app, KeyCode::Char('e')), Action::None);
+    assert_eq!(app.mode, Mode::Normal);
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.frozen, Some((7, 70)));
+    assert_eq!(press(&mut app, KeyCode::Char('e')), Action::Export);
+    assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Quit);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(app.key(ctrl_c, (0, 0)), Action::Quit);
+}
+
+#[test]
+fn mouse_click_selects_the_row_under_it() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let shared = load("many-conns.pcapng");
+    let mut app = App::default();
+    screen(&shared, &mut app, &[]);
+    let s = app.areas.sessions;
+    // Border, header, then sessions 0, 1, 2: click the third.
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: s.x + 3,
+        row: s.y + 4,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(click);
+    screen(&shared, &mut app, &[]);
+    assert_eq!(app.session, Some(2));
+}
+
+#[test]
+fn bad_file_shows_the_error_in_the_status_line() {
+    let shared = Shared::default();
+    let open = super::Source::file("/nonexistent/x.pcapng".into()).open;
+    match open() {
+        Ok(_) => panic!("opened a missing file"),
+        Err(e) => shared.lock().error(e),
+    }
+    let buf = screen(&shared, &mut App::default(), &[]);
+    let status = text(&buf, panes().status).concat();
+    assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
+}

@@ -1,0 +1,428 @@
+//! A snapshot for one frame: what the panes show, cloned out of the store
+//! under its lock. Bounded by the pane sizes (only visible rows are copied;
+//! the lists are filtered by index), so building it stays cheap with
+//! millions of frames loaded.
+
+use super::app::{App, Pane};
+use super::store::{Kind, Row, Store};
+use engine::rules::Severity;
+use engine::session::{Fallback, Outcome, Session, Side};
+use engine::source::Timestamp;
+
+#[derive(Debug, Clone)]
+pub struct SessionLine {
+    pub id: u32,
+    pub outcome: String,
+    pub client: String,
+    pub server: String,
+    pub path: &'static str,
+    pub version: String,
+    pub bytes: u64,
+    pub findings: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventLine {
+    pub frame: u64,
+    /// Seconds since the first frame of the capture.
+    pub time: f64,
+    pub from: Side,
+    pub kind: Kind,
+    pub label: String,
+    pub fields: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldLine {
+    pub depth: usize,
+    pub name: String,
+    pub offset: usize,
+    pub len: usize,
+    pub value: String,
+}
+
+/// The selected message: its field tree and bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    pub title: String,
+    pub bytes: Vec<u8>,
+    pub fields: Vec<FieldLine>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FindingLine {
+    pub severity: Severity,
+    pub rule: &'static str,
+    pub frames: Vec<u64>,
+    pub detail: String,
+}
+
+/// A window of a longer list: its lines, where it starts, the selection in it.
+#[derive(Debug, Clone)]
+pub struct Window<T> {
+    pub lines: Vec<T>,
+    pub total: usize,
+    pub top: usize,
+    pub selected: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct View {
+    pub sessions: Window<SessionLine>,
+    pub events: Window<EventLine>,
+    /// The selected session's client and server.
+    pub hosts: Option<(String, String)>,
+    pub detail: Detail,
+    pub findings: Vec<FindingLine>,
+    pub findings_total: usize,
+    /// The selected session's bytes over its life, and seconds per bucket.
+    pub throughput: (Vec<u64>, f64),
+    pub frames: u64,
+    pub packet_rate: f64,
+    pub capture_drops: Option<u64>,
+    pub reassembly_drops: u64,
+    pub problems: u64,
+    pub last_error: Option<String>,
+    pub done: bool,
+    pub rows_dropped: u64,
+    /// Sessions and rows in the store (what a freeze pins the lists to).
+    pub lengths: (usize, usize),
+}
+
+/// Rows each list pane shows (without borders and headers).
+#[derive(Debug, Clone, Copy)]
+pub struct Heights {
+    pub sessions: usize,
+    pub events: usize,
+    pub fields: usize,
+}
+
+pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
+    let (session_limit, row_limit) = app.frozen.unwrap_or((usize::MAX, usize::MAX));
+    let ids = sessions(store, app, session_limit);
+    let click = |pane| app.click.filter(|c| c.0 == pane).map(|c| c.1);
+    let pos = ids.iter().position(|&id| Some(id) == app.session);
+    let pos = resolve(pos, click(Pane::Sessions), app.moves.sessions, ids.len());
+    let session = pos.map(|p| ids[p]);
+    if session != app.session {
+        app.row = None;
+    }
+    app.session = session;
+    let top = scroll(app.areas.sessions_top, pos, h.sessions, ids.len());
+    app.areas.sessions_top = top;
+    let sessions = Window {
+        lines: ids[top..ids.len().min(top + h.sessions)]
+            .iter()
+            .map(|&id| session_line(&store.sessions[id as usize].session))
+            .collect(),
+        total: ids.len(),
+        top,
+        selected: pos.map(|p| p - top),
+    };
+
+    let rows = session
+        .map(|id| events(store, app, id, row_limit))
+        .unwrap_or_default();
+    let mut pos = rows.binary_search(&app.row.unwrap_or(0)).ok();
+    if let Some(forward) = app.moves.find {
+        pos = find(store, &rows, pos, forward, &app.filters.search).or(pos);
+    }
+    let pos = resolve(pos, click(Pane::Events), app.moves.events, rows.len());
+    let row = pos.map(|p| rows[p]);
+    if row != app.row {
+        app.field = 0;
+    }
+    app.row = row;
+    let top = scroll(app.areas.events_top, pos, h.events, rows.len());
+    app.areas.events_top = top;
+    let start = store.first.unwrap_or_default();
+    let events = Window {
+        lines: rows[top..rows.len().min(top + h.events)]
+            .iter()
+            .map(|&i| event_line(&store.rows[i as usize], start))
+            .collect(),
+        total: rows.len(),
+        top,
+        selected: pos.map(|p| p - top),
+    };
+
+    let mut detail = row.map(|i| detail(&store.rows[i as usize])).unwrap_or_default();
+    let field = resolve(Some(app.field), None, app.moves.field, detail.fields.len());
+    app.field = field.unwrap_or(0);
+    detail.selected = app.field;
+    app.moves = Default::default();
+    app.click = None;
+
+    let entry = session.map(|id| &store.sessions[id as usize]);
+    let lgr = entry.and_then(|e| e.session.smcr.as_ref()?.link_group);
+    let mine: Vec<_> = store
+        .findings
+        .iter()
+        .filter(|f| {
+            session.is_some() && (f.session == session || (f.session.is_none() && f.link_group == lgr))
+        })
+        .collect();
+    View {
+        sessions,
+        events,
+        hosts: entry.map(|e| (e.session.client.to_string(), e.session.server.to_string())),
+        detail,
+        findings_total: store.findings.len(),
+        findings: mine
+            .iter()
+            .rev()
+            .take(h.fields.max(1))
+            .map(|f| FindingLine {
+                severity: f.rule.severity,
+                rule: f.rule.id,
+                frames: f.frames.clone(),
+                detail: f.detail.clone(),
+            })
+            .collect(),
+        throughput: entry
+            .map(|e| (e.rate.buckets.clone(), e.rate.width()))
+            .unwrap_or_default(),
+        frames: store.frames,
+        packet_rate: store.packet_rate(),
+        capture_drops: store.drops.capture,
+        reassembly_drops: {
+            let d = store.drops.reassembly;
+            d.pending_bytes + d.gap_bytes + d.untracked_segments + d.untracked_packets + d.send_fragments
+        },
+        problems: store.problems,
+        last_error: store.last_error.clone(),
+        done: store.done,
+        rows_dropped: store.rows_dropped,
+        lengths: (store.sessions.len(), store.rows.len()),
+    }
+}
+
+/// Ids of the sessions the filters let through.
+fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
+    let f = &app.filters;
+    let search = if f.search_sessions {
+        f.search.to_lowercase()
+    } else {
+        String::new()
+    };
+    let n = store.sessions.len().min(limit);
+    store.sessions[..n]
+        .iter()
+        .map(|e| &e.session)
+        .filter(|s| f.outcome.map_or(true, |o| s.outcome.kind() == o))
+        .filter(|s| !f.findings_only || s.findings > 0)
+        .filter(|s| search.is_empty() || searchable(s).contains(&search))
+        .map(|s| s.id)
+        .collect()
+}
+
+/// What a search matches in a session: its id, ends, outcome and why.
+fn searchable(s: &Session) -> String {
+    let l = session_line(s);
+    format!("#{} {} {} {}", l.id, l.client, l.server, l.outcome).to_lowercase()
+}
+
+/// The rows of a session and of its link group (LLC), in order, filtered.
+fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
+    let entry = &store.sessions[id as usize];
+    let lgr = entry.session.smcr.as_ref().and_then(|r| r.link_group);
+    let group: &[u32] = lgr
+        .and_then(|g| store.lgr_rows.get(g as usize))
+        .map_or(&[], |v| v);
+    let (mut a, mut b) = (entry.rows.iter().peekable(), group.iter().peekable());
+    let mut out = Vec::with_capacity(entry.rows.len() + group.len());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(&&x), Some(&&y)) if x < y => a.next(),
+            (Some(_), None) => a.next(),
+            (_, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        let i = *next.unwrap_or(&u32::MAX);
+        if (i as usize) < limit
+            && app
+                .filters
+                .kind
+                .map_or(true, |k| store.rows[i as usize].kind == k)
+        {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// The next (or previous) row after `from` whose label or fields contain `text`.
+fn find(store: &Store, rows: &[u32], from: Option<usize>, forward: bool, text: &str) -> Option<usize> {
+    if text.is_empty() {
+        return None;
+    }
+    let text = text.to_lowercase();
+    let hit = |p: &usize| {
+        let r = &store.rows[rows[*p] as usize];
+        format!("{} {}", r.label(), r.fields)
+            .to_lowercase()
+            .contains(&text)
+    };
+    match (forward, from) {
+        (true, Some(p)) => (p + 1..rows.len()).find(hit),
+        (true, None) => (0..rows.len()).find(hit),
+        (false, Some(p)) => (0..p).rev().find(hit),
+        (false, None) => None,
+    }
+}
+
+/// The selected position after a click or a move, inside `0..len`.
+fn resolve(pos: Option<usize>, click: Option<usize>, step: i64, len: usize) -> Option<usize> {
+    if len == 0 {
+        return None;
+    }
+    let base = click.filter(|&c| c < len).or(pos).unwrap_or(0) as i64;
+    Some(base.saturating_add(step).clamp(0, len as i64 - 1) as usize)
+}
+
+/// The first row to show so the selection stays in sight, moving as little as possible.
+fn scroll(top: usize, selected: Option<usize>, height: usize, len: usize) -> usize {
+    let height = height.max(1);
+    let top = top.min(len.saturating_sub(height));
+    match selected {
+        Some(s) if s < top => s,
+        Some(s) if s >= top + height => s + 1 - height,
+        _ => top,
+    }
+}
+
+pub fn session_line(s: &Session) -> SessionLine {
+    let (outcome, path, version) = match &s.outcome {
+        Outcome::Smc(n) => {
+            let path = if n.smcd { "SMC-D" } else { "SMC-R" };
+            let contact = if n.first_contact {
+                "first contact"
+            } else {
+                "reused link group"
+            };
+            (
+                format!("{path} v{} ({contact})", n.version),
+                if n.smcd { "D" } else { "R" },
+                format!("v{}", n.version),
+            )
+        }
+        Outcome::Fallback(Fallback::Declined {
+            by,
+            version,
+            diagnosis,
+        }) => (
+            format!(
+                "fallback {} by {}",
+                diagnosis.name().unwrap_or("unknown"),
+                by.name()
+            ),
+            "TCP",
+            format!("v{version}"),
+        ),
+        Outcome::Fallback(Fallback::NoOption { lacking }) => (
+            format!("TCP (no SMC option from the {})", lacking.name()),
+            "TCP",
+            "-".into(),
+        ),
+        Outcome::Fallback(Fallback::Aborted { by, reset, .. }) => (
+            format!(
+                "aborted by the {} ({})",
+                by.name(),
+                if *reset { "RST" } else { "FIN" }
+            ),
+            "-",
+            "-".into(),
+        ),
+        Outcome::Pending => ("pending".into(), "-", "-".into()),
+    };
+    SessionLine {
+        id: s.id,
+        outcome,
+        client: s.client.to_string(),
+        server: s.server.to_string(),
+        path,
+        version,
+        bytes: super::store::Entry::bytes(s),
+        findings: s.findings,
+    }
+}
+
+fn event_line(r: &Row, start: Timestamp) -> EventLine {
+    EventLine {
+        frame: r.frame,
+        time: r.time.as_secs_f64() - start.as_secs_f64(),
+        from: r.from,
+        kind: r.kind,
+        label: r.label(),
+        fields: r.fields.to_string(),
+    }
+}
+
+/// The field tree of a row's message, or its fields without offsets when
+/// the event carries no message bytes (RDMA WRITE, TCP).
+fn detail(r: &Row) -> Detail {
+    let Some(bytes) = &r.bytes else {
+        let fields = r
+            .fields
+            .split(' ')
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                let (name, value) = f.split_once('=').unwrap_or((f, ""));
+                FieldLine {
+                    depth: 0,
+                    name: name.into(),
+                    offset: 0,
+                    len: 0,
+                    value: value.into(),
+                }
+            })
+            .collect();
+        return Detail {
+            title: format!("frame {}: {}", r.frame, r.label()),
+            bytes: Vec::new(),
+            fields,
+            selected: 0,
+        };
+    };
+    let tree = match r.kind {
+        Kind::Clc => dissect::tree::clc(bytes).1,
+        _ => dissect::tree::smcr_send(bytes).1,
+    };
+    let mut fields = Vec::new();
+    flatten(&tree, &tree.fields, 0, &mut fields);
+    Detail {
+        title: format!("frame {}: {} ({} bytes)", r.frame, tree.message, tree.bytes.len()),
+        bytes: tree.bytes,
+        fields,
+        selected: 0,
+    }
+}
+
+fn flatten(
+    tree: &dissect::tree::FieldTree,
+    nodes: &[dissect::tree::FieldNode],
+    depth: usize,
+    out: &mut Vec<FieldLine>,
+) {
+    for n in nodes {
+        let value = match (n.value, &n.decoded) {
+            (Some(v), Some(d)) => format!("{v:#x} ({d})"),
+            (Some(v), None) => format!("{v} ({v:#x})"),
+            (None, _) => n
+                .bytes(tree)
+                .iter()
+                .take(24)
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        };
+        out.push(FieldLine {
+            depth,
+            name: n.name.into(),
+            offset: n.offset,
+            len: n.len,
+            value,
+        });
+        flatten(tree, &n.children, depth + 1, out);
+    }
+}

@@ -1,0 +1,132 @@
+//! End to end: the binary in a real terminal (tmux), on a real capture;
+//! keys go in with send-keys and the screen comes back with capture-pane.
+//! tmux comes from scripts/setup --test.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smc-analyze");
+const CORPORA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/real");
+
+/// A tmux session running a shell command in a directory of its own.
+struct Tmux(String, PathBuf);
+
+impl Tmux {
+    fn start(test: &str, args: &str) -> Tmux {
+        let name = format!("smc-ui-{}-{test}", std::process::id());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cmd = format!("cd {} && {BIN} {args}; echo exited $?; sleep 5", dir.display());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "200", "-y", "50", &cmd])
+            .status()
+            .expect("tmux (scripts/setup --test installs it)");
+        assert!(ok.success());
+        Tmux(name, dir)
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["send-keys", "-t", &self.0, k])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into()
+    }
+
+    /// The screen once it shows `what` (the UI draws ten times a second).
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no `{what}` on\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.0])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+#[test]
+fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
+    let t = Tmux::start("read", &format!("read {CORPORA}/server-no-ueid.pcapng"));
+    let screen = t.wait_for(" DONE ");
+    assert!(screen.contains("fallback NOSMCDEV by server"), "{screen}");
+    assert!(
+        screen.contains("CLC proposal v2") && screen.contains("CLC decline v2"),
+        "{screen}"
+    );
+    // Events pane, fourth event (the Decline), then its field tree.
+    t.keys(&["Tab", "Down", "Down", "Down"]);
+    let screen = t.wait_for("CLC Decline (44 bytes)");
+    assert!(screen.contains("diagnosis: 0x3030000 (NOSMCDEV)"), "{screen}");
+    // The help screen opens and closes.
+    t.keys(&["?"]);
+    t.wait_for("Any key closes this help.");
+    t.keys(&["x"]);
+    // Freeze shows in the status line.
+    t.keys(&["Space"]);
+    t.wait_for(" FROZEN ");
+    t.keys(&["q"]);
+    let screen = t.wait_for("exited 0");
+    assert!(
+        !screen.contains("Sessions"),
+        "the alternate screen is gone:\n{screen}"
+    );
+    assert!(t.alive());
+}
+
+#[test]
+fn no_arguments_open_the_shipped_capture() {
+    let t = Tmux::start("embedded", "");
+    let screen = t.wait_for(" DONE ");
+    assert!(screen.contains("Sessions 4 "), "{screen}");
+    assert!(screen.contains("reused link group"), "{screen}");
+    // e exports the selected session (the first); the file reads back as it.
+    t.keys(&["e"]);
+    t.wait_for("session 0 written to smc-session-0.pcap");
+    t.keys(&["q"]);
+    t.wait_for("exited 0");
+    let out = Command::new(BIN)
+        .args(["read", "--no-ui"])
+        .arg(t.1.join("smc-session-0.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let sessions: Vec<_> = text.lines().filter(|l| l.starts_with("session ")).collect();
+    assert_eq!(sessions.len(), 1, "{text}");
+    assert!(
+        sessions[0].contains("smc-r") && sessions[0].contains("first_contact=true"),
+        "{text}"
+    );
+}
