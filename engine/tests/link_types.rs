@@ -69,20 +69,12 @@ type Wrap = fn(&[u8]) -> Vec<u8>;
 
 /// Each IP frame rewrapped; ARP and the like have no place on raw IP and are left out.
 fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
-    frames
+    let ip: Vec<Frame> = frames
         .iter()
         .filter(|f| matches!(f.data[12..14], [0x08, 0x00] | [0x86, 0xdd]))
-        .map(|f| {
-            let data = wrap(&f.data);
-            let orig_len = f.orig_len + data.len() - f.data.len();
-            Frame {
-                data,
-                orig_len,
-                link,
-                ..f.clone()
-            }
-        })
-        .collect()
+        .cloned()
+        .collect();
+    rewrap_all(&ip, link, wrap)
 }
 
 /// Written with libpcap and read back.
@@ -122,4 +114,58 @@ fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
             assert_eq!(got, expected, "{file} as {link}");
         }
     }
+}
+
+/// An InfiniBand packet with a GRH (libpcap's INFINIBAND link type) made of a
+/// RoCEv2 frame: LRH, a GRH from the IPv4 header (IPv4-mapped GIDs), the UDP
+/// payload (BTH to ICRC), and a VCRC.
+fn infiniband(frame: &[u8]) -> Vec<u8> {
+    let ip = &frame[14..34];
+    let ib = &frame[42..];
+    let gid = |a: &[u8]| [&[0u8; 10][..], &[0xff, 0xff], a].concat();
+    let words = ((8 + 40 + ib.len()) / 4) as u16;
+    let lrh = [0x00, 0x03, 0x00, 0x02, (words >> 8) as u8, words as u8, 0x00, 0x01];
+    let pay_len = (ib.len() as u16).to_be_bytes();
+    let grh = [&[0x60, 0, 0, 0], &pay_len[..], &[0x1b, 64], &gid(&ip[12..16]), &gid(&ip[16..20])].concat();
+    [&lrh[..], &grh, ib, &[0xab, 0xcd]].concat()
+}
+
+#[test]
+fn infiniband_captures_with_a_grh_give_the_roce_events() {
+    let ethernet = read(&corpus("smcr-v2-echo.pcapng"));
+    let roce: Vec<Frame> = ethernet
+        .into_iter()
+        .filter(|f| f.data.len() > 42 && f.data[12..14] == [0x08, 0x00] && f.data[36..38] == [0x12, 0xb7])
+        .collect();
+    let kinds = |events: Vec<Event>| -> Vec<_> { events.into_iter().map(|e| (e.time, e.kind)).collect() };
+    let expected = kinds(events(&rewrap_all(&roce, LinkType::ETHERNET, |f| f.to_vec())));
+    assert!(expected.len() > 20, "{} RoCE events", expected.len());
+    let read = round_trip(&rewrap_all(&roce, LinkType::INFINIBAND, infiniband), "infiniband");
+    assert_eq!(read[0].link, LinkType::INFINIBAND, "libpcap kept the link type");
+    assert_eq!(kinds(events(&read)), expected);
+}
+
+#[test]
+fn infiniband_packets_without_a_grh_are_reported_not_dropped() {
+    // LNH 2: BTH right after the LRH, no GIDs.
+    let frame = [&[0x00, 0x02, 0x00, 0x02, 0x00, 0x06, 0x00, 0x01][..], &[0x04; 16], &[0, 0]].concat();
+    let layers = dissect::capture::decode(LinkType::INFINIBAND, &frame, frame.len());
+    let error = layers.error.expect("an error names what was not decoded");
+    assert_eq!(error.layer, "link");
+    assert!(format!("{error:?}").contains("without GRH"), "{error:?}");
+}
+
+fn rewrap_all(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
+    frames
+        .iter()
+        .map(|f| {
+            let data = wrap(&f.data);
+            Frame {
+                orig_len: f.orig_len + data.len() - f.data.len(),
+                data,
+                link,
+                ..f.clone()
+            }
+        })
+        .collect()
 }

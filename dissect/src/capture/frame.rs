@@ -114,6 +114,7 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
         }
     };
     let mut offset = header.len;
+    let trailer = header.trailer;
     if header.len > 0 {
         out.spans.push(Span {
             layer: header.link.name(),
@@ -147,12 +148,15 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
     let rest = frame.get(offset..).unwrap_or_default();
     let packet = match next {
         Next::EtherType(ether_type::ROCE_V1) => {
+            // The link trailer (VCRC) is not part of the packet, on the wire or as captured.
+            let wire_len = orig_len.saturating_sub(offset + trailer);
+            let rest = rest.get(..wire_len).unwrap_or(rest);
             out.spans.push(Span {
                 layer: "roce",
                 offset,
                 len: rest.len(),
             });
-            let wire_len = orig_len.saturating_sub(offset).max(rest.len());
+            let wire_len = wire_len.max(rest.len());
             out.carried = Carried::RoceV1 {
                 bytes: rest,
                 wire_len,
@@ -163,6 +167,10 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
             LaxSlicedPacket::from_ether_type(etherparse::EtherType(t), rest)
         }
         Next::EtherType(_) | Next::NotEther => return out,
+        Next::IbLocal => {
+            out.fail("link", 0, "InfiniBand packet without GRH (routed by LID): not decoded".into());
+            return out;
+        }
         Next::Ip => match LaxSlicedPacket::from_ip(rest) {
             Ok(p) => p,
             Err(e) => {

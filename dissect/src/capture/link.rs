@@ -16,6 +16,7 @@ named_values! {
         LINUX_SLL = 113 => "LINUX_SLL",
         IPV4 = 228 => "IPV4",
         IPV6 = 229 => "IPV6",
+        INFINIBAND = 247 => "INFINIBAND",
         LINUX_SLL2 = 276 => "LINUX_SLL2",
     }
 }
@@ -46,6 +47,11 @@ pub enum Link {
     },
     /// No link header: the frame starts with the IP header.
     Raw,
+    /// An InfiniBand Local Route Header (libpcap's INFINIBAND link type).
+    Infiniband {
+        slid: u16,
+        dlid: u16,
+    },
 }
 
 impl Link {
@@ -55,6 +61,7 @@ impl Link {
             Link::LinuxSll { .. } => "sll",
             Link::LinuxSll2 { .. } => "sll2",
             Link::Raw => "raw",
+            Link::Infiniband { .. } => "infiniband",
         }
     }
 }
@@ -66,6 +73,9 @@ pub(super) enum Next {
     Ip,
     /// A protocol that is not an ethertype (SLL netlink, CAN...).
     NotEther,
+    /// An InfiniBand packet routed by LIDs only (no GRH): no GIDs to tie
+    /// it to an SMC-R link, which Linux sets up by GID.
+    IbLocal,
 }
 
 /// A link header: what it is, its length, and what follows.
@@ -73,6 +83,8 @@ pub(super) struct LinkHeader {
     pub link: Link,
     pub len: usize,
     pub next: Next,
+    /// Bytes at the end of the frame that belong to the link (InfiniBand's VCRC).
+    pub trailer: usize,
 }
 
 /// Why a link header could not be read.
@@ -93,6 +105,7 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
                 },
                 len: eth.slice().len(),
                 next: Next::EtherType(eth.ether_type().0),
+                trailer: 0,
             })
         }
         LinkType::LINUX_SLL => {
@@ -107,14 +120,17 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
                 },
                 len: sll.slice().len(),
                 next,
+                trailer: 0,
             })
         }
         LinkType::LINUX_SLL2 => parse_sll2(frame).map_err(|e| bad(&e)),
+        LinkType::INFINIBAND => parse_lrh(frame).map_err(|e| bad(&e)),
         LinkType::RAW | LinkType::RAW_OPENBSD | LinkType::RAW_LINKTYPE | LinkType::IPV4 | LinkType::IPV6 => {
             Ok(LinkHeader {
                 link: Link::Raw,
                 len: 0,
                 next: Next::Ip,
+                trailer: 0,
             })
         }
         other => Err(LinkError::Unsupported(other)),
@@ -137,6 +153,24 @@ fn parse_sll2(frame: &[u8]) -> crate::Result<LinkHeader> {
         },
         len: r.offset(),
         next: Next::EtherType(protocol),
+        trailer: 0,
+    })
+}
+
+/// LRH: VL/LVer(1) SL/LNH(1) DLID(2) PktLen(2) SLID(2); LNH 3 says a GRH
+/// follows, which makes the rest a RoCEv1 packet but for the 2-byte VCRC.
+fn parse_lrh(frame: &[u8]) -> crate::Result<LinkHeader> {
+    let mut r = Reader::new("InfiniBand LRH", frame);
+    r.skip(1, "vl_lver")?;
+    let lnh = r.u8("sl_lnh")? & 0x3;
+    let dlid = r.be_u16("dlid")?;
+    r.skip(2, "pkt_len")?;
+    let slid = r.be_u16("slid")?;
+    Ok(LinkHeader {
+        link: Link::Infiniband { slid, dlid },
+        len: r.offset(),
+        next: if lnh == 3 { Next::EtherType(ether_type::ROCE_V1) } else { Next::IbLocal },
+        trailer: 2,
     })
 }
 
