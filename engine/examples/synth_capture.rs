@@ -25,7 +25,7 @@ fn main() {
                 let f = rewrite(frame, copy);
                 bytes += 16 + f.data.len() as u64;
                 frames += 1;
-                file.write(&f);
+                file.write(&f).expect("write");
             }
             copy += 1;
         }

@@ -81,7 +81,7 @@ fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
 fn round_trip(frames: &[Frame], name: &str) -> Vec<Frame> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{name}-{}.pcap", std::process::id()));
     let mut out = Savefile::create(&path, frames[0].link).expect("savefile");
-    frames.iter().for_each(|f| out.write(f));
+    frames.iter().for_each(|f| out.write(f).expect("write"));
     out.flush().expect("flush");
     drop(out);
     let back = read(&path);

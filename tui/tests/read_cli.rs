@@ -56,19 +56,16 @@ fn frames(path: &Path) -> Vec<Frame> {
 
 fn write(path: &Path, frames: &[Frame]) {
     let mut out = Savefile::create(path, frames[0].link).unwrap();
-    frames.iter().for_each(|f| out.write(f));
+    frames.iter().for_each(|f| out.write(f).expect("write"));
     out.flush().unwrap();
 }
 
 #[test]
 fn write_keeps_exactly_the_frames_of_smc_sessions() {
-    for file in [
-        "smcr-v2-echo.pcapng",
-        "server-no-ueid.pcapng",
-        "ipv6.pcapng",
-        "client-no-rdma.pcapng",
-    ] {
-        let out = temp(&format!("{file}.pcap"));
+    let files = ["smcr-v2-echo.pcapng", "server-no-ueid.pcapng", "ipv6.pcapng", "client-no-rdma.pcapng"];
+    // pcapng (written by smc-analyze) and pcap (written by libpcap), each read back by libpcap.
+    for (file, format) in files.iter().flat_map(|f| [(*f, "pcapng"), (*f, "pcap")]) {
+        let out = temp(&format!("{file}.out.{format}"));
         let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
         assert!(ok, "{file}: {stderr}");
         let (kept, all) = (frames(&out).len(), frames(&corpus(file)).len());
@@ -83,8 +80,11 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
         assert_eq!(
             events(&out),
             events(&corpus(file)),
-            "{file}: the written file gives the same events"
+            "{file}: the written {format} file gives the same events"
         );
+        let magic = std::fs::read(&out).unwrap()[..4].to_vec();
+        let pcapng_magic = magic == [0x0a, 0x0d, 0x0d, 0x0a];
+        assert_eq!(pcapng_magic, format == "pcapng", "{file}: {format} file starts {magic:02x?}");
         let _ = std::fs::remove_file(out);
     }
 }

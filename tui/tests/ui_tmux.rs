@@ -114,12 +114,12 @@ fn no_arguments_open_the_shipped_capture() {
     assert!(screen.contains("reused link group"), "{screen}");
     // e exports the selected session (the first); the file reads back as it.
     t.keys(&["e"]);
-    t.wait_for("session 0 written to smc-session-0.pcap");
+    t.wait_for("session 0 written to smc-session-0.pcapng");
     t.keys(&["q"]);
     t.wait_for("exited 0");
     let out = Command::new(BIN)
         .args(["read", "--no-ui"])
-        .arg(t.1.join("smc-session-0.pcap"))
+        .arg(t.1.join("smc-session-0.pcapng"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -26,7 +26,7 @@ pub struct Args {
     /// Show each message's field tree with byte offsets (in JSON: a `tree` object)
     #[arg(short = 'V', long)]
     verbose: bool,
-    /// Write the frames of SMC sessions to this file (pcap format: libpcap writes no pcapng)
+    /// Write the frames of SMC sessions to this file (pcapng if it ends in .pcapng, else pcap)
     #[arg(long, value_name = "OUT")]
     write: Option<PathBuf>,
     /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)

@@ -161,7 +161,7 @@ pub fn frame<B: Backend>(
     Ok(view)
 }
 
-/// `e`: the selected session's frames to smc-session-ID.pcap, on a thread
+/// `e`: the selected session's frames to smc-session-ID.pcapng, on a thread
 /// of its own (the file is read again).
 fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sender<String>) {
     let Some(id) = app.session else {
@@ -180,7 +180,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
             sessions.qp(q.ip, q.qpn);
         }
     }
-    let out = PathBuf::from(format!("smc-session-{id}.pcap"));
+    let out = PathBuf::from(format!("smc-session-{id}.pcapng"));
     app.status = Some(format!("exporting session {id} to {} ...", out.display()));
     let _ = std::thread::Builder::new()
         .name("smc-export".into())

@@ -137,12 +137,6 @@ impl Filter {
 /// Copies the frames of `input` that belong to a session in `sessions`
 /// matching `filter` to `output`, keeping link type, times and lengths.
 pub fn frames(input: &Path, output: &Path, sessions: &Sessions, filter: &Filter) -> Result<(), String> {
-    if output.extension().is_some_and(|e| e == "pcapng") {
-        eprintln!(
-            "smc-analyze: {}: written in pcap format (libpcap writes no pcapng)",
-            output.display()
-        );
-    }
     let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
     let mut out: Option<Savefile> = None;
     let (mut kept, mut seen) = (0u64, 0u64);
@@ -156,7 +150,7 @@ pub fn frames(input: &Path, output: &Path, sessions: &Sessions, filter: &Filter)
             None => out.insert(Savefile::create(output, frame.link).map_err(|e| e.message)?),
         };
         if keep {
-            file.write(&frame);
+            file.write(&frame).map_err(|e| e.message)?;
             kept += 1;
         }
     }

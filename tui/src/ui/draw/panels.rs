@@ -156,7 +156,7 @@ pub fn help(frame: &mut Frame, screen: Rect) {
         " m: message kind (TCP, CLC, LLC, CDC, RDMA, data); o: outcome;",
     ));
     lines.push(Line::from(
-        " e writes the selected session's frames to smc-session-ID.pcap.",
+        " e writes the selected session's frames to smc-session-ID.pcapng.",
     ));
     lines.push(Line::from(" Any key closes this help."));
     frame.render_widget(Clear, area);
