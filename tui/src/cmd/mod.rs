@@ -67,14 +67,15 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The UI on the capture built into the binary.
+/// The UI on the capture built into the binary; without a terminal, its
+/// lines as `read` prints them.
 fn embedded_ui() -> ExitCode {
-    if !crate::ui::available() {
-        eprintln!("smc-analyze: the terminal UI needs a terminal; see smc-analyze --help");
-        return ExitCode::FAILURE;
-    }
     match crate::ui::embedded() {
-        Ok((source, _file)) => crate::ui::run(source),
+        Ok((source, _file)) if crate::ui::available() => crate::ui::run(source),
+        Ok((source, _file)) => {
+            eprintln!("smc-analyze: no terminal for the UI: the built-in capture as lines (see smc-analyze --help)");
+            source.file.map_or(ExitCode::FAILURE, |f| read::lines(&f))
+        }
         Err(e) => {
             eprintln!("smc-analyze: writing the embedded capture: {e}");
             ExitCode::FAILURE

@@ -39,6 +39,19 @@ pub struct Args {
     no_ui: bool,
 }
 
+/// Summary lines, sessions and findings of a capture file, as `read` prints them.
+pub fn lines(file: &std::path::Path) -> ExitCode {
+    run(Args {
+        file: file.to_path_buf(),
+        json: false,
+        verbose: false,
+        write: None,
+        write_filter: None,
+        report: ReportArgs::default(),
+        no_ui: true,
+    })
+}
+
 pub fn run(args: Args) -> ExitCode {
     let lines = args.json || args.no_ui || args.verbose || args.write.is_some();
     if !lines && !args.report.findings && args.report.session.is_none() && crate::ui::available() {
