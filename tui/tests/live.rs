@@ -2,6 +2,8 @@
 //! own with the real captures replayed onto the peer end (the events must be
 //! those `read` finds in the files), without CAP_NET_RAW, and under sudo.
 
+mod common;
+
 use engine::source::DEFAULT_FILTER;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
@@ -11,8 +13,6 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smc-analyze");
-/// Set in the copy of this test that runs inside the new namespaces.
-const IN_NAMESPACE: &str = "SMC_LIVE_TEST_IN_NETNS";
 const READY: &str = "capturing on";
 const NOBODY: u32 = 65534;
 
@@ -125,62 +125,12 @@ fn read_json(file: &Path) -> Vec<Value> {
     json_lines(&String::from_utf8(out.stdout).unwrap())
 }
 
-fn ip(args: &str) {
-    let out = Command::new("ip")
-        .args(args.split(' '))
-        .output()
-        .expect("run ip (iproute2; scripts/setup --test installs it)");
-    assert!(
-        out.status.success(),
-        "ip {args}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn live_on_veth_decodes_what_read_decodes() {
-    if std::env::var_os(IN_NAMESPACE).is_none() {
-        // A user namespace gives CAP_NET_RAW and CAP_NET_ADMIN over a network
-        // namespace of our own, root or not; both vanish with the process,
-        // veth pair included.
-        let test = "live_on_veth_decodes_what_read_decodes";
-        let mut child = Command::new("unshare")
-            .args(["--user", "--map-root-user", "--net", "--"])
-            .arg(std::env::current_exe().unwrap())
-            .args([test, "--exact", "--nocapture", "--test-threads=1"])
-            .env(IN_NAMESPACE, "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run unshare (util-linux)");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the test in the network namespace did not end within 120 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-        );
-        eprintln!("{stdout}{stderr}");
-        assert!(
-            out.status.success(),
-            "in a user and network namespace (`unshare --user --map-root-user --net`; \
-             needs unprivileged user namespaces or root)"
-        );
-        // The inner run really ran the test (not filtered out, not skipped).
-        assert!(stdout.contains("1 passed"), "{stdout}");
+    if !common::in_own_netns("live_on_veth_decodes_what_read_decodes") {
         return;
     }
-    ip("link add name smc0 type veth peer name smc1");
-    for end in ["smc0", "smc1"] {
-        // The lab's frames were captured with segmentation offload: up to 2962 bytes.
-        ip(&format!("link set {end} mtu 9000 up"));
-    }
+    common::veth_pair();
     for file in real_captures() {
         replay_and_compare(&file);
     }

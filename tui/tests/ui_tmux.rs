@@ -2,14 +2,17 @@
 //! keys go in with send-keys and the screen comes back with capture-pane.
 //! tmux comes from scripts/setup --test.
 
-use std::path::PathBuf;
+mod common;
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smc-analyze");
 const CORPORA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/real");
 
-/// A tmux session running a shell command in a directory of its own.
+/// A tmux session running a shell command in a directory of its own, on a
+/// tmux server of its own (socket in that directory).
 struct Tmux(String, PathBuf);
 
 impl Tmux {
@@ -18,17 +21,26 @@ impl Tmux {
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();
         let cmd = format!("cd {} && {BIN} {args}; echo exited $?; sleep 5", dir.display());
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", "200", "-y", "50", &cmd])
+        let t = Tmux(name, dir);
+        let ok = t
+            .tmux()
+            .args(["new-session", "-d", "-s", &t.0, "-x", "200", "-y", "50", &cmd])
             .status()
             .expect("tmux (scripts/setup --test installs it)");
         assert!(ok.success());
-        Tmux(name, dir)
+        t
+    }
+
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(self.1.join("tmux.sock"));
+        c
     }
 
     fn keys(&self, keys: &[&str]) {
         for k in keys {
-            let ok = Command::new("tmux")
+            let ok = self
+                .tmux()
                 .args(["send-keys", "-t", &self.0, k])
                 .status()
                 .unwrap();
@@ -37,7 +49,8 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .tmux()
             .args(["capture-pane", "-p", "-t", &self.0])
             .output()
             .unwrap();
@@ -61,7 +74,7 @@ impl Tmux {
     }
 
     fn alive(&self) -> bool {
-        Command::new("tmux")
+        self.tmux()
             .args(["has-session", "-t", &self.0])
             .status()
             .is_ok_and(|s| s.success())
@@ -70,9 +83,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
+        let _ = self.tmux().arg("kill-server").status();
         let _ = std::fs::remove_dir_all(&self.1);
     }
 }
@@ -129,4 +140,40 @@ fn no_arguments_open_the_shipped_capture() {
         sessions[0].contains("smc-r") && sessions[0].contains("first_contact=true"),
         "{text}"
     );
+}
+
+#[test]
+fn live_opens_the_ui_and_shows_a_session_replayed_onto_a_veth() {
+    if !common::in_own_netns("live_opens_the_ui_and_shows_a_session_replayed_onto_a_veth") {
+        return;
+    }
+    common::veth_pair();
+    let t = Tmux::start("live", "live smc0");
+    t.wait_for(" RUNNING ");
+    let capture = Path::new(CORPORA).join("smcr-v2-echo.pcapng");
+    // The capture opens on the engine thread: replay until the session shows.
+    let start = Instant::now();
+    let screen = loop {
+        replay(&capture, "smc1");
+        std::thread::sleep(Duration::from_millis(300));
+        let screen = t.screen();
+        if screen.contains("SMC-R v2") {
+            break screen;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no SMC-R session on\n{screen}");
+    };
+    assert!(screen.contains("10.0.0.2:48156") && screen.contains("10.0.0.1:5000"), "{screen}");
+    assert!(screen.contains("CLC proposal v2"), "the session's events show:\n{screen}");
+    assert!(screen.contains("capture drops 0"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("exited 0");
+}
+
+/// Sends every frame of a capture file out of `device`.
+pub fn replay(file: &Path, device: &str) {
+    let mut cap = pcap::Capture::from_file(file).unwrap();
+    let mut inject = pcap::Capture::from_device(device).unwrap().open().unwrap();
+    while let Ok(p) = cap.next_packet() {
+        inject.sendpacket(p.data).unwrap();
+    }
 }
