@@ -35,17 +35,8 @@ named_values! {
     }
 }
 
-impl ProducerFlags {
-    pub fn contains(self, bits: ProducerFlags) -> bool {
-        self.0 & bits.0 == bits.0
-    }
-}
+crate::flag_bits!(ProducerFlags, ConnStateFlags);
 
-impl ConnStateFlags {
-    pub fn contains(self, bits: ConnStateFlags) -> bool {
-        self.0 & bits.0 == bits.0
-    }
-}
 
 /// A position in a ring buffer (RMBE or DMBE): how often it wrapped and the
 /// byte offset. Used for both ProducerCursor and ConsumerCursor.

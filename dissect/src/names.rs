@@ -49,6 +49,21 @@ macro_rules! named_values {
     };
 }
 
+/// `contains` for named values that are sets of bits (flags, feature masks).
+#[macro_export]
+macro_rules! flag_bits {
+    ($($name:ty),* $(,)?) => {
+        $(
+            impl $name {
+                /// True when every bit of `bits` is set.
+                pub fn contains(self, bits: $name) -> bool {
+                    self.0 & bits.0 == bits.0
+                }
+            }
+        )*
+    };
+}
+
 #[cfg(test)]
 mod tests {
     named_values! {
@@ -66,6 +81,14 @@ mod tests {
         assert_eq!(Colour(7).to_string(), "0x0007");
         assert_eq!(Colour(7).name(), None);
         assert_eq!(format!("{:?}", Colour(0x20)), "BLUE(0x20)");
+    }
+
+    flag_bits!(Colour);
+
+    #[test]
+    fn flag_bits_contain_all_or_nothing() {
+        assert!(Colour(0x21).contains(Colour::BLUE));
+        assert!(!Colour(0x01).contains(Colour(0x21)));
     }
 
     #[test]

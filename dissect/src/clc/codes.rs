@@ -75,11 +75,7 @@ named_values! {
     }
 }
 
-impl FeatureMask {
-    pub fn contains(self, other: FeatureMask) -> bool {
-        self.0 & other.0 == other.0
-    }
-}
+crate::flag_bits!(FeatureMask);
 
 named_values! {
     /// Decline peer diagnosis. Where a later kernel reused an older value, the

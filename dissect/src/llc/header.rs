@@ -80,12 +80,7 @@ named_values! {
     }
 }
 
-impl LlcFlags {
-    /// True when every bit of `bits` is set.
-    pub fn contains(self, bits: LlcFlags) -> bool {
-        self.0 & bits.0 == bits.0
-    }
-}
+crate::flag_bits!(LlcFlags);
 
 named_values! {
     /// ADD_LINK reject reason (v1 byte 2, low nibble).
