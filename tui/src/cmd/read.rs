@@ -7,7 +7,7 @@ mod describe;
 mod tree;
 mod write;
 
-use describe::{describe, Description};
+use describe::{describe, json_fields, Description, Field};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
 use serde_json::{json, Value};
@@ -137,8 +137,7 @@ impl<W: Write> Printer<'_, W> {
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                let line = summary_line(&event, &d, self.start.unwrap_or_default());
-                writeln!(self.out, "{line}")?;
+                write_summary(&mut self.out, &event, &d, self.start.unwrap_or_default())?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }
@@ -151,34 +150,23 @@ impl<W: Write> Printer<'_, W> {
     }
 }
 
-fn summary_line(event: &Event, d: &Description, start: Timestamp) -> String {
+/// A summary line, written straight to `out` (no line is built first: at
+/// millions of events that is what a read costs).
+fn write_summary(out: &mut impl Write, event: &Event, d: &Description, start: Timestamp) -> std::io::Result<()> {
     let since = event.time.as_secs_f64() - start.as_secs_f64();
-    let (src, dst) = ends(&event.at);
-    let mut line = format!(
-        "{:>6} {since:>12.6} {src} → {dst} {} {}",
-        event.frame, d.column, d.info
-    );
+    write!(out, "{:>6} {since:>12.6} ", event.frame)?;
+    match &event.at {
+        Endpoints::Tcp(flow) => write!(out, "{} → {}", flow.src, flow.dst)?,
+        Endpoints::Qp { src, dst, .. } => write!(out, "{src} → {dst}")?,
+        Endpoints::Frame => out.write_all("- → -".as_bytes())?,
+    }
+    write!(out, " {} {}", d.column, d.info)?;
     for (k, v) in &d.fields {
-        if !v.is_null() {
-            line += &format!(" {k}={}", field_text(v));
+        if !matches!(v, Field::Absent) {
+            write!(out, " {k}={v}")?;
         }
     }
-    line
-}
-
-/// A field's value in a summary line: codes by name, cursors as wrap:count.
-fn field_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => match (o.get("name"), o.get("names"), o.get("wrap"), o.get("count")) {
-            (Some(name), ..) => field_text(name),
-            (_, Some(names), ..) => field_text(names),
-            (_, _, Some(wrap), Some(count)) => format!("{wrap}:{count}"),
-            _ => v.to_string(),
-        },
-        Value::Array(items) => format!("[{}]", items.iter().map(field_text).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
-    }
+    out.write_all(b"\n")
 }
 
 fn json_line(event: &Event, d: Description) -> Value {
@@ -199,7 +187,7 @@ fn json_line(event: &Event, d: Description) -> Value {
         if let Some(r) = d.response {
             o.insert("response".into(), r.into());
         }
-        o.extend(d.fields);
+        o.extend(json_fields(&d.fields));
     }
     obj
 }

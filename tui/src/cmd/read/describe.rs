@@ -1,15 +1,18 @@
 //! One description of each event, rendered two ways: a summary line and a
 //! JSON object (docs/json.md). Names are the protocol's, snake_case for JSON.
+//! Field values borrow from the event and are typed, so a summary line is
+//! written straight to the output, without building JSON first.
 
 use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
-use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, Eyecatcher, Proposal};
-use dissect::llc::LlcMessage;
-use dissect::tree::{llc_flags, set_bits};
+use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Proposal};
+use dissect::llc::{LlcMessage, LlcType};
+use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
 use serde_json::{json, Map, Value};
+use std::fmt::{self, Display};
 
 /// What an event is and its key fields.
-pub struct Description {
+pub struct Description<'a> {
     pub proto: &'static str,
     pub msg: &'static str,
     pub version: Option<u8>,
@@ -18,21 +21,128 @@ pub struct Description {
     /// The summary line's protocol column and message name, as tshark names
     /// them ("SMCv2", "[SMC-Rv2-Proposal]").
     pub column: &'static str,
-    pub info: String,
-    pub fields: Map<String, Value>,
+    pub info: Info,
+    /// Sorted by name, the order of the JSON object's keys.
+    pub fields: Vec<(&'static str, Field<'a>)>,
+}
+
+/// The message name of a summary line.
+pub enum Info {
+    Fixed(&'static str),
+    /// "[SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
+    Clc { path: &'static str, v2: bool, kind: ClcType },
+    Llc { kind: LlcType, response: bool },
+}
+
+impl Display for Info {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Info::Fixed(s) => f.write_str(s),
+            Info::Clc { path, v2, kind } => {
+                write!(f, "[SMC{path}{}-{kind}]", if *v2 { "v2" } else { "" })
+            }
+            Info::Llc { kind, response } => {
+                write!(f, "[SMC-R] LLC {kind}{}", if *response { " Response" } else { "" })
+            }
+        }
+    }
+}
+
+/// One field's value. In a summary line: codes by name, cursors as
+/// wrap:count, lists as [a,b]; absent fields are left out (JSON null).
+pub enum Field<'a> {
+    Bool(bool),
+    Num(u64),
+    /// A name or a value's own text (a JSON string).
+    Text(&'a dyn Display),
+    /// Shown in hex, "0x1f" (a JSON string).
+    Hex(u64),
+    /// A 32-bit code and its name: JSON {code, name}.
+    Code { code: u32, name: &'static str },
+    /// A flags byte: JSON {code, names}, names as "A|B" or "none".
+    Flags { raw: u8, set: FlagSet },
+    Cursor(Cursor),
+    HexList(&'a [u32]),
+    Absent,
+}
+
+/// Whose bit names a flags byte has.
+#[derive(Clone, Copy)]
+pub enum FlagSet {
+    Llc(LlcType),
+    Producer,
+    ConnState,
+}
+
+impl FlagSet {
+    fn names(self, raw: u8, out: &mut dyn fmt::Write) -> fmt::Result {
+        match self {
+            FlagSet::Llc(kind) => write_set_bits(out, raw, llc_flag_names(kind)),
+            FlagSet::Producer => write_set_bits(out, raw, ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name()))),
+            FlagSet::ConnState => {
+                write_set_bits(out, raw, ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())))
+            }
+        }
+    }
+}
+
+impl Display for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::Bool(b) => write!(f, "{b}"),
+            Field::Num(n) => write!(f, "{n}"),
+            Field::Text(t) => write!(f, "{t}"),
+            Field::Hex(v) => write!(f, "{v:#x}"),
+            Field::Code { name, .. } => f.write_str(name),
+            Field::Flags { raw, set } => set.names(*raw, f),
+            Field::Cursor(c) => write!(f, "{}:{}", c.wrap, c.count),
+            Field::HexList(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    write!(f, "{}{v:#x}", if i > 0 { "," } else { "" })?;
+                }
+                f.write_str("]")
+            }
+            Field::Absent => Ok(()),
+        }
+    }
+}
+
+impl Field<'_> {
+    pub fn json(&self) -> Value {
+        match self {
+            Field::Bool(b) => (*b).into(),
+            Field::Num(n) => (*n).into(),
+            Field::Text(_) | Field::Hex(_) => self.to_string().into(),
+            Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
+            Field::Flags { raw, set } => {
+                let mut names = String::new();
+                let _ = set.names(*raw, &mut names);
+                json!({ "code": format!("{raw:#04x}"), "names": names })
+            }
+            Field::Cursor(c) => json!({ "wrap": c.wrap, "count": c.count }),
+            Field::HexList(items) => items.iter().map(|v| Value::from(format!("{v:#x}"))).collect(),
+            Field::Absent => Value::Null,
+        }
+    }
+}
+
+/// The fields as a JSON object.
+pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
+    fields.iter().map(|(k, v)| (k.to_string(), v.json())).collect()
 }
 
 /// None for problems: those go to stderr, not to the event stream.
-pub fn describe(kind: &EventKind) -> Option<Description> {
-    Some(match kind {
+pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
+    let mut d = match kind {
         EventKind::SmcOption { syn_ack, present } => Description {
             proto: "tcp_option",
             msg: if *syn_ack { "syn_ack" } else { "syn" },
             version: None,
             response: None,
             column: "TCP",
-            info: if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }.into(),
-            fields: fields(json!({ "smc_option": present })),
+            info: Info::Fixed(if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }),
+            fields: vec![("smc_option", Field::Bool(*present))],
         },
         EventKind::Clc(m) => clc(m),
         EventKind::Llc(m) => llc(m),
@@ -41,32 +151,39 @@ pub fn describe(kind: &EventKind) -> Option<Description> {
             target,
             bytes,
             packets,
-        } => Description {
-            proto: "rdma",
-            msg: "write",
-            version: None,
-            response: None,
-            column: "RRoCE",
-            info: "RC RDMA Write".into(),
-            fields: fields(json!({
-                "rkey": target.map(|t| hex(t.rkey.into())),
-                "vaddr": target.map(|t| hex(t.vaddr)),
-                "dma_length": target.map(|t| t.dma_length),
-                "bytes": bytes,
-                "packets": packets,
-            })),
-        },
+        } => {
+            let or_absent = |f: fn(&dissect::capture::WriteTarget) -> Field<'static>| {
+                target.as_ref().map_or(Field::Absent, f)
+            };
+            Description {
+                proto: "rdma",
+                msg: "write",
+                version: None,
+                response: None,
+                column: "RRoCE",
+                info: Info::Fixed("RC RDMA Write"),
+                fields: vec![
+                    ("rkey", or_absent(|t| Field::Hex(t.rkey.into()))),
+                    ("vaddr", or_absent(|t| Field::Hex(t.vaddr))),
+                    ("dma_length", or_absent(|t| Field::Num(t.dma_length.into()))),
+                    ("bytes", Field::Num(*bytes)),
+                    ("packets", Field::Num((*packets).into())),
+                ],
+            }
+        }
         EventKind::Problem(_) => return None,
-    })
+    };
+    d.fields.sort_unstable_by_key(|(k, _)| *k);
+    Some(d)
 }
 
-fn clc(m: &ClcMessage) -> Description {
+fn clc(m: &ClcMessage) -> Description<'_> {
     let (msg, env, fields) = match m {
         ClcMessage::Proposal(p) => ("proposal", p.env, proposal(p)),
         ClcMessage::Accept(a) => ("accept", a.env, accept_confirm(a)),
         ClcMessage::Confirm(c) => ("confirm", c.env, accept_confirm(c)),
         ClcMessage::Decline(d) => ("decline", d.env, decline(d)),
-        ClcMessage::Unknown(u) => ("unknown", u.env, fields(json!({ "type": u.kind.0 }))),
+        ClcMessage::Unknown(u) => ("unknown", u.env, vec![("type", Field::Num(u.kind.0.into()))]),
     };
     // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
     let path = match (m, env.eyecatcher) {
@@ -78,150 +195,176 @@ fn clc(m: &ClcMessage) -> Description {
         (_, Eyecatcher::SMCD) => "-D",
         _ => "-R",
     };
-    let v = if env.is_v1() { "" } else { "v2" };
     Description {
         proto: "clc",
         msg,
         version: Some(env.version),
         response: None,
         column: if env.is_v1() { "SMC" } else { "SMCv2" },
-        info: format!("[SMC{path}{v}-{}]", m.kind()),
+        info: Info::Clc {
+            path,
+            v2: !env.is_v1(),
+            kind: m.kind(),
+        },
         fields,
     }
 }
 
-fn proposal(p: &Proposal) -> Map<String, Value> {
-    fields(json!({
-        "typev1": p.env.typev1.to_string(),
-        "typev2": p.env.typev2.to_string(),
-        "v2_ext": p.v2_ext.is_some(),
-        "smcd_v2_ext": p.smcd_v2_ext.is_some(),
-    }))
+fn proposal(p: &Proposal) -> Vec<(&'static str, Field<'_>)> {
+    vec![
+        ("typev1", Field::Text(&p.env.typev1)),
+        ("typev2", Field::Text(&p.env.typev2)),
+        ("v2_ext", Field::Bool(p.v2_ext.is_some())),
+        ("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some())),
+    ]
 }
 
-fn accept_confirm(m: &AcceptConfirm) -> Map<String, Value> {
-    let mut f = fields(json!({ "first_contact": m.env.flag() }));
+fn accept_confirm(m: &AcceptConfirm) -> Vec<(&'static str, Field<'_>)> {
+    let mut f = vec![("first_contact", Field::Bool(m.env.flag()))];
     match &m.body {
-        AcceptConfirmBody::SmcR(r) => f.extend(fields(json!({
-            "path": "R",
-            "qpn": r.qpn,
-            "rmb_rkey": hex(r.rmb_rkey.into()),
-            "rmbe_alert_token": hex(r.rmbe_alert_token.into()),
-            "rmb_dma_addr": hex(r.rmb_dma_addr),
-            "psn": r.psn,
-        }))),
-        AcceptConfirmBody::SmcD(d) => f.extend(fields(json!({
-            "path": "D",
-            "gid": hex(d.gid),
-            "dmb_token": hex(d.dmb_token),
-            "link_id": d.link_id,
-        }))),
+        AcceptConfirmBody::SmcR(r) => f.extend([
+            ("path", Field::Text(&"R")),
+            ("qpn", Field::Num(r.qpn.into())),
+            ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
+            ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
+            ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
+            ("psn", Field::Num(r.psn.into())),
+        ]),
+        AcceptConfirmBody::SmcD(d) => f.extend([
+            ("path", Field::Text(&"D")),
+            ("gid", Field::Hex(d.gid)),
+            ("dmb_token", Field::Hex(d.dmb_token)),
+            ("link_id", Field::Num(d.link_id.into())),
+        ]),
     }
     f
 }
 
-fn decline(d: &Decline) -> Map<String, Value> {
+fn decline(d: &Decline) -> Vec<(&'static str, Field<'_>)> {
     let name = d.diagnosis.name().unwrap_or("unknown");
-    fields(json!({
-        "diagnosis": { "code": format!("{:#010x}", d.diagnosis.0), "name": name },
-        "out_of_sync": d.env.flag(),
-        "os_type": d.os_type.to_string(),
-    }))
+    vec![
+        (
+            "diagnosis",
+            Field::Code {
+                code: d.diagnosis.0,
+                name,
+            },
+        ),
+        ("out_of_sync", Field::Bool(d.env.flag())),
+        ("os_type", Field::Text(&d.os_type)),
+    ]
 }
 
-fn llc(m: &LlcMessage) -> Description {
+fn llc(m: &LlcMessage) -> Description<'_> {
     let header = m.header();
-    let (msg, fields) = match m {
+    let num = |n: u8| Field::Num(n.into());
+    let (msg, mut fields) = match m {
         LlcMessage::ConfirmLink(l) => (
             "confirm_link",
-            fields(json!({
-                "link_id": l.body.link_id, "qpn": l.body.sender_qpn,
-                "max_links": l.body.max_links, "max_conns": l.body.max_conns,
-            })),
+            vec![
+                ("link_id", num(l.body.link_id)),
+                ("qpn", Field::Num(l.body.sender_qpn.into())),
+                ("max_links", num(l.body.max_links)),
+                ("max_conns", num(l.body.max_conns)),
+            ],
         ),
         LlcMessage::AddLink(l) => (
             "add_link",
-            fields(json!({
-                "link_id": l.body.link_id, "qpn": l.body.sender_qpn,
-            })),
+            vec![
+                ("link_id", num(l.body.link_id)),
+                ("qpn", Field::Num(l.body.sender_qpn.into())),
+            ],
         ),
-        LlcMessage::AddLinkCont(l) => ("add_link_cont", fields(json!({ "link_id": l.body.link_id }))),
+        LlcMessage::AddLinkCont(l) => ("add_link_cont", vec![("link_id", num(l.body.link_id))]),
         LlcMessage::DeleteLink(l) => (
             "delete_link",
-            fields(json!({
-                "link_id": l.body.link_id,
-                "reason": { "code": format!("{:#010x}", l.body.reason.0), "name": l.body.reason.name().unwrap_or("unknown") },
-            })),
+            vec![
+                ("link_id", num(l.body.link_id)),
+                (
+                    "reason",
+                    Field::Code {
+                        code: l.body.reason.0,
+                        name: l.body.reason.name().unwrap_or("unknown"),
+                    },
+                ),
+            ],
         ),
-        LlcMessage::RequestAddLink(l) => ("req_add_link", fields(json!({ "gids": l.body.gids.len() }))),
+        LlcMessage::RequestAddLink(l) => (
+            "req_add_link",
+            vec![("gids", Field::Num(l.body.gids.len() as u64))],
+        ),
         LlcMessage::ConfirmRkey(l) => (
             "confirm_rkey",
-            fields(json!({
-                "rkey": hex(l.body.rtoken.rkey.into()), "vaddr": hex(l.body.rtoken.vaddr),
-            })),
+            vec![
+                ("rkey", Field::Hex(l.body.rtoken.rkey.into())),
+                ("vaddr", Field::Hex(l.body.rtoken.vaddr)),
+            ],
         ),
-        LlcMessage::TestLink(_) => ("test_link", Map::new()),
-        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Map::new()),
-        LlcMessage::DeleteRkey(l) => (
-            "delete_rkey",
-            fields(json!({
-                "count": l.body.count,
-                // Only `count` slots are meant; the rest are zero padding.
-                "rkeys": l.body.rkeys.iter().take(l.body.count.into()).map(|&k| hex(k.into())).collect::<Vec<_>>(),
-            })),
-        ),
-        LlcMessage::Unknown(_) => ("unknown", fields(json!({ "type": header.llc_type.0 }))),
+        LlcMessage::TestLink(_) => ("test_link", Vec::new()),
+        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Vec::new()),
+        LlcMessage::DeleteRkey(l) => {
+            // Only `count` slots are meant; the rest are zero padding.
+            let count = usize::from(l.body.count).min(l.body.rkeys.len());
+            (
+                "delete_rkey",
+                vec![
+                    ("count", num(l.body.count)),
+                    ("rkeys", Field::HexList(&l.body.rkeys[..count])),
+                ],
+            )
+        }
+        LlcMessage::Unknown(_) => ("unknown", vec![("type", num(header.llc_type.0))]),
     };
-    let mut fields = fields;
-    fields.insert("flags".into(), flags(header.flags.0, llc_flags(header.llc_type, header.flags.0)));
+    fields.push((
+        "flags",
+        Field::Flags {
+            raw: header.flags.0,
+            set: FlagSet::Llc(header.llc_type),
+        },
+    ));
     // The version nibble is 0 for LLC v1.
     let version = header.version().max(1);
-    let rsp = if header.is_response() { " Response" } else { "" };
     Description {
         proto: "llc",
         msg,
         version: Some(version),
         response: Some(header.is_response()),
         column: "SMC-R",
-        info: format!("[SMC-R] LLC {}{rsp}", header.llc_type),
+        info: Info::Llc {
+            kind: header.llc_type,
+            response: header.is_response(),
+        },
         fields,
     }
 }
 
-fn cdc(m: &SmcrCdc) -> Description {
-    let cursor = |c: Cursor| json!({ "wrap": c.wrap, "count": c.count });
-    let producer_flags = ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect::<Vec<_>>();
-    let conn_state_flags = ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())).collect::<Vec<_>>();
+fn cdc(m: &SmcrCdc) -> Description<'_> {
     Description {
         proto: "cdc",
         msg: "cdc",
         version: None,
         response: None,
         column: "SMC-R",
-        info: "[SMC-R] CDC Message".into(),
-        fields: fields(json!({
-            "seqno": m.seqno,
-            "token": hex(m.token.into()),
-            "producer": cursor(m.producer),
-            "consumer": cursor(m.consumer),
-            "producer_flags": flags(m.producer_flags.0, set_bits(m.producer_flags.0, &producer_flags)),
-            "conn_state_flags": flags(m.conn_state_flags.0, set_bits(m.conn_state_flags.0, &conn_state_flags)),
-        })),
-    }
-}
-
-/// A flags byte: raw value and the names of the bits set ("A|B", or "none").
-fn flags(raw: u8, names: String) -> Value {
-    json!({ "code": format!("{raw:#04x}"), "names": names })
-}
-
-fn hex(v: u64) -> String {
-    format!("{v:#x}")
-}
-
-fn fields(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(map) => map,
-        _ => Map::new(),
+        info: Info::Fixed("[SMC-R] CDC Message"),
+        fields: vec![
+            ("seqno", Field::Num(m.seqno.into())),
+            ("token", Field::Hex(m.token.into())),
+            ("producer", Field::Cursor(m.producer)),
+            ("consumer", Field::Cursor(m.consumer)),
+            (
+                "producer_flags",
+                Field::Flags {
+                    raw: m.producer_flags.0,
+                    set: FlagSet::Producer,
+                },
+            ),
+            (
+                "conn_state_flags",
+                Field::Flags {
+                    raw: m.conn_state_flags.0,
+                    set: FlagSet::ConnState,
+                },
+            ),
+        ],
     }
 }
