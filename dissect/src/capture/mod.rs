@@ -51,7 +51,7 @@ impl Reassembly {
     }
 
     /// Takes one RoCE request packet; what it completes goes to `out`.
-    pub fn roce(&mut self, packet: &QpPacket, out: &mut Vec<QpEvent>) {
+    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut Vec<QpEvent<'a>>) {
         let (mut ctx, _, qps) = self.parts();
         qps.packet(packet, &mut ctx, out);
     }

@@ -3,6 +3,7 @@
 //! and length. Requests are tracked by PSN, so a retransmission is seen once.
 
 use super::limits::Ctx;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -53,13 +54,14 @@ pub struct QpPacket<'a> {
     pub wire_payload_len: usize,
 }
 
-/// What a packet completed or broke.
+/// What a packet completed or broke. A SEND Only is the packet's own
+/// payload, borrowed; a SEND joined from parts is owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QpEvent {
+pub enum QpEvent<'a> {
     /// A whole SEND message.
-    Send(Vec<u8>),
+    Send(Cow<'a, [u8]>),
     /// A SEND whose bytes the capture cut: `captured` of `len` bytes kept.
-    SendCut { captured: Vec<u8>, len: usize },
+    SendCut { captured: Cow<'a, [u8]>, len: usize },
     /// A whole RDMA WRITE; `target` is None when its First was not captured.
     Write {
         target: Option<WriteTarget>,
@@ -100,7 +102,7 @@ impl Qps {
         self.qps.len()
     }
 
-    pub fn packet(&mut self, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut Vec<QpEvent<'a>>) {
         if !self.qps.contains_key(&p.key) && self.qps.len() >= ctx.limits.qps {
             ctx.drops.untracked_packets += 1;
             return;
@@ -127,9 +129,21 @@ impl Qps {
 }
 
 impl Qp {
-    fn send(&mut self, part: Part, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn send<'a>(&mut self, part: Part, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut Vec<QpEvent<'a>>) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
             self.broken_send("SEND First or Only while a SEND was open", ctx, out);
+        }
+        if part == Part::Only {
+            // Nothing to join: the message is the packet's payload, not buffered.
+            if p.wire_payload_len > ctx.limits.send_message {
+                ctx.drops.send_fragments += 1;
+                out.push(QpEvent::Broken {
+                    reason: "SEND message over the reassembly cap",
+                });
+            } else {
+                out.push(sent(p.payload.into(), p.wire_payload_len));
+            }
+            return;
         }
         if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
             ctx.drops.send_fragments += 1;
@@ -158,17 +172,10 @@ impl Qp {
             return;
         }
         ctx.budget.give(send.buf.len());
-        out.push(if send.buf.len() < send.wire_len {
-            QpEvent::SendCut {
-                len: send.wire_len,
-                captured: send.buf,
-            }
-        } else {
-            QpEvent::Send(send.buf)
-        });
+        out.push(sent(send.buf.into(), send.wire_len));
     }
 
-    fn write(&mut self, part: Part, target: Option<WriteTarget>, p: &QpPacket, out: &mut Vec<QpEvent>) {
+    fn write(&mut self, part: Part, target: Option<WriteTarget>, p: &QpPacket, out: &mut Vec<QpEvent<'_>>) {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
             self.write = None;
             out.push(QpEvent::Broken {
@@ -194,7 +201,7 @@ impl Qp {
     }
 
     /// Drops an open SEND or WRITE that can no longer complete.
-    fn broken(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn broken(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent<'_>>) {
         if self.send.is_some() {
             self.broken_send(reason, ctx, out);
         }
@@ -203,12 +210,24 @@ impl Qp {
         }
     }
 
-    fn broken_send(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn broken_send(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent<'_>>) {
         if let Some(send) = self.send.take() {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
             out.push(QpEvent::Broken { reason });
         }
+    }
+}
+
+/// A complete SEND, or a cut one when fewer than `wire_len` bytes were captured.
+fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
+    if bytes.len() < wire_len {
+        QpEvent::SendCut {
+            captured: bytes,
+            len: wire_len,
+        }
+    } else {
+        QpEvent::Send(bytes)
     }
 }
 
@@ -223,7 +242,7 @@ mod tests {
         qp: 0x11,
     };
 
-    fn run(limits: Limits, packets: &[(u32, Request, &[u8], usize)]) -> (Vec<QpEvent>, Drops) {
+    fn run<'a>(limits: Limits, packets: &[(u32, Request, &'a [u8], usize)]) -> (Vec<QpEvent<'a>>, Drops) {
         let (mut budget, mut drops, mut qps, mut out) = (
             Budget::new(limits.total),
             Drops::default(),
@@ -267,7 +286,7 @@ mod tests {
                 (9, LAST, b"e", 1),
             ],
         );
-        assert_eq!(out, vec![QpEvent::Send(b"abcde".to_vec())]);
+        assert_eq!(out, vec![QpEvent::Send(b"abcde"[..].into())]);
         assert_eq!(drops.duplicate_packets, 1);
     }
 
@@ -277,7 +296,7 @@ mod tests {
             Limits::default(),
             &[(PSN_MASK, FIRST, b"a", 1), (0, LAST, b"b", 1)],
         );
-        assert_eq!(out, vec![QpEvent::Send(b"ab".to_vec())]);
+        assert_eq!(out, vec![QpEvent::Send(b"ab"[..].into())]);
     }
 
     #[test]
@@ -318,7 +337,7 @@ mod tests {
         assert_eq!(
             out,
             vec![QpEvent::SendCut {
-                captured: b"ab".to_vec(),
+                captured: b"ab"[..].into(),
                 len: 44
             }]
         );

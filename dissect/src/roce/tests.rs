@@ -283,7 +283,7 @@ fn snaplen_cut_is_truncated_not_malformed() {
             payload_len: 1024
         })
     );
-    assert_eq!(p.ib.payload, pattern()[..86 - 28]);
+    assert_eq!(p.ib.payload, &pattern()[..86 - 28]);
     assert_eq!(p.ib.ext.reth.map(|r| r.dma_length), Some(16384));
 
     // Only the ICRC lost: the payload is whole.

@@ -40,7 +40,7 @@ pub(super) fn packet(
         key: QpKey { dst, qp: bth.dest_qp },
         psn: bth.psn,
         request,
-        payload: &roce.ib.payload,
+        payload: roce.ib.payload,
         wire_payload_len,
     };
     let mut found = Vec::new();
