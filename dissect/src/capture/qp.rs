@@ -4,6 +4,8 @@
 
 use super::limits::Ctx;
 use std::borrow::Cow;
+// As for TCP connections: seeded per run, cheaper than SipHash per packet.
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -94,7 +96,7 @@ struct Write {
 
 #[derive(Debug, Default)]
 pub(crate) struct Qps {
-    qps: HashMap<QpKey, Qp>,
+    qps: HashMap<QpKey, Qp, RandomState>,
 }
 
 impl Qps {

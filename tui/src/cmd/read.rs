@@ -4,10 +4,11 @@
 //! naming file, frame and field, and reading goes on.
 
 mod describe;
+mod text;
 mod tree;
 mod write;
 
-use describe::{describe, json_fields, Description, Field};
+use describe::{describe, json_fields, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
 use serde_json::{json, Value};
@@ -137,7 +138,7 @@ impl<W: Write> Printer<'_, W> {
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                write_summary(&mut self.out, &event, &d, self.start.unwrap_or_default())?;
+                text::summary(&mut self.out, &event, &d, self.start.unwrap_or_default())?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }
@@ -148,25 +149,6 @@ impl<W: Write> Printer<'_, W> {
         }
         Ok(())
     }
-}
-
-/// A summary line, written straight to `out` (no line is built first: at
-/// millions of events that is what a read costs).
-fn write_summary(out: &mut impl Write, event: &Event, d: &Description, start: Timestamp) -> std::io::Result<()> {
-    let since = event.time.as_secs_f64() - start.as_secs_f64();
-    write!(out, "{:>6} {since:>12.6} ", event.frame)?;
-    match &event.at {
-        Endpoints::Tcp(flow) => write!(out, "{} → {}", flow.src, flow.dst)?,
-        Endpoints::Qp { src, dst, .. } => write!(out, "{src} → {dst}")?,
-        Endpoints::Frame => out.write_all("- → -".as_bytes())?,
-    }
-    write!(out, " {} {}", d.column, d.info)?;
-    for (k, v) in &d.fields {
-        if !matches!(v, Field::Absent) {
-            write!(out, " {k}={v}")?;
-        }
-    }
-    out.write_all(b"\n")
 }
 
 fn json_line(event: &Event, d: Description) -> Value {

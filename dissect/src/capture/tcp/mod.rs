@@ -13,6 +13,9 @@ use super::frame::{Ip, TcpSegment};
 use super::limits::Ctx;
 use clc_framer::ClcFramer;
 use reassembly::HalfStream;
+// Seeded per run, so a crafted capture cannot aim for collisions, and much
+// cheaper than SipHash on every segment.
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -55,7 +58,7 @@ struct Direction {
 /// Every TCP connection in the capture.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    conns: HashMap<(SocketAddr, SocketAddr), Conn, RandomState>,
 }
 
 impl Connections {

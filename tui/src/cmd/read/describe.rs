@@ -26,7 +26,7 @@ pub struct Description<'a> {
     pub fields: Vec<(&'static str, Field<'a>)>,
 }
 
-/// The message name of a summary line.
+/// The message name of a summary line (text.rs writes it).
 pub enum Info {
     Fixed(&'static str),
     /// "[SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
@@ -34,22 +34,8 @@ pub enum Info {
     Llc { kind: LlcType, response: bool },
 }
 
-impl Display for Info {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Info::Fixed(s) => f.write_str(s),
-            Info::Clc { path, v2, kind } => {
-                write!(f, "[SMC{path}{}-{kind}]", if *v2 { "v2" } else { "" })
-            }
-            Info::Llc { kind, response } => {
-                write!(f, "[SMC-R] LLC {kind}{}", if *response { " Response" } else { "" })
-            }
-        }
-    }
-}
-
-/// One field's value. In a summary line: codes by name, cursors as
-/// wrap:count, lists as [a,b]; absent fields are left out (JSON null).
+/// One field's value. In a summary line (text.rs): codes by name, cursors
+/// as wrap:count, lists as [a,b]; absent fields are left out (JSON null).
 pub enum Field<'a> {
     Bool(bool),
     Num(u64),
@@ -59,51 +45,37 @@ pub enum Field<'a> {
     Hex(u64),
     /// A 32-bit code and its name: JSON {code, name}.
     Code { code: u32, name: &'static str },
-    /// A flags byte: JSON {code, names}, names as "A|B" or "none".
-    Flags { raw: u8, set: FlagSet },
+    /// A flags byte: JSON {code, names}.
+    Flags(Flags),
     Cursor(Cursor),
     HexList(&'a [u32]),
     Absent,
 }
 
+/// A flags byte, shown as the names of its bits set ("A|B", or "none").
+#[derive(Clone, Copy)]
+pub struct Flags {
+    raw: u8,
+    set: FlagSet,
+}
+
 /// Whose bit names a flags byte has.
 #[derive(Clone, Copy)]
-pub enum FlagSet {
+enum FlagSet {
     Llc(LlcType),
     Producer,
     ConnState,
 }
 
-impl FlagSet {
-    fn names(self, raw: u8, out: &mut dyn fmt::Write) -> fmt::Result {
-        match self {
-            FlagSet::Llc(kind) => write_set_bits(out, raw, llc_flag_names(kind)),
-            FlagSet::Producer => write_set_bits(out, raw, ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name()))),
-            FlagSet::ConnState => {
-                write_set_bits(out, raw, ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())))
-            }
-        }
-    }
-}
-
-impl Display for Field<'_> {
+impl Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Field::Bool(b) => write!(f, "{b}"),
-            Field::Num(n) => write!(f, "{n}"),
-            Field::Text(t) => write!(f, "{t}"),
-            Field::Hex(v) => write!(f, "{v:#x}"),
-            Field::Code { name, .. } => f.write_str(name),
-            Field::Flags { raw, set } => set.names(*raw, f),
-            Field::Cursor(c) => write!(f, "{}:{}", c.wrap, c.count),
-            Field::HexList(items) => {
-                f.write_str("[")?;
-                for (i, v) in items.iter().enumerate() {
-                    write!(f, "{}{v:#x}", if i > 0 { "," } else { "" })?;
-                }
-                f.write_str("]")
+        let raw = self.raw;
+        match self.set {
+            FlagSet::Llc(kind) => write_set_bits(f, raw, llc_flag_names(kind)),
+            FlagSet::Producer => write_set_bits(f, raw, ProducerFlags::KNOWN.iter().map(|f| (f.0, f.name()))),
+            FlagSet::ConnState => {
+                write_set_bits(f, raw, ConnStateFlags::KNOWN.iter().map(|f| (f.0, f.name())))
             }
-            Field::Absent => Ok(()),
         }
     }
 }
@@ -113,13 +85,10 @@ impl Field<'_> {
         match self {
             Field::Bool(b) => (*b).into(),
             Field::Num(n) => (*n).into(),
-            Field::Text(_) | Field::Hex(_) => self.to_string().into(),
+            Field::Text(t) => t.to_string().into(),
+            Field::Hex(v) => format!("{v:#x}").into(),
             Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
-            Field::Flags { raw, set } => {
-                let mut names = String::new();
-                let _ = set.names(*raw, &mut names);
-                json!({ "code": format!("{raw:#04x}"), "names": names })
-            }
+            Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.to_string() }),
             Field::Cursor(c) => json!({ "wrap": c.wrap, "count": c.count }),
             Field::HexList(items) => items.iter().map(|v| Value::from(format!("{v:#x}"))).collect(),
             Field::Absent => Value::Null,
@@ -315,13 +284,11 @@ fn llc(m: &LlcMessage) -> Description<'_> {
         }
         LlcMessage::Unknown(_) => ("unknown", vec![("type", num(header.llc_type.0))]),
     };
-    fields.push((
-        "flags",
-        Field::Flags {
-            raw: header.flags.0,
-            set: FlagSet::Llc(header.llc_type),
-        },
-    ));
+    let flags = Flags {
+        raw: header.flags.0,
+        set: FlagSet::Llc(header.llc_type),
+    };
+    fields.push(("flags", Field::Flags(flags)));
     // The version nibble is 0 for LLC v1.
     let version = header.version().max(1);
     Description {
@@ -353,17 +320,17 @@ fn cdc(m: &SmcrCdc) -> Description<'_> {
             ("consumer", Field::Cursor(m.consumer)),
             (
                 "producer_flags",
-                Field::Flags {
+                Field::Flags(Flags {
                     raw: m.producer_flags.0,
                     set: FlagSet::Producer,
-                },
+                }),
             ),
             (
                 "conn_state_flags",
-                Field::Flags {
+                Field::Flags(Flags {
                     raw: m.conn_state_flags.0,
                     set: FlagSet::ConnState,
-                },
+                }),
             ),
         ],
     }
