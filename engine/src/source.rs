@@ -1,6 +1,9 @@
 //! Where frames come from: a capture file read through libpcap (pcap and
 //! pcapng), behind [`FrameSource`] so the pipeline runs on any input.
 
+#[allow(unsafe_code)]
+mod offline;
+
 use dissect::capture::LinkType;
 use std::path::Path;
 
@@ -59,7 +62,7 @@ pub trait FrameSource {
 
 /// A pcap or pcapng file.
 pub struct PcapFile {
-    capture: pcap::Capture<pcap::Offline>,
+    file: offline::Offline,
     link: LinkType,
     last: u64,
     done: bool,
@@ -67,16 +70,11 @@ pub struct PcapFile {
 
 impl PcapFile {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
-        let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
-            SourceError {
-                frame: 1,
-                message: e.to_string(),
-            }
-        })?;
+        let file = offline::open(path).map_err(|message| SourceError { frame: 1, message })?;
         // libpcap reports DLT values, which is what LinkType holds.
-        let link = LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
+        let link = LinkType(u32::try_from(file.capture.get_datalink().0).unwrap_or(u32::MAX));
         Ok(PcapFile {
-            capture,
+            file,
             link,
             last: 0,
             done: false,
@@ -101,7 +99,7 @@ impl FrameSource for PcapFile {
             return None;
         }
         let number = self.last + 1;
-        match self.capture.next_packet() {
+        match self.file.capture.next_packet() {
             Ok(packet) => {
                 self.last = number;
                 let ts = packet.header.ts;
