@@ -6,6 +6,7 @@ use super::limits::Ctx;
 use std::borrow::Cow;
 // As for TCP connections: seeded per run, cheaper than SipHash per packet.
 use foldhash::fast::RandomState;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -76,6 +77,8 @@ pub enum QpEvent<'a> {
 
 #[derive(Debug, Default)]
 struct Qp {
+    /// Capture time (seconds) of the latest packet.
+    last_seen: i64,
     next_psn: Option<u32>,
     send: Option<Send>,
     write: Option<Write>,
@@ -104,12 +107,33 @@ impl Qps {
         self.qps.len()
     }
 
+    /// Lets go of QPs without a packet since `before`; a SEND left open
+    /// there is dropped (counted) with its buffered bytes.
+    pub fn prune_idle(&mut self, before: i64, ctx: &mut Ctx) {
+        self.qps.retain(|_, qp| {
+            if qp.last_seen >= before {
+                return true;
+            }
+            if let Some(send) = qp.send.take() {
+                ctx.budget.give(send.buf.len());
+                ctx.drops.send_fragments += 1;
+            }
+            ctx.pruned.idle_qps += 1;
+            false
+        });
+    }
+
     pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut Vec<QpEvent<'a>>) {
-        if !self.qps.contains_key(&p.key) && self.qps.len() >= ctx.limits.qps {
-            ctx.drops.untracked_packets += 1;
-            return;
-        }
-        let qp = self.qps.entry(p.key).or_default();
+        let full = self.qps.len() >= ctx.limits.qps;
+        let qp = match self.qps.entry(p.key) {
+            Entry::Occupied(qp) => qp.into_mut(),
+            Entry::Vacant(_) if full => {
+                ctx.drops.untracked_packets += 1;
+                return;
+            }
+            Entry::Vacant(qp) => qp.insert(Qp::default()),
+        };
+        qp.last_seen = ctx.now;
         let psn = p.psn & PSN_MASK;
         if let Some(next) = qp.next_psn {
             // Signed 24-bit distance: behind means already seen.
@@ -236,7 +260,7 @@ fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::limits::{Budget, Drops, Limits};
+    use crate::capture::limits::{Budget, Drops, Limits, Pruned};
     use std::net::Ipv4Addr;
 
     const KEY: QpKey = QpKey {
@@ -265,6 +289,8 @@ mod tests {
                     limits: &limits,
                     budget: &mut budget,
                     drops: &mut drops,
+                    pruned: &mut Pruned::default(),
+                    now: 0,
                 },
                 &mut out,
             );

@@ -117,6 +117,12 @@ impl Pipeline {
                 tree,
             })
         };
+        // Idle state let go before this frame: what waited there shows now.
+        let mut idle = Vec::new();
+        self.reassembly.advance(frame.time.secs, &mut idle);
+        for (flow, event) in idle {
+            emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+        }
         if let Some(e) = &layers.error {
             let problem = Problem {
                 proto: "frame",
