@@ -51,6 +51,7 @@ pub fn run(args: Args) -> ExitCode {
         start: None,
         // Block-buffered: a summary line per write(2) would cost more than decoding it.
         out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        line: Vec::new(),
     };
     let mut pipeline = if args.verbose {
         Pipeline::default().with_field_trees()
@@ -112,6 +113,8 @@ struct Printer<'a, W: Write> {
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: W,
+    /// A summary line being built (reused: no allocation per line).
+    line: Vec<u8>,
 }
 
 impl<W: Write> Printer<'_, W> {
@@ -138,7 +141,9 @@ impl<W: Write> Printer<'_, W> {
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                text::summary(&mut self.out, &event, &d, self.start.unwrap_or_default())?;
+                self.line.clear();
+                text::summary(&mut self.line, &event, &d, self.start.unwrap_or_default());
+                self.out.write_all(&self.line)?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }

@@ -8,8 +8,27 @@ use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Declin
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
+use arrayvec::ArrayVec;
 use serde_json::{json, Map, Value};
 use std::fmt::{self, Display};
+
+/// An event's fields, inline: no description has more than [`FIELDS`].
+pub type Fields<'a> = ArrayVec<(&'static str, Field<'a>), FIELDS>;
+pub const FIELDS: usize = 8;
+
+fn fields<'a, const N: usize>(items: [(&'static str, Field<'a>); N]) -> Fields<'a> {
+    let mut f = Fields::new();
+    more(&mut f, items);
+    f
+}
+
+/// Adds fields; past [`FIELDS`] they would be dropped (a test on the real
+/// captures keeps every description below it).
+fn more<'a, const N: usize>(f: &mut Fields<'a>, items: [(&'static str, Field<'a>); N]) {
+    for item in items {
+        let _ = f.try_push(item);
+    }
+}
 
 /// What an event is and its key fields.
 pub struct Description<'a> {
@@ -23,7 +42,7 @@ pub struct Description<'a> {
     pub column: &'static str,
     pub info: Info,
     /// Sorted by name, the order of the JSON object's keys.
-    pub fields: Vec<(&'static str, Field<'a>)>,
+    pub fields: Fields<'a>,
 }
 
 /// The message name of a summary line (text.rs writes it).
@@ -111,7 +130,7 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
             response: None,
             column: "TCP",
             info: Info::Fixed(if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }),
-            fields: vec![("smc_option", Field::Bool(*present))],
+            fields: fields([("smc_option", Field::Bool(*present))]),
         },
         EventKind::Clc(m) => clc(m),
         EventKind::Llc(m) => llc(m),
@@ -131,13 +150,13 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
                 response: None,
                 column: "RRoCE",
                 info: Info::Fixed("RC RDMA Write"),
-                fields: vec![
+                fields: fields([
                     ("rkey", or_absent(|t| Field::Hex(t.rkey.into()))),
                     ("vaddr", or_absent(|t| Field::Hex(t.vaddr))),
                     ("dma_length", or_absent(|t| Field::Num(t.dma_length.into()))),
                     ("bytes", Field::Num(*bytes)),
                     ("packets", Field::Num((*packets).into())),
-                ],
+                ]),
             }
         }
         EventKind::Problem(_) => return None,
@@ -152,7 +171,7 @@ fn clc(m: &ClcMessage) -> Description<'_> {
         ClcMessage::Accept(a) => ("accept", a.env, accept_confirm(a)),
         ClcMessage::Confirm(c) => ("confirm", c.env, accept_confirm(c)),
         ClcMessage::Decline(d) => ("decline", d.env, decline(d)),
-        ClcMessage::Unknown(u) => ("unknown", u.env, vec![("type", Field::Num(u.kind.0.into()))]),
+        ClcMessage::Unknown(u) => ("unknown", u.env, fields([("type", Field::Num(u.kind.0.into()))])),
     };
     // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
     let path = match (m, env.eyecatcher) {
@@ -179,19 +198,19 @@ fn clc(m: &ClcMessage) -> Description<'_> {
     }
 }
 
-fn proposal(p: &Proposal) -> Vec<(&'static str, Field<'_>)> {
-    vec![
+fn proposal(p: &Proposal) -> Fields<'_> {
+    fields([
         ("typev1", Field::Text(&p.env.typev1)),
         ("typev2", Field::Text(&p.env.typev2)),
         ("v2_ext", Field::Bool(p.v2_ext.is_some())),
         ("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some())),
-    ]
+    ])
 }
 
-fn accept_confirm(m: &AcceptConfirm) -> Vec<(&'static str, Field<'_>)> {
-    let mut f = vec![("first_contact", Field::Bool(m.env.flag()))];
+fn accept_confirm(m: &AcceptConfirm) -> Fields<'_> {
+    let mut f = fields([("first_contact", Field::Bool(m.env.flag()))]);
     match &m.body {
-        AcceptConfirmBody::SmcR(r) => f.extend([
+        AcceptConfirmBody::SmcR(r) => more(&mut f, [
             ("path", Field::Text(&"R")),
             ("qpn", Field::Num(r.qpn.into())),
             ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
@@ -199,7 +218,7 @@ fn accept_confirm(m: &AcceptConfirm) -> Vec<(&'static str, Field<'_>)> {
             ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
             ("psn", Field::Num(r.psn.into())),
         ]),
-        AcceptConfirmBody::SmcD(d) => f.extend([
+        AcceptConfirmBody::SmcD(d) => more(&mut f, [
             ("path", Field::Text(&"D")),
             ("gid", Field::Hex(d.gid)),
             ("dmb_token", Field::Hex(d.dmb_token)),
@@ -209,9 +228,9 @@ fn accept_confirm(m: &AcceptConfirm) -> Vec<(&'static str, Field<'_>)> {
     f
 }
 
-fn decline(d: &Decline) -> Vec<(&'static str, Field<'_>)> {
+fn decline(d: &Decline) -> Fields<'_> {
     let name = d.diagnosis.name().unwrap_or("unknown");
-    vec![
+    fields([
         (
             "diagnosis",
             Field::Code {
@@ -221,7 +240,7 @@ fn decline(d: &Decline) -> Vec<(&'static str, Field<'_>)> {
         ),
         ("out_of_sync", Field::Bool(d.env.flag())),
         ("os_type", Field::Text(&d.os_type)),
-    ]
+    ])
 }
 
 fn llc(m: &LlcMessage) -> Description<'_> {
@@ -230,24 +249,24 @@ fn llc(m: &LlcMessage) -> Description<'_> {
     let (msg, mut fields) = match m {
         LlcMessage::ConfirmLink(l) => (
             "confirm_link",
-            vec![
+            fields([
                 ("link_id", num(l.body.link_id)),
                 ("qpn", Field::Num(l.body.sender_qpn.into())),
                 ("max_links", num(l.body.max_links)),
                 ("max_conns", num(l.body.max_conns)),
-            ],
+            ]),
         ),
         LlcMessage::AddLink(l) => (
             "add_link",
-            vec![
+            fields([
                 ("link_id", num(l.body.link_id)),
                 ("qpn", Field::Num(l.body.sender_qpn.into())),
-            ],
+            ]),
         ),
-        LlcMessage::AddLinkCont(l) => ("add_link_cont", vec![("link_id", num(l.body.link_id))]),
+        LlcMessage::AddLinkCont(l) => ("add_link_cont", fields([("link_id", num(l.body.link_id))])),
         LlcMessage::DeleteLink(l) => (
             "delete_link",
-            vec![
+            fields([
                 ("link_id", num(l.body.link_id)),
                 (
                     "reason",
@@ -256,39 +275,39 @@ fn llc(m: &LlcMessage) -> Description<'_> {
                         name: l.body.reason.name().unwrap_or("unknown"),
                     },
                 ),
-            ],
+            ]),
         ),
         LlcMessage::RequestAddLink(l) => (
             "req_add_link",
-            vec![("gids", Field::Num(l.body.gids.len() as u64))],
+            fields([("gids", Field::Num(l.body.gids.len() as u64))]),
         ),
         LlcMessage::ConfirmRkey(l) => (
             "confirm_rkey",
-            vec![
+            fields([
                 ("rkey", Field::Hex(l.body.rtoken.rkey.into())),
                 ("vaddr", Field::Hex(l.body.rtoken.vaddr)),
-            ],
+            ]),
         ),
-        LlcMessage::TestLink(_) => ("test_link", Vec::new()),
-        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Vec::new()),
+        LlcMessage::TestLink(_) => ("test_link", Fields::new()),
+        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Fields::new()),
         LlcMessage::DeleteRkey(l) => {
             // Only `count` slots are meant; the rest are zero padding.
             let count = usize::from(l.body.count).min(l.body.rkeys.len());
             (
                 "delete_rkey",
-                vec![
+                fields([
                     ("count", num(l.body.count)),
                     ("rkeys", Field::HexList(&l.body.rkeys[..count])),
-                ],
+                ]),
             )
         }
-        LlcMessage::Unknown(_) => ("unknown", vec![("type", num(header.llc_type.0))]),
+        LlcMessage::Unknown(_) => ("unknown", fields([("type", num(header.llc_type.0))])),
     };
     let flags = Flags {
         raw: header.flags.0,
         set: FlagSet::Llc(header.llc_type),
     };
-    fields.push(("flags", Field::Flags(flags)));
+    more(&mut fields, [("flags", Field::Flags(flags))]);
     // The version nibble is 0 for LLC v1.
     let version = header.version().max(1);
     Description {
@@ -313,7 +332,7 @@ fn cdc(m: &SmcrCdc) -> Description<'_> {
         response: None,
         column: "SMC-R",
         info: Info::Fixed("[SMC-R] CDC Message"),
-        fields: vec![
+        fields: fields([
             ("seqno", Field::Num(m.seqno.into())),
             ("token", Field::Hex(m.token.into())),
             ("producer", Field::Cursor(m.producer)),
@@ -332,6 +351,36 @@ fn cdc(m: &SmcrCdc) -> Description<'_> {
                     set: FlagSet::ConnState,
                 }),
             ),
-        ],
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::pipeline::Pipeline;
+    use engine::source::{FrameSource, PcapFile};
+
+    #[test]
+    fn every_description_of_the_real_captures_has_room_to_spare() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real");
+        let mut described = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension() != Some("pcapng".as_ref()) {
+                continue;
+            }
+            let mut source = PcapFile::open(&path).unwrap();
+            let (mut pipeline, mut events) = (Pipeline::default(), Vec::new());
+            while let Some(frame) = source.next_frame() {
+                pipeline.frame(&frame.unwrap(), &mut events);
+            }
+            for d in events.iter().filter_map(|e| describe(&e.kind)) {
+                assert!(d.fields.len() < FIELDS, "{}: {} fields", d.msg, d.fields.len());
+                assert!(d.fields.windows(2).all(|w| w[0].0 < w[1].0), "{}: fields sorted", d.msg);
+                described += 1;
+            }
+        }
+        assert!(described > 100, "{described} events described");
     }
 }

@@ -1,80 +1,87 @@
-//! Summary lines written piece by piece to the (buffered) output. Numbers
-//! and IPv4 addresses skip std's formatting machinery, which costs more than
-//! decoding the frame; the rest (rare names, IPv6, the time) goes through it.
+//! Summary lines built in a reused buffer, then written in one piece.
+//! Numbers and IPv4 addresses skip std's formatting machinery, which costs
+//! more than decoding the frame; rare text (unknown names, IPv6, flags)
+//! still goes through it.
 
 use super::describe::{Description, Field, Info};
 use engine::pipeline::{Endpoints, Event};
 use engine::source::Timestamp;
 use std::fmt::Display;
-use std::io::{Result, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// One event's line, as tshark prints it: frame, time since the first
-/// frame, source → destination, protocol, message, then `name=value` fields.
-pub fn summary(out: &mut impl Write, event: &Event, d: &Description, start: Timestamp) -> Result<()> {
-    right(out, 6, itoa::Buffer::new().format(event.frame).as_bytes())?;
-    out.write_all(b" ")?;
-    since(out, event.time, start)?;
-    out.write_all(b" ")?;
+/// One event's line, as tshark prints it, appended to `line`: frame, time
+/// since the first frame, source → destination, protocol, message, then
+/// `name=value` fields.
+pub fn summary(line: &mut Vec<u8>, event: &Event, d: &Description, start: Timestamp) {
+    right(line, 6, itoa::Buffer::new().format(event.frame).as_bytes());
+    line.push(b' ');
+    since(line, event.time, start);
+    line.push(b' ');
     match &event.at {
         Endpoints::Tcp(flow) => {
-            socket(out, flow.src)?;
-            out.write_all(" → ".as_bytes())?;
-            socket(out, flow.dst)?;
+            socket(line, flow.src);
+            line.extend_from_slice(" → ".as_bytes());
+            socket(line, flow.dst);
         }
         Endpoints::Qp { src, dst, .. } => {
-            ip(out, *src)?;
-            out.write_all(" → ".as_bytes())?;
-            ip(out, *dst)?;
+            ip(line, *src);
+            line.extend_from_slice(" → ".as_bytes());
+            ip(line, *dst);
         }
-        Endpoints::Frame => out.write_all("- → -".as_bytes())?,
+        Endpoints::Frame => line.extend_from_slice("- → -".as_bytes()),
     }
-    out.write_all(b" ")?;
-    out.write_all(d.column.as_bytes())?;
-    out.write_all(b" ")?;
-    info(out, &d.info)?;
+    line.push(b' ');
+    line.extend_from_slice(d.column.as_bytes());
+    line.push(b' ');
+    info(line, &d.info);
     for (k, v) in &d.fields {
         if !matches!(v, Field::Absent) {
-            out.write_all(b" ")?;
-            out.write_all(k.as_bytes())?;
-            out.write_all(b"=")?;
-            field(out, v)?;
+            line.push(b' ');
+            line.extend_from_slice(k.as_bytes());
+            line.push(b'=');
+            field(line, v);
         }
     }
-    out.write_all(b"\n")
+    line.push(b'\n');
 }
 
 /// "[SMC-Rv2-Accept]", "[SMC-R] LLC CONFIRM_LINK Response".
-fn info(out: &mut impl Write, info: &Info) -> Result<()> {
+fn info(line: &mut Vec<u8>, info: &Info) {
     match info {
-        Info::Fixed(s) => out.write_all(s.as_bytes()),
+        Info::Fixed(s) => line.extend_from_slice(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
-            out.write_all(b"[SMC")?;
-            out.write_all(path.as_bytes())?;
-            out.write_all(if *v2 { b"v2-" } else { b"-" })?;
-            named(out, kind.name(), kind)?;
-            out.write_all(b"]")
+            line.extend_from_slice(b"[SMC");
+            line.extend_from_slice(path.as_bytes());
+            line.extend_from_slice(if *v2 { b"v2-" } else { b"-" });
+            named(line, kind.name(), kind);
+            line.push(b']');
         }
         Info::Llc { kind, response } => {
-            out.write_all(b"[SMC-R] LLC ")?;
-            named(out, kind.name(), kind)?;
-            out.write_all(if *response { b" Response" } else { b"" })
+            line.extend_from_slice(b"[SMC-R] LLC ");
+            named(line, kind.name(), kind);
+            line.extend_from_slice(if *response { b" Response" } else { b"" });
         }
     }
 }
 
 /// A named value: its name, or what its Display shows for an unknown one.
-fn named(out: &mut impl Write, name: Option<&str>, value: impl Display) -> Result<()> {
+fn named(line: &mut Vec<u8>, name: Option<&str>, value: impl Display) {
     match name {
-        Some(name) => out.write_all(name.as_bytes()),
-        None => write!(out, "{value}"),
+        Some(name) => line.extend_from_slice(name.as_bytes()),
+        None => shown(line, value),
     }
+}
+
+/// Anything else, through std's formatting (writing to a Vec cannot fail).
+fn shown(line: &mut Vec<u8>, value: impl Display) {
+    let _ = write!(line, "{value}");
 }
 
 /// Seconds since the first frame with 6 decimals, right-aligned in 12
 /// columns; computed in whole nanoseconds (an f64 of epoch seconds keeps
 /// only about 0.2 µs).
-fn since(out: &mut impl Write, time: Timestamp, start: Timestamp) -> Result<()> {
+fn since(line: &mut Vec<u8>, time: Timestamp, start: Timestamp) {
     let ns = (i128::from(time.secs) - i128::from(start.secs)) * 1_000_000_000 + i128::from(time.nanos)
         - i128::from(start.nanos);
     let us = (ns.unsigned_abs() + 500) / 1000;
@@ -87,92 +94,90 @@ fn since(out: &mut impl Write, time: Timestamp, start: Timestamp) -> Result<()> 
         left /= 10;
     }
     let sign = usize::from(ns < 0);
-    out.write_all(&b"            "[(sign + whole.len() + frac.len()).min(12)..])?;
-    out.write_all(&b"-"[..sign])?;
-    out.write_all(whole)?;
-    out.write_all(&frac)
+    line.extend_from_slice(&b"            "[(sign + whole.len() + frac.len()).min(12)..]);
+    line.extend_from_slice(&b"-"[..sign]);
+    line.extend_from_slice(whole);
+    line.extend_from_slice(&frac);
 }
 
 /// `text` right-aligned in `width` columns.
-fn right(out: &mut impl Write, width: usize, text: &[u8]) -> Result<()> {
+fn right(line: &mut Vec<u8>, width: usize, text: &[u8]) {
     const SPACES: &[u8] = b"                ";
-    out.write_all(&SPACES[..width.saturating_sub(text.len()).min(SPACES.len())])?;
-    out.write_all(text)
+    line.extend_from_slice(&SPACES[..width.saturating_sub(text.len()).min(SPACES.len())]);
+    line.extend_from_slice(text);
 }
 
 /// A field's value: codes by name, cursors as wrap:count, lists as [a,b].
-fn field(out: &mut impl Write, v: &Field) -> Result<()> {
+fn field(line: &mut Vec<u8>, v: &Field) {
     match v {
-        Field::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
-        Field::Num(n) => num(out, *n),
-        Field::Hex(v) => hex(out, *v),
-        Field::Code { name, .. } => out.write_all(name.as_bytes()),
+        Field::Bool(b) => line.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Field::Num(n) => num(line, *n),
+        Field::Hex(v) => hex(line, *v),
+        Field::Code { name, .. } => line.extend_from_slice(name.as_bytes()),
         Field::Cursor(c) => {
-            num(out, c.wrap.into())?;
-            out.write_all(b":")?;
-            num(out, c.count.into())
+            num(line, c.wrap.into());
+            line.push(b':');
+            num(line, c.count.into());
         }
         Field::HexList(items) => {
-            out.write_all(b"[")?;
+            line.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b",")?;
+                    line.push(b',');
                 }
-                hex(out, (*v).into())?;
+                hex(line, (*v).into());
             }
-            out.write_all(b"]")
+            line.push(b']');
         }
-        Field::Text(t) => write!(out, "{t}"),
-        Field::Flags(f) => write!(out, "{f}"),
-        Field::Absent => Ok(()),
+        Field::Text(t) => shown(line, t),
+        Field::Flags(f) => shown(line, f),
+        Field::Absent => {}
     }
 }
 
-fn num(out: &mut impl Write, n: u64) -> Result<()> {
-    out.write_all(itoa::Buffer::new().format(n).as_bytes())
+fn num(line: &mut Vec<u8>, n: u64) {
+    line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
-fn hex(out: &mut impl Write, v: u64) -> Result<()> {
-    let mut buf = [0u8; 18];
-    let mut at = buf.len();
-    let mut left = v;
-    loop {
-        at -= 1;
-        buf[at] = b"0123456789abcdef"[(left & 0xf) as usize];
-        left >>= 4;
-        if left == 0 {
-            break;
-        }
+fn hex(line: &mut Vec<u8>, v: u64) {
+    let digits = (64 - (v | 1).leading_zeros()).div_ceil(4);
+    line.extend_from_slice(b"0x");
+    for i in (0..digits).rev() {
+        line.push(b"0123456789abcdef"[(v >> (4 * i) & 0xf) as usize]);
     }
-    at -= 2;
-    buf[at..at + 2].copy_from_slice(b"0x");
-    out.write_all(&buf[at..])
 }
 
-fn ip(out: &mut impl Write, addr: IpAddr) -> Result<()> {
+fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            line.push(b'.');
+        }
+        if octet >= 100 {
+            line.push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            line.push(b'0' + octet / 10 % 10);
+        }
+        line.push(b'0' + octet % 10);
+    }
+}
+
+fn ip(line: &mut Vec<u8>, addr: IpAddr) {
     match addr {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            num(out, a.into())?;
-            for octet in [b, c, d] {
-                out.write_all(b".")?;
-                num(out, octet.into())?;
-            }
-            Ok(())
-        }
-        IpAddr::V6(v6) => write!(out, "{v6}"),
+        IpAddr::V4(v4) => ipv4(line, v4),
+        IpAddr::V6(v6) => shown(line, v6),
     }
 }
 
-fn socket(out: &mut impl Write, addr: SocketAddr) -> Result<()> {
+fn socket(line: &mut Vec<u8>, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
-            ip(out, IpAddr::V4(*v4.ip()))?;
-            out.write_all(b":")?;
-            num(out, v4.port().into())
+            ipv4(line, *v4.ip());
+            line.push(b':');
+            num(line, v4.port().into());
         }
-        SocketAddr::V6(v6) => write!(out, "{v6}"),
+        SocketAddr::V6(v6) => shown(line, v6),
     }
 }
 
@@ -180,22 +185,44 @@ fn socket(out: &mut impl Write, addr: SocketAddr) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn shown(f: impl Fn(&mut Vec<u8>) -> Result<()>) -> String {
-        let mut out = Vec::new();
-        f(&mut out).unwrap();
-        String::from_utf8(out).unwrap()
+    fn text(f: impl Fn(&mut Vec<u8>)) -> String {
+        let mut line = Vec::new();
+        f(&mut line);
+        String::from_utf8(line).unwrap()
     }
 
     #[test]
     fn numbers_and_addresses_print_as_std_prints_them() {
         for v in [0, 1, 0xf, 0x10, 0xabc, u64::from(u32::MAX), u64::MAX] {
-            assert_eq!(shown(|o| hex(o, v)), format!("{v:#x}"));
-            assert_eq!(shown(|o| num(o, v)), v.to_string());
+            assert_eq!(text(|l| hex(l, v)), format!("{v:#x}"));
+            assert_eq!(text(|l| num(l, v)), v.to_string());
         }
-        for a in ["10.0.0.1:5000", "255.255.255.0:0", "[fd00::1]:4791", "[fe80::1%2]:22"] {
+        let addrs = [
+            "10.0.0.1:5000",
+            "255.255.255.0:0",
+            "1.20.199.9:65535",
+            "[fd00::1]:4791",
+            "[fe80::1%2]:22",
+        ];
+        for a in addrs {
             let addr: SocketAddr = a.parse().unwrap();
-            assert_eq!(shown(|o| socket(o, addr)), addr.to_string());
-            assert_eq!(shown(|o| ip(o, addr.ip())), addr.ip().to_string());
+            assert_eq!(text(|l| socket(l, addr)), addr.to_string());
+            assert_eq!(text(|l| ip(l, addr.ip())), addr.ip().to_string());
+        }
+    }
+
+    #[test]
+    fn time_since_the_first_frame_rounds_to_microseconds() {
+        let at = |secs, nanos| Timestamp { secs, nanos };
+        let start = at(1_700_000_000, 999_999_000);
+        let cases = [
+            (at(1_700_000_000, 999_999_000), "    0.000000"),
+            (at(1_700_000_001, 0), "    0.000001"),
+            (at(1_700_000_123, 456_789_499), "  122.456790"),
+            (at(1_700_000_000, 499_999_000), "   -0.500000"),
+        ];
+        for (time, shown) in cases {
+            assert_eq!(text(|l| since(l, time, start)), shown);
         }
     }
 }
