@@ -104,9 +104,9 @@ impl Pipeline {
     }
 
     /// Takes one frame; its events go to `out`.
-    pub fn frame(&mut self, frame: &Frame, out: &mut Vec<Event>) {
+    pub fn frame<D: AsRef<[u8]>>(&mut self, frame: &Frame<D>, out: &mut Vec<Event>) {
         self.last = (frame.number, frame.time);
-        let layers = capture::decode(frame.link, &frame.data, frame.orig_len);
+        let layers = capture::decode(frame.link, frame.data.as_ref(), frame.orig_len);
         let trees = self.field_trees;
         let mut emit = |at, (kind, tree): Found| {
             out.push(Event {

@@ -10,7 +10,7 @@ mod write;
 
 use describe::{describe, json_fields, Description};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
+use engine::source::{PcapFile, Timestamp};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -61,16 +61,9 @@ pub fn run(args: Args) -> ExitCode {
     let mut sessions = write::Sessions::default();
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    let mut frame = Frame {
-        number: 0,
-        time: Timestamp::default(),
-        data: Vec::new(),
-        orig_len: 0,
-        link: dissect::capture::LinkType::ETHERNET,
-    };
-    while let Some(next) = source.next_frame_into(&mut frame) {
+    while let Some(next) = source.next_borrowed() {
         match next {
-            Ok(()) => {
+            Ok(frame) => {
                 printer.start.get_or_insert(frame.time);
                 pipeline.frame(&frame, &mut events);
             }
