@@ -7,9 +7,13 @@ use engine::source::{Frame, FrameSource, PcapFile};
 use std::path::{Path, PathBuf};
 
 fn frames(name: &str) -> Vec<Frame> {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name);
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name);
     let mut source = PcapFile::open(&path).expect("capture opens");
-    std::iter::from_fn(|| source.next_frame()).map(|f| f.expect("whole file")).collect()
+    std::iter::from_fn(|| source.next_frame())
+        .map(|f| f.expect("whole file"))
+        .collect()
 }
 
 /// The events of `frames`, as (frame, summary) pairs independent of time.
@@ -18,7 +22,9 @@ fn run(pipeline: &mut Pipeline, frames: &[Frame]) -> Vec<(u64, String)> {
     for f in frames {
         pipeline.frame(f, &mut out);
     }
-    out.iter().map(|e| (e.frame, format!("{:?} {:?}", e.at, e.kind))).collect()
+    out.iter()
+        .map(|e| (e.frame, format!("{:?} {:?}", e.at, e.kind)))
+        .collect()
 }
 
 #[test]
@@ -27,7 +33,10 @@ fn connections_closed_both_ways_are_let_go_at_once() {
     let mut pipeline = Pipeline::default();
     let events = run(&mut pipeline, &frames);
     let pruned = pipeline.reassembly().pruned();
-    let syns = events.iter().filter(|(_, e)| e.contains("SmcOption { syn_ack: false")).count();
+    let syns = events
+        .iter()
+        .filter(|(_, e)| e.contains("SmcOption { syn_ack: false"))
+        .count();
     assert!(syns >= 4, "{syns} SMC connections opened");
     assert!(pruned.closed_connections >= syns as u64, "{pruned:?}");
     assert_eq!(pipeline.reassembly().held().connections, 0, "{pruned:?}");
@@ -54,6 +63,9 @@ fn idle_connections_and_qps_are_let_go_and_the_next_session_decodes_alike() {
     let pruned = pipeline.reassembly().pruned();
     assert_eq!(pruned.idle_qps, held.qps as u64, "{pruned:?}");
     assert_eq!(pruned.idle_connections, held.connections as u64, "{pruned:?}");
-    let shifted: Vec<_> = before.into_iter().map(|(n, e)| (n + first.len() as u64, e)).collect();
+    let shifted: Vec<_> = before
+        .into_iter()
+        .map(|(n, e)| (n + first.len() as u64, e))
+        .collect();
     assert_eq!(after, shifted);
 }

@@ -413,7 +413,7 @@ proptest! {
         match parse_v2_captured(&bytes[..n], bytes.len()) {
             Ok(c) => {
                 prop_assert_eq!(c.truncated.is_some(), n < bytes.len());
-                prop_assert_eq!(&c.ib.payload[..], &p.ib.payload[..c.ib.payload.len()]);
+                prop_assert_eq!(c.ib.payload, &p.ib.payload[..c.ib.payload.len()]);
                 prop_assert_eq!(c.ib.bth, p.ib.bth);
             }
             Err(e) => prop_assert!(e.is_truncated(), "{}", e),

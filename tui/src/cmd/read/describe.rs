@@ -3,12 +3,12 @@
 //! Field values borrow from the event and are typed, so a summary line is
 //! written straight to the output, without building JSON first.
 
+use arrayvec::ArrayVec;
 use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
 use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Proposal};
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
-use arrayvec::ArrayVec;
 use serde_json::{json, Map, Value};
 use std::fmt::{self, Display};
 
@@ -49,8 +49,15 @@ pub struct Description<'a> {
 pub enum Info {
     Fixed(&'static str),
     /// "[SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
-    Clc { path: &'static str, v2: bool, kind: ClcType },
-    Llc { kind: LlcType, response: bool },
+    Clc {
+        path: &'static str,
+        v2: bool,
+        kind: ClcType,
+    },
+    Llc {
+        kind: LlcType,
+        response: bool,
+    },
 }
 
 /// One field's value. In a summary line (text.rs): codes by name, cursors
@@ -63,7 +70,10 @@ pub enum Field<'a> {
     /// Shown in hex, "0x1f" (a JSON string).
     Hex(u64),
     /// A 32-bit code and its name: JSON {code, name}.
-    Code { code: u32, name: &'static str },
+    Code {
+        code: u32,
+        name: &'static str,
+    },
     /// A flags byte: JSON {code, names}.
     Flags(Flags),
     Cursor(Cursor),
@@ -210,20 +220,26 @@ fn proposal(p: &Proposal) -> Fields<'_> {
 fn accept_confirm(m: &AcceptConfirm) -> Fields<'_> {
     let mut f = fields([("first_contact", Field::Bool(m.env.flag()))]);
     match &m.body {
-        AcceptConfirmBody::SmcR(r) => more(&mut f, [
-            ("path", Field::Text(&"R")),
-            ("qpn", Field::Num(r.qpn.into())),
-            ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
-            ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
-            ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
-            ("psn", Field::Num(r.psn.into())),
-        ]),
-        AcceptConfirmBody::SmcD(d) => more(&mut f, [
-            ("path", Field::Text(&"D")),
-            ("gid", Field::Hex(d.gid)),
-            ("dmb_token", Field::Hex(d.dmb_token)),
-            ("link_id", Field::Num(d.link_id.into())),
-        ]),
+        AcceptConfirmBody::SmcR(r) => more(
+            &mut f,
+            [
+                ("path", Field::Text(&"R")),
+                ("qpn", Field::Num(r.qpn.into())),
+                ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
+                ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
+                ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
+                ("psn", Field::Num(r.psn.into())),
+            ],
+        ),
+        AcceptConfirmBody::SmcD(d) => more(
+            &mut f,
+            [
+                ("path", Field::Text(&"D")),
+                ("gid", Field::Hex(d.gid)),
+                ("dmb_token", Field::Hex(d.dmb_token)),
+                ("link_id", Field::Num(d.link_id.into())),
+            ],
+        ),
     }
     f
 }
@@ -377,7 +393,11 @@ mod tests {
             }
             for d in events.iter().filter_map(|e| describe(&e.kind)) {
                 assert!(d.fields.len() < FIELDS, "{}: {} fields", d.msg, d.fields.len());
-                assert!(d.fields.windows(2).all(|w| w[0].0 < w[1].0), "{}: fields sorted", d.msg);
+                assert!(
+                    d.fields.windows(2).all(|w| w[0].0 < w[1].0),
+                    "{}: fields sorted",
+                    d.msg
+                );
                 described += 1;
             }
         }
