@@ -16,18 +16,14 @@ use std::fmt::{self, Display};
 pub type Fields<'a> = ArrayVec<(&'static str, Field<'a>), FIELDS>;
 pub const FIELDS: usize = 8;
 
+/// Fields past [`FIELDS`] would be dropped: a test on the real captures
+/// keeps every description below it, and sorted.
 fn fields<'a, const N: usize>(items: [(&'static str, Field<'a>); N]) -> Fields<'a> {
     let mut f = Fields::new();
-    more(&mut f, items);
-    f
-}
-
-/// Adds fields; past [`FIELDS`] they would be dropped (a test on the real
-/// captures keeps every description below it).
-fn more<'a, const N: usize>(f: &mut Fields<'a>, items: [(&'static str, Field<'a>); N]) {
     for item in items {
         let _ = f.try_push(item);
     }
+    f
 }
 
 /// What an event is and its key fields.
@@ -131,8 +127,9 @@ pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
 }
 
 /// None for problems: those go to stderr, not to the event stream.
+/// Fields are listed sorted by name (the JSON object's order): no sort per event.
 pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
-    let mut d = match kind {
+    Some(match kind {
         EventKind::SmcOption { syn_ack, present } => Description {
             proto: "tcp_option",
             msg: if *syn_ack { "syn_ack" } else { "syn" },
@@ -161,18 +158,16 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
                 column: "RRoCE",
                 info: Info::Fixed("RC RDMA Write"),
                 fields: fields([
+                    ("bytes", Field::Num(*bytes)),
+                    ("dma_length", or_absent(|t| Field::Num(t.dma_length.into()))),
+                    ("packets", Field::Num((*packets).into())),
                     ("rkey", or_absent(|t| Field::Hex(t.rkey.into()))),
                     ("vaddr", or_absent(|t| Field::Hex(t.vaddr))),
-                    ("dma_length", or_absent(|t| Field::Num(t.dma_length.into()))),
-                    ("bytes", Field::Num(*bytes)),
-                    ("packets", Field::Num((*packets).into())),
                 ]),
             }
         }
         EventKind::Problem(_) => return None,
-    };
-    d.fields.sort_unstable_by_key(|(k, _)| *k);
-    Some(d)
+    })
 }
 
 fn clc(m: &ClcMessage) -> Description<'_> {
@@ -210,38 +205,33 @@ fn clc(m: &ClcMessage) -> Description<'_> {
 
 fn proposal(p: &Proposal) -> Fields<'_> {
     fields([
+        ("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some())),
         ("typev1", Field::Text(&p.env.typev1)),
         ("typev2", Field::Text(&p.env.typev2)),
         ("v2_ext", Field::Bool(p.v2_ext.is_some())),
-        ("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some())),
     ])
 }
 
 fn accept_confirm(m: &AcceptConfirm) -> Fields<'_> {
-    let mut f = fields([("first_contact", Field::Bool(m.env.flag()))]);
+    let first_contact = Field::Bool(m.env.flag());
     match &m.body {
-        AcceptConfirmBody::SmcR(r) => more(
-            &mut f,
-            [
-                ("path", Field::Text(&"R")),
-                ("qpn", Field::Num(r.qpn.into())),
-                ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
-                ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
-                ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
-                ("psn", Field::Num(r.psn.into())),
-            ],
-        ),
-        AcceptConfirmBody::SmcD(d) => more(
-            &mut f,
-            [
-                ("path", Field::Text(&"D")),
-                ("gid", Field::Hex(d.gid)),
-                ("dmb_token", Field::Hex(d.dmb_token)),
-                ("link_id", Field::Num(d.link_id.into())),
-            ],
-        ),
+        AcceptConfirmBody::SmcR(r) => fields([
+            ("first_contact", first_contact),
+            ("path", Field::Text(&"R")),
+            ("psn", Field::Num(r.psn.into())),
+            ("qpn", Field::Num(r.qpn.into())),
+            ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
+            ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
+            ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
+        ]),
+        AcceptConfirmBody::SmcD(d) => fields([
+            ("dmb_token", Field::Hex(d.dmb_token)),
+            ("first_contact", first_contact),
+            ("gid", Field::Hex(d.gid)),
+            ("link_id", Field::Num(d.link_id.into())),
+            ("path", Field::Text(&"D")),
+        ]),
     }
-    f
 }
 
 fn decline(d: &Decline) -> Fields<'_> {
@@ -254,35 +244,45 @@ fn decline(d: &Decline) -> Fields<'_> {
                 name,
             },
         ),
-        ("out_of_sync", Field::Bool(d.env.flag())),
         ("os_type", Field::Text(&d.os_type)),
+        ("out_of_sync", Field::Bool(d.env.flag())),
     ])
 }
 
 fn llc(m: &LlcMessage) -> Description<'_> {
     let header = m.header();
     let num = |n: u8| Field::Num(n.into());
-    let (msg, mut fields) = match m {
+    let flags = Field::Flags(Flags {
+        raw: header.flags.0,
+        set: FlagSet::Llc(header.llc_type),
+    });
+    let (msg, fields) = match m {
         LlcMessage::ConfirmLink(l) => (
             "confirm_link",
             fields([
+                ("flags", flags),
                 ("link_id", num(l.body.link_id)),
-                ("qpn", Field::Num(l.body.sender_qpn.into())),
-                ("max_links", num(l.body.max_links)),
                 ("max_conns", num(l.body.max_conns)),
+                ("max_links", num(l.body.max_links)),
+                ("qpn", Field::Num(l.body.sender_qpn.into())),
             ]),
         ),
         LlcMessage::AddLink(l) => (
             "add_link",
             fields([
+                ("flags", flags),
                 ("link_id", num(l.body.link_id)),
                 ("qpn", Field::Num(l.body.sender_qpn.into())),
             ]),
         ),
-        LlcMessage::AddLinkCont(l) => ("add_link_cont", fields([("link_id", num(l.body.link_id))])),
+        LlcMessage::AddLinkCont(l) => (
+            "add_link_cont",
+            fields([("flags", flags), ("link_id", num(l.body.link_id))]),
+        ),
         LlcMessage::DeleteLink(l) => (
             "delete_link",
             fields([
+                ("flags", flags),
                 ("link_id", num(l.body.link_id)),
                 (
                     "reason",
@@ -295,17 +295,18 @@ fn llc(m: &LlcMessage) -> Description<'_> {
         ),
         LlcMessage::RequestAddLink(l) => (
             "req_add_link",
-            fields([("gids", Field::Num(l.body.gids.len() as u64))]),
+            fields([("flags", flags), ("gids", Field::Num(l.body.gids.len() as u64))]),
         ),
         LlcMessage::ConfirmRkey(l) => (
             "confirm_rkey",
             fields([
+                ("flags", flags),
                 ("rkey", Field::Hex(l.body.rtoken.rkey.into())),
                 ("vaddr", Field::Hex(l.body.rtoken.vaddr)),
             ]),
         ),
-        LlcMessage::TestLink(_) => ("test_link", Fields::new()),
-        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", Fields::new()),
+        LlcMessage::TestLink(_) => ("test_link", fields([("flags", flags)])),
+        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", fields([("flags", flags)])),
         LlcMessage::DeleteRkey(l) => {
             // Only `count` slots are meant; the rest are zero padding.
             let count = usize::from(l.body.count).min(l.body.rkeys.len());
@@ -313,17 +314,16 @@ fn llc(m: &LlcMessage) -> Description<'_> {
                 "delete_rkey",
                 fields([
                     ("count", num(l.body.count)),
+                    ("flags", flags),
                     ("rkeys", Field::HexList(&l.body.rkeys[..count])),
                 ]),
             )
         }
-        LlcMessage::Unknown(_) => ("unknown", fields([("type", num(header.llc_type.0))])),
+        LlcMessage::Unknown(_) => (
+            "unknown",
+            fields([("flags", flags), ("type", num(header.llc_type.0))]),
+        ),
     };
-    let flags = Flags {
-        raw: header.flags.0,
-        set: FlagSet::Llc(header.llc_type),
-    };
-    more(&mut fields, [("flags", Field::Flags(flags))]);
     // The version nibble is 0 for LLC v1.
     let version = header.version().max(1);
     Description {
@@ -349,17 +349,6 @@ fn cdc(m: &SmcrCdc) -> Description<'_> {
         column: "SMC-R",
         info: Info::Fixed("[SMC-R] CDC Message"),
         fields: fields([
-            ("seqno", Field::Num(m.seqno.into())),
-            ("token", Field::Hex(m.token.into())),
-            ("producer", Field::Cursor(m.producer)),
-            ("consumer", Field::Cursor(m.consumer)),
-            (
-                "producer_flags",
-                Field::Flags(Flags {
-                    raw: m.producer_flags.0,
-                    set: FlagSet::Producer,
-                }),
-            ),
             (
                 "conn_state_flags",
                 Field::Flags(Flags {
@@ -367,6 +356,17 @@ fn cdc(m: &SmcrCdc) -> Description<'_> {
                     set: FlagSet::ConnState,
                 }),
             ),
+            ("consumer", Field::Cursor(m.consumer)),
+            ("producer", Field::Cursor(m.producer)),
+            (
+                "producer_flags",
+                Field::Flags(Flags {
+                    raw: m.producer_flags.0,
+                    set: FlagSet::Producer,
+                }),
+            ),
+            ("seqno", Field::Num(m.seqno.into())),
+            ("token", Field::Hex(m.token.into())),
         ]),
     }
 }
