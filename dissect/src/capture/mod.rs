@@ -80,7 +80,7 @@ impl Reassembly {
     }
 
     /// Takes one RoCE request packet; what it completes goes to `out`.
-    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut Vec<QpEvent<'a>>) {
+    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut impl FnMut(QpEvent<'a>)) {
         let (mut ctx, _, qps) = self.parts();
         qps.packet(packet, &mut ctx, out);
     }

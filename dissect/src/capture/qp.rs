@@ -123,7 +123,7 @@ impl Qps {
         });
     }
 
-    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut Vec<QpEvent<'a>>) {
+    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         let full = self.qps.len() >= ctx.limits.qps;
         let qp = match self.qps.entry(p.key) {
             Entry::Occupied(qp) => qp.into_mut(),
@@ -155,7 +155,7 @@ impl Qps {
 }
 
 impl Qp {
-    fn send<'a>(&mut self, part: Part, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut Vec<QpEvent<'a>>) {
+    fn send<'a>(&mut self, part: Part, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
             self.broken_send("SEND First or Only while a SEND was open", ctx, out);
         }
@@ -163,17 +163,17 @@ impl Qp {
             // Nothing to join: the message is the packet's payload, not buffered.
             if p.wire_payload_len > ctx.limits.send_message {
                 ctx.drops.send_fragments += 1;
-                out.push(QpEvent::Broken {
+                out(QpEvent::Broken {
                     reason: "SEND message over the reassembly cap",
                 });
             } else {
-                out.push(sent(p.payload.into(), p.wire_payload_len));
+                out(sent(p.payload.into(), p.wire_payload_len));
             }
             return;
         }
         if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "SEND Middle or Last without its First",
             });
             return;
@@ -186,7 +186,7 @@ impl Qp {
         if !fits || !ctx.budget.take(p.payload.len()) {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "SEND message over the reassembly cap",
             });
             return;
@@ -198,13 +198,19 @@ impl Qp {
             return;
         }
         ctx.budget.give(send.buf.len());
-        out.push(sent(send.buf.into(), send.wire_len));
+        out(sent(send.buf.into(), send.wire_len));
     }
 
-    fn write(&mut self, part: Part, target: Option<WriteTarget>, p: &QpPacket, out: &mut Vec<QpEvent<'_>>) {
+    fn write<'a>(
+        &mut self,
+        part: Part,
+        target: Option<WriteTarget>,
+        p: &QpPacket,
+        out: &mut impl FnMut(QpEvent<'a>),
+    ) {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
             self.write = None;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "RDMA WRITE First or Only while a WRITE was open",
             });
         }
@@ -218,7 +224,7 @@ impl Qp {
         if matches!(part, Part::First | Part::Middle) {
             self.write = Some(write);
         } else {
-            out.push(QpEvent::Write {
+            out(QpEvent::Write {
                 target: write.target,
                 bytes: write.bytes,
                 packets: write.packets,
@@ -227,20 +233,20 @@ impl Qp {
     }
 
     /// Drops an open SEND or WRITE that can no longer complete.
-    fn broken(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent<'_>>) {
+    fn broken<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if self.send.is_some() {
             self.broken_send(reason, ctx, out);
         }
         if self.write.take().is_some() {
-            out.push(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason });
         }
     }
 
-    fn broken_send(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent<'_>>) {
+    fn broken_send<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if let Some(send) = self.send.take() {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason });
         }
     }
 }
@@ -292,7 +298,7 @@ mod tests {
                     pruned: &mut Pruned::default(),
                     now: 0,
                 },
-                &mut out,
+                &mut |e| out.push(e),
             );
         }
         assert!(budget.has(limits.total), "every buffered byte returned");

@@ -43,11 +43,7 @@ pub(super) fn packet(
         payload: roce.ib.payload,
         wire_payload_len,
     };
-    let mut found = Vec::new();
-    reassembly.roce(&p, &mut found);
-    for event in found {
-        emit(at, qp_event(event, trees));
-    }
+    reassembly.roce(&p, &mut |event| emit(at, qp_event(event, trees)));
 }
 
 /// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.
