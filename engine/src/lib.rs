@@ -1,7 +1,6 @@
 //! SMC sessions and the side effects of smc-analyze: capture sources, the
 //! pipeline from frames to SMC events, and the kernel-facing endpoints.
-// Unsafe only where libpcap is called directly (source/offline.rs).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod kernel;
 pub mod oracle;

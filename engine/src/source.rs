@@ -1,9 +1,6 @@
 //! Where frames come from: a capture file read through libpcap (pcap and
 //! pcapng), behind [`FrameSource`] so the pipeline runs on any input.
 
-#[allow(unsafe_code)]
-mod offline;
-
 use dissect::capture::LinkType;
 use std::path::Path;
 
@@ -63,7 +60,7 @@ pub trait FrameSource {
 
 /// A pcap or pcapng file.
 pub struct PcapFile {
-    file: offline::Offline,
+    capture: pcap::Capture<pcap::Offline>,
     link: LinkType,
     last: u64,
     done: bool,
@@ -71,11 +68,16 @@ pub struct PcapFile {
 
 impl PcapFile {
     pub fn open(path: &Path) -> Result<Self, SourceError> {
-        let file = offline::open(path).map_err(|message| SourceError { frame: 1, message })?;
+        let capture = pcap::Capture::from_file_with_precision(path, pcap::Precision::Nano).map_err(|e| {
+            SourceError {
+                frame: 1,
+                message: e.to_string(),
+            }
+        })?;
         // libpcap reports DLT values, which is what LinkType holds.
-        let link = LinkType(u32::try_from(file.capture.get_datalink().0).unwrap_or(u32::MAX));
+        let link = LinkType(u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX));
         Ok(PcapFile {
-            file,
+            capture,
             link,
             last: 0,
             done: false,
@@ -117,7 +119,7 @@ impl PcapFile {
             return None;
         }
         let number = self.last + 1;
-        match self.file.capture.next_packet() {
+        match self.capture.next_packet() {
             Ok(packet) => {
                 self.last = number;
                 let ts = packet.header.ts;
