@@ -5,7 +5,10 @@
 //! exist; no accessor indexes past the input, so parsing never panics.
 
 use crate::error::{Error, ErrorKind, Result};
+use nom::number::complete as num;
 use std::cell::{Cell, RefCell};
+
+type NomErr<'a> = nom::error::Error<&'a [u8]>;
 
 /// Byte order of a field that Linux writes in the sender's host order
 /// (LLC v2 length, SMC-D CDC). Recorded so emit reproduces what was seen.
@@ -159,70 +162,74 @@ impl<'a> Reader<'a> {
 
     fn need(&self, field: &'static str, n: usize) -> Result<()> {
         if self.remaining() < n {
-            return Err(self.truncated(field, n));
+            return Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            ));
         }
         Ok(())
     }
 
-    fn truncated(&self, field: &'static str, n: usize) -> Error {
-        self.error(
-            field,
-            ErrorKind::Truncated {
-                needed: n,
-                available: self.remaining(),
-            },
-        )
-    }
-
-    /// The next `N` bytes decoded by `decode` (from_be_bytes and the like).
-    fn take_with<T: Copy + Into<u64>, const N: usize>(
+    fn take_with<T: Copy + Into<u64>>(
         &mut self,
         field: &'static str,
-        decode: fn([u8; N]) -> T,
+        n: usize,
+        f: impl FnOnce(&'a [u8]) -> nom::IResult<&'a [u8], T, NomErr<'a>>,
     ) -> Result<T> {
-        let next = self.buf.get(self.pos..).and_then(|b| b.get(..N));
-        let Some(Ok(bytes)) = next.map(<[u8; N]>::try_from) else {
-            return Err(self.truncated(field, N));
-        };
-        let v = decode(bytes);
-        if self.tracing {
-            self.note(field, N, Some(v.into()));
+        self.need(field, n)?;
+        let input = &self.buf[self.pos..];
+        match f(input) {
+            Ok((_, v)) => {
+                if self.tracing {
+                    self.note(field, n, Some(v.into()));
+                }
+                self.pos += n;
+                Ok(v)
+            }
+            Err(_) => Err(self.error(
+                field,
+                ErrorKind::Truncated {
+                    needed: n,
+                    available: self.remaining(),
+                },
+            )),
         }
-        self.pos += N;
-        Ok(v)
     }
 
     pub fn u8(&mut self, field: &'static str) -> Result<u8> {
-        self.take_with(field, |[b]| b)
+        self.take_with(field, 1, num::u8)
     }
 
     pub fn be_u16(&mut self, field: &'static str) -> Result<u16> {
-        self.take_with(field, u16::from_be_bytes)
+        self.take_with(field, 2, num::be_u16)
     }
 
     pub fn be_u24(&mut self, field: &'static str) -> Result<u32> {
-        self.take_with(field, |[a, b, c]| u32::from_be_bytes([0, a, b, c]))
+        self.take_with(field, 3, num::be_u24)
     }
 
     pub fn be_u32(&mut self, field: &'static str) -> Result<u32> {
-        self.take_with(field, u32::from_be_bytes)
+        self.take_with(field, 4, num::be_u32)
     }
 
     pub fn be_u64(&mut self, field: &'static str) -> Result<u64> {
-        self.take_with(field, u64::from_be_bytes)
+        self.take_with(field, 8, num::be_u64)
     }
 
     pub fn u16_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u16> {
         match order {
-            ByteOrder::Big => self.take_with(field, u16::from_be_bytes),
-            ByteOrder::Little => self.take_with(field, u16::from_le_bytes),
+            ByteOrder::Big => self.take_with(field, 2, num::be_u16),
+            ByteOrder::Little => self.take_with(field, 2, num::le_u16),
         }
     }
 
     pub fn u32_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u32> {
         match order {
-            ByteOrder::Big => self.take_with(field, u32::from_be_bytes),
-            ByteOrder::Little => self.take_with(field, u32::from_le_bytes),
+            ByteOrder::Big => self.take_with(field, 4, num::be_u32),
+            ByteOrder::Little => self.take_with(field, 4, num::le_u32),
         }
     }
 
