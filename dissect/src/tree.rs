@@ -147,6 +147,13 @@ fn decode_cdc(field: &str, v: u64, _: &[u8]) -> Option<String> {
 
 /// The LLC flags set, named as they mean for this message type.
 pub fn llc_flags(llc_type: LlcType, flags: u8) -> String {
+    let mut out = String::new();
+    let _ = write_set_bits(&mut out, flags, llc_flag_names(llc_type));
+    out
+}
+
+/// Each LLC flag bit with the name it has for this message type.
+pub fn llc_flag_names(llc_type: LlcType) -> impl Iterator<Item = (u8, Option<&'static str>)> {
     let kind = LlcType(llc_type.kind());
     let meanings: &[LlcFlags] = match kind {
         LlcType::CONFIRM_LINK => &[LlcFlags::RESPONSE, LlcFlags::NO_RMBE_EYECATCHER],
@@ -161,8 +168,7 @@ pub fn llc_flags(llc_type: LlcType, flags: u8) -> String {
         _ => &[LlcFlags::RESPONSE],
     };
     // The name that goes with the bit for this type, not the first declared.
-    let names: Vec<_> = meanings.iter().map(|f| (f.0, llc_flag_name(kind, *f))).collect();
-    set_bits(flags, &names)
+    meanings.iter().map(move |f| (f.0, llc_flag_name(kind, *f)))
 }
 
 fn llc_flag_name(kind: LlcType, flag: LlcFlags) -> Option<&'static str> {
@@ -176,21 +182,31 @@ fn llc_flag_name(kind: LlcType, flag: LlcFlags) -> Option<&'static str> {
 
 /// "A|B" for the named bits set, plus the rest in hex; "none" for 0.
 pub fn set_bits(value: u8, names: &[(u8, Option<&'static str>)]) -> String {
+    let mut out = String::new();
+    let _ = write_set_bits(&mut out, value, names.iter().copied());
+    out
+}
+
+/// [`set_bits`] written to `out`, for callers that print many (no allocation).
+pub fn write_set_bits(
+    out: &mut dyn core::fmt::Write,
+    value: u8,
+    names: impl IntoIterator<Item = (u8, Option<&'static str>)>,
+) -> core::fmt::Result {
     let mut left = value;
-    let mut out: Vec<String> = Vec::new();
-    for &(bits, name) in names {
+    let mut sep = "";
+    for (bits, name) in names {
         if let Some(name) = name.filter(|_| bits != 0 && value & bits == bits) {
-            out.push(name.into());
+            out.write_str(sep)?;
+            out.write_str(name)?;
+            sep = "|";
             left &= !bits;
         }
     }
-    if left != 0 {
-        out.push(format!("{left:#04x}"));
-    }
-    if out.is_empty() {
-        "none".into()
-    } else {
-        out.join("|")
+    match (left, sep) {
+        (0, "") => out.write_str("none"),
+        (0, _) => Ok(()),
+        _ => write!(out, "{sep}{left:#04x}"),
     }
 }
 

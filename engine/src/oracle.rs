@@ -14,6 +14,7 @@ const LIMITS: Limits = Limits {
     clc_scan: 2048,
     send_message: 9000,
     qps: 8,
+    idle_secs: 120,
 };
 
 /// Frames carved from `data` and run through one pipeline. Byte 0 picks the

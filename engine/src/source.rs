@@ -22,14 +22,15 @@ impl Timestamp {
     }
 }
 
-/// One captured frame as the source hands it over.
+/// One captured frame as the source hands it over: its bytes owned, or
+/// borrowed from the source (`Frame<&[u8]>`, [`PcapFile::next_borrowed`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
+pub struct Frame<D = Vec<u8>> {
     /// 1-based, as Wireshark counts.
     pub number: u64,
     pub time: Timestamp,
     /// The captured bytes (at most the snaplen).
-    pub data: Vec<u8>,
+    pub data: D,
     /// The frame's length on the wire.
     pub orig_len: usize,
     pub link: LinkType,
@@ -139,39 +140,16 @@ impl FrameSource for PcapFile {
     }
 
     fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
-        if self.done {
-            return None;
-        }
-        let number = self.last + 1;
-        match self.capture.next_packet() {
-            Ok(packet) => {
-                self.last = number;
-                let ts = packet.header.ts;
-                frame.number = number;
-                // Opened with nanosecond precision, tv_usec holds nanoseconds.
-                frame.time = Timestamp {
-                    secs: ts.tv_sec,
-                    nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
-                };
+        self.next_borrowed().map(|next| {
+            next.map(|f| {
+                frame.number = f.number;
+                frame.time = f.time;
                 frame.data.clear();
-                frame.data.extend_from_slice(packet.data);
-                frame.orig_len = usize::try_from(packet.header.len).unwrap_or(usize::MAX);
-                frame.link = self.link;
-                Some(Ok(()))
-            }
-            Err(pcap::Error::NoMorePackets) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                // libpcap cannot resynchronise inside a damaged file.
-                self.done = true;
-                Some(Err(SourceError {
-                    frame: number,
-                    message: e.to_string(),
-                }))
-            }
-        }
+                frame.data.extend_from_slice(f.data);
+                frame.orig_len = f.orig_len;
+                frame.link = f.link;
+            })
+        })
     }
 
     fn position(&self) -> Option<Position> {
@@ -188,5 +166,45 @@ impl FrameSource for PcapFile {
             bytes: u64::min(pos, *total),
             total: *total,
         })
+    }
+}
+
+impl PcapFile {
+    /// The next frame, its bytes borrowed from libpcap's buffer until the
+    /// next call: no copy, which is what a long read wants.
+    pub fn next_borrowed(&mut self) -> Option<Result<Frame<&[u8]>, SourceError>> {
+        if self.done {
+            return None;
+        }
+        let number = self.last + 1;
+        match self.capture.next_packet() {
+            Ok(packet) => {
+                self.last = number;
+                let ts = packet.header.ts;
+                Some(Ok(Frame {
+                    number,
+                    // Opened with nanosecond precision, tv_usec holds nanoseconds.
+                    time: Timestamp {
+                        secs: ts.tv_sec,
+                        nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
+                    },
+                    data: packet.data,
+                    orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
+                    link: self.link,
+                }))
+            }
+            Err(pcap::Error::NoMorePackets) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                // libpcap cannot resynchronise inside a damaged file.
+                self.done = true;
+                Some(Err(SourceError {
+                    frame: number,
+                    message: e.to_string(),
+                }))
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! byte offset, plus the error that stopped decoding.
 
 use super::link::{self, ether_type, Link, LinkError, LinkType, Next};
+use arrayvec::ArrayVec;
 use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 use std::net::IpAddr;
 
@@ -82,6 +83,12 @@ impl core::fmt::Display for DecodeError {
     }
 }
 
+/// Spans a frame records, inline (no allocation per frame): link, network,
+/// transport and RoCE, and up to [`VLAN_SPANS`] VLAN tags.
+pub const SPANS: usize = 8;
+/// VLAN tags given a span; more (stacked tags are rare) are decoded unrecorded.
+pub const VLAN_SPANS: usize = SPANS - 4;
+
 /// A decoded frame. `truncated` is set when the capture kept fewer bytes
 /// than were on the wire, so a short payload is expected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -90,7 +97,7 @@ pub struct Layers<'a> {
     pub vlans: Vec<u16>,
     pub ip: Option<Ip>,
     pub carried: Carried<'a>,
-    pub spans: Vec<Span>,
+    pub spans: ArrayVec<Span, SPANS>,
     pub truncated: bool,
     pub error: Option<DecodeError>,
 }
@@ -116,11 +123,7 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
     let mut offset = header.len;
     let trailer = header.trailer;
     if header.len > 0 {
-        out.spans.push(Span {
-            layer: header.link.name(),
-            offset: 0,
-            len: header.len,
-        });
+        out.span(header.link.name(), 0, header.len);
     }
     out.link = Some(header.link);
     let mut next = header.next;
@@ -131,11 +134,9 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
         match link::parse_vlan(frame.get(offset..).unwrap_or_default()) {
             Ok((id, inner)) => {
                 out.vlans.push(id);
-                out.spans.push(Span {
-                    layer: "vlan",
-                    offset,
-                    len: 4,
-                });
+                if out.vlans.len() <= VLAN_SPANS {
+                    out.span("vlan", offset, 4);
+                }
                 offset += 4;
                 next = Next::EtherType(inner);
             }
@@ -151,11 +152,7 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
             // The link trailer (VCRC) is not part of the packet, on the wire or as captured.
             let wire_len = orig_len.saturating_sub(offset + trailer);
             let rest = rest.get(..wire_len).unwrap_or(rest);
-            out.spans.push(Span {
-                layer: "roce",
-                offset,
-                len: rest.len(),
-            });
+            out.span("roce", offset, rest.len());
             let wire_len = wire_len.max(rest.len());
             out.carried = Carried::RoceV1 {
                 bytes: rest,
@@ -184,6 +181,11 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
 }
 
 impl<'a> Layers<'a> {
+    /// Records where a layer sits (see [`SPANS`] for why there is room).
+    fn span(&mut self, layer: &'static str, offset: usize, len: usize) {
+        let _ = self.spans.try_push(Span { layer, offset, len });
+    }
+
     fn fail(&mut self, layer: &'static str, offset: usize, reason: String) {
         let truncated = self.truncated;
         self.error = Some(DecodeError {
@@ -216,11 +218,7 @@ impl<'a> Layers<'a> {
         };
         if let Some((name, payload)) = ip_payload {
             let at = offset_in(frame, payload.payload);
-            self.spans.push(Span {
-                layer: name,
-                offset: base,
-                len: at.saturating_sub(base),
-            });
+            self.span(name, base, at.saturating_sub(base));
             self.truncated |= payload.incomplete;
             if payload.fragmented {
                 self.fail(name, base, "fragmented IP payload is not reassembled".into());
@@ -236,11 +234,7 @@ impl<'a> Layers<'a> {
         match packet.transport {
             Some(TransportSlice::Tcp(tcp)) => {
                 let at = offset_in(frame, tcp.slice());
-                self.spans.push(Span {
-                    layer: "tcp",
-                    offset: at,
-                    len: tcp.header_slice().len(),
-                });
+                self.span("tcp", at, tcp.header_slice().len());
                 self.carried = Carried::Tcp(TcpSegment {
                     src_port: tcp.source_port(),
                     dst_port: tcp.destination_port(),
@@ -256,16 +250,8 @@ impl<'a> Layers<'a> {
             }
             Some(TransportSlice::Udp(udp)) if udp.destination_port() == ROCE_V2_PORT => {
                 let at = offset_in(frame, udp.slice());
-                self.spans.push(Span {
-                    layer: "udp",
-                    offset: at,
-                    len: udp.header_slice().len(),
-                });
-                self.spans.push(Span {
-                    layer: "roce",
-                    offset: at + 8,
-                    len: udp.payload().len(),
-                });
+                self.span("udp", at, udp.header_slice().len());
+                self.span("roce", at + 8, udp.payload().len());
                 let wire_len = usize::from(udp.length())
                     .saturating_sub(8)
                     .max(udp.payload().len());

@@ -16,6 +16,10 @@ pub struct Limits {
     pub send_message: usize,
     /// QPs tracked at once.
     pub qps: usize,
+    /// Capture seconds without a packet after which a TCP connection or QP
+    /// is let go (what waited in it is delivered as at the end of input).
+    /// SMC-R's TEST_LINK keeps a quiet link busy every 30 s by default.
+    pub idle_secs: u32,
 }
 
 impl Default for Limits {
@@ -27,6 +31,7 @@ impl Default for Limits {
             clc_scan: 64 * 1024,
             send_message: 16 * 1024,
             qps: 65_536,
+            idle_secs: 120,
         }
     }
 }
@@ -49,6 +54,17 @@ pub struct Drops {
     pub send_fragments: u64,
     /// RoCE requests with a PSN already seen (retransmissions).
     pub duplicate_packets: u64,
+}
+
+/// State let go of, so memory stays flat on a long capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pruned {
+    /// TCP connections closed in both directions (FIN each way, or RST).
+    pub closed_connections: u64,
+    /// TCP connections without a segment for [`Limits::idle_secs`].
+    pub idle_connections: u64,
+    /// QPs without a packet for [`Limits::idle_secs`].
+    pub idle_qps: u64,
 }
 
 /// The shared budget behind [`Limits::total`].
@@ -86,9 +102,12 @@ impl Budget {
     }
 }
 
-/// The caps, budget and counters every stream and QP draws on.
+/// The caps, budget and counters every stream and QP draws on, and the
+/// capture time (seconds) of the packet at hand.
 pub(crate) struct Ctx<'l> {
     pub limits: &'l Limits,
     pub budget: &'l mut Budget,
     pub drops: &'l mut Drops,
+    pub pruned: &'l mut Pruned,
+    pub now: i64,
 }

@@ -12,7 +12,7 @@ mod qp;
 mod tcp;
 
 pub use frame::{decode, Carried, DecodeError, Ip, Layers, Span, TcpSegment, ROCE_V2_PORT};
-pub use limits::{Drops, Limits};
+pub use limits::{Drops, Limits, Pruned};
 pub use link::{Link, LinkType};
 pub use qp::{Part, QpEvent, QpKey, QpPacket, Request, WriteTarget};
 pub use tcp::{Chunk, ClcEnd, ClcRecord, Flow, Framed, TcpEvent};
@@ -28,8 +28,16 @@ pub struct Reassembly {
     limits: Limits,
     budget: Budget,
     drops: Drops,
+    pruned: Pruned,
     tcp: Connections,
     qps: Qps,
+    /// Capture time (seconds) of the latest packet.
+    now: i64,
+    /// When the tables are next checked for idle state, and the packets
+    /// since the last check (a check costs one step per entry, paid for by
+    /// as many packets).
+    next_sweep: i64,
+    since_sweep: usize,
 }
 
 impl Reassembly {
@@ -38,9 +46,30 @@ impl Reassembly {
             limits,
             budget: Budget::new(limits.total),
             drops: Drops::default(),
+            pruned: Pruned::default(),
             tcp: Connections::default(),
             qps: Qps::default(),
+            now: 0,
+            next_sweep: i64::MIN,
+            since_sweep: 0,
         }
+    }
+
+    /// Capture time moved on to `now` (seconds), before the packet of that
+    /// time is handed in. Connections and QPs idle for longer than
+    /// [`Limits::idle_secs`] are let go; what waited in them goes to `out`.
+    pub fn advance(&mut self, now: i64, out: &mut Vec<(Flow, TcpEvent)>) {
+        self.now = now;
+        self.since_sweep += 1;
+        if now < self.next_sweep || self.since_sweep < self.tcp.len() + self.qps.len() {
+            return;
+        }
+        self.next_sweep = now.saturating_add(1);
+        self.since_sweep = 0;
+        let before = now.saturating_sub(self.limits.idle_secs.into());
+        let (mut ctx, tcp, qps) = self.parts();
+        tcp.prune_idle(before, &mut ctx, out);
+        qps.prune_idle(before, &mut ctx);
     }
 
     /// Takes one TCP segment; `smc_option` says whether its options hold the
@@ -51,7 +80,7 @@ impl Reassembly {
     }
 
     /// Takes one RoCE request packet; what it completes goes to `out`.
-    pub fn roce(&mut self, packet: &QpPacket, out: &mut Vec<QpEvent>) {
+    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut impl FnMut(QpEvent<'a>)) {
         let (mut ctx, _, qps) = self.parts();
         qps.packet(packet, &mut ctx, out);
     }
@@ -67,6 +96,8 @@ impl Reassembly {
             limits: &self.limits,
             budget: &mut self.budget,
             drops: &mut self.drops,
+            pruned: &mut self.pruned,
+            now: self.now,
         };
         (ctx, &mut self.tcp, &mut self.qps)
     }
@@ -74,6 +105,11 @@ impl Reassembly {
     /// What the caps made reassembly drop so far.
     pub fn drops(&self) -> Drops {
         self.drops
+    }
+
+    /// What was let go of: closed and idle connections, idle QPs.
+    pub fn pruned(&self) -> Pruned {
+        self.pruned
     }
 
     /// What reassembly holds now, to check it against the [`Limits`].

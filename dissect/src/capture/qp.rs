@@ -3,6 +3,10 @@
 //! and length. Requests are tracked by PSN, so a retransmission is seen once.
 
 use super::limits::Ctx;
+use std::borrow::Cow;
+// As for TCP connections: seeded per run, cheaper than SipHash per packet.
+use foldhash::fast::RandomState;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -53,13 +57,14 @@ pub struct QpPacket<'a> {
     pub wire_payload_len: usize,
 }
 
-/// What a packet completed or broke.
+/// What a packet completed or broke. A SEND Only is the packet's own
+/// payload, borrowed; a SEND joined from parts is owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum QpEvent {
+pub enum QpEvent<'a> {
     /// A whole SEND message.
-    Send(Vec<u8>),
+    Send(Cow<'a, [u8]>),
     /// A SEND whose bytes the capture cut: `captured` of `len` bytes kept.
-    SendCut { captured: Vec<u8>, len: usize },
+    SendCut { captured: Cow<'a, [u8]>, len: usize },
     /// A whole RDMA WRITE; `target` is None when its First was not captured.
     Write {
         target: Option<WriteTarget>,
@@ -72,6 +77,8 @@ pub enum QpEvent {
 
 #[derive(Debug, Default)]
 struct Qp {
+    /// Capture time (seconds) of the latest packet.
+    last_seen: i64,
     next_psn: Option<u32>,
     send: Option<Send>,
     write: Option<Write>,
@@ -92,7 +99,7 @@ struct Write {
 
 #[derive(Debug, Default)]
 pub(crate) struct Qps {
-    qps: HashMap<QpKey, Qp>,
+    qps: HashMap<QpKey, Qp, RandomState>,
 }
 
 impl Qps {
@@ -100,12 +107,33 @@ impl Qps {
         self.qps.len()
     }
 
-    pub fn packet(&mut self, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
-        if !self.qps.contains_key(&p.key) && self.qps.len() >= ctx.limits.qps {
-            ctx.drops.untracked_packets += 1;
-            return;
-        }
-        let qp = self.qps.entry(p.key).or_default();
+    /// Lets go of QPs without a packet since `before`; a SEND left open
+    /// there is dropped (counted) with its buffered bytes.
+    pub fn prune_idle(&mut self, before: i64, ctx: &mut Ctx) {
+        self.qps.retain(|_, qp| {
+            if qp.last_seen >= before {
+                return true;
+            }
+            if let Some(send) = qp.send.take() {
+                ctx.budget.give(send.buf.len());
+                ctx.drops.send_fragments += 1;
+            }
+            ctx.pruned.idle_qps += 1;
+            false
+        });
+    }
+
+    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+        let full = self.qps.len() >= ctx.limits.qps;
+        let qp = match self.qps.entry(p.key) {
+            Entry::Occupied(qp) => qp.into_mut(),
+            Entry::Vacant(_) if full => {
+                ctx.drops.untracked_packets += 1;
+                return;
+            }
+            Entry::Vacant(qp) => qp.insert(Qp::default()),
+        };
+        qp.last_seen = ctx.now;
         let psn = p.psn & PSN_MASK;
         if let Some(next) = qp.next_psn {
             // Signed 24-bit distance: behind means already seen.
@@ -127,13 +155,25 @@ impl Qps {
 }
 
 impl Qp {
-    fn send(&mut self, part: Part, p: &QpPacket, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn send<'a>(&mut self, part: Part, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
             self.broken_send("SEND First or Only while a SEND was open", ctx, out);
         }
+        if part == Part::Only {
+            // Nothing to join: the message is the packet's payload, not buffered.
+            if p.wire_payload_len > ctx.limits.send_message {
+                ctx.drops.send_fragments += 1;
+                out(QpEvent::Broken {
+                    reason: "SEND message over the reassembly cap",
+                });
+            } else {
+                out(sent(p.payload.into(), p.wire_payload_len));
+            }
+            return;
+        }
         if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "SEND Middle or Last without its First",
             });
             return;
@@ -146,7 +186,7 @@ impl Qp {
         if !fits || !ctx.budget.take(p.payload.len()) {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "SEND message over the reassembly cap",
             });
             return;
@@ -158,20 +198,19 @@ impl Qp {
             return;
         }
         ctx.budget.give(send.buf.len());
-        out.push(if send.buf.len() < send.wire_len {
-            QpEvent::SendCut {
-                len: send.wire_len,
-                captured: send.buf,
-            }
-        } else {
-            QpEvent::Send(send.buf)
-        });
+        out(sent(send.buf.into(), send.wire_len));
     }
 
-    fn write(&mut self, part: Part, target: Option<WriteTarget>, p: &QpPacket, out: &mut Vec<QpEvent>) {
+    fn write<'a>(
+        &mut self,
+        part: Part,
+        target: Option<WriteTarget>,
+        p: &QpPacket,
+        out: &mut impl FnMut(QpEvent<'a>),
+    ) {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
             self.write = None;
-            out.push(QpEvent::Broken {
+            out(QpEvent::Broken {
                 reason: "RDMA WRITE First or Only while a WRITE was open",
             });
         }
@@ -185,7 +224,7 @@ impl Qp {
         if matches!(part, Part::First | Part::Middle) {
             self.write = Some(write);
         } else {
-            out.push(QpEvent::Write {
+            out(QpEvent::Write {
                 target: write.target,
                 bytes: write.bytes,
                 packets: write.packets,
@@ -194,28 +233,40 @@ impl Qp {
     }
 
     /// Drops an open SEND or WRITE that can no longer complete.
-    fn broken(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn broken<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if self.send.is_some() {
             self.broken_send(reason, ctx, out);
         }
         if self.write.take().is_some() {
-            out.push(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason });
         }
     }
 
-    fn broken_send(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut Vec<QpEvent>) {
+    fn broken_send<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if let Some(send) = self.send.take() {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out.push(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason });
         }
+    }
+}
+
+/// A complete SEND, or a cut one when fewer than `wire_len` bytes were captured.
+fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
+    if bytes.len() < wire_len {
+        QpEvent::SendCut {
+            captured: bytes,
+            len: wire_len,
+        }
+    } else {
+        QpEvent::Send(bytes)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::limits::{Budget, Drops, Limits};
+    use crate::capture::limits::{Budget, Drops, Limits, Pruned};
     use std::net::Ipv4Addr;
 
     const KEY: QpKey = QpKey {
@@ -223,7 +274,7 @@ mod tests {
         qp: 0x11,
     };
 
-    fn run(limits: Limits, packets: &[(u32, Request, &[u8], usize)]) -> (Vec<QpEvent>, Drops) {
+    fn run<'a>(limits: Limits, packets: &[(u32, Request, &'a [u8], usize)]) -> (Vec<QpEvent<'a>>, Drops) {
         let (mut budget, mut drops, mut qps, mut out) = (
             Budget::new(limits.total),
             Drops::default(),
@@ -244,8 +295,10 @@ mod tests {
                     limits: &limits,
                     budget: &mut budget,
                     drops: &mut drops,
+                    pruned: &mut Pruned::default(),
+                    now: 0,
                 },
-                &mut out,
+                &mut |e| out.push(e),
             );
         }
         assert!(budget.has(limits.total), "every buffered byte returned");
@@ -267,7 +320,7 @@ mod tests {
                 (9, LAST, b"e", 1),
             ],
         );
-        assert_eq!(out, vec![QpEvent::Send(b"abcde".to_vec())]);
+        assert_eq!(out, vec![QpEvent::Send(b"abcde"[..].into())]);
         assert_eq!(drops.duplicate_packets, 1);
     }
 
@@ -277,7 +330,7 @@ mod tests {
             Limits::default(),
             &[(PSN_MASK, FIRST, b"a", 1), (0, LAST, b"b", 1)],
         );
-        assert_eq!(out, vec![QpEvent::Send(b"ab".to_vec())]);
+        assert_eq!(out, vec![QpEvent::Send(b"ab"[..].into())]);
     }
 
     #[test]
@@ -318,7 +371,7 @@ mod tests {
         assert_eq!(
             out,
             vec![QpEvent::SendCut {
-                captured: b"ab".to_vec(),
+                captured: b"ab"[..].into(),
                 len: 44
             }]
         );

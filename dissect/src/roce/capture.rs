@@ -5,7 +5,7 @@
 use super::bth::Bth;
 use super::ext::ExtHeaders;
 use super::grh::{Grh, GRH_LEN};
-use super::packet::{IbPacket, ICRC_LEN};
+use super::packet::ICRC_LEN;
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::{Lax, Reader};
 
@@ -24,30 +24,43 @@ pub struct Truncation {
 }
 
 /// A packet from a capture: complete (`icrc` set) or cut (`truncated` set,
-/// payload as far as captured, no ICRC).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CapturedRoce {
+/// payload as far as captured, no ICRC). The payload is borrowed from the
+/// capture: a reader of millions of packets copies none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapturedRoce<'a> {
     /// Present for RoCEv1.
     pub grh: Option<Grh>,
-    pub ib: IbPacket,
+    pub ib: IbSlice<'a>,
     pub icrc: Option<u32>,
     pub truncated: Option<Truncation>,
 }
 
+/// [`super::IbPacket`] with its payload borrowed from the bytes it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IbSlice<'a> {
+    pub bth: Bth,
+    pub ext: ExtHeaders,
+    pub payload: &'a [u8],
+}
+
 /// What a lax parse got before it stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RoceLayers {
+pub struct RoceLayers<'a> {
     pub grh: Option<Grh>,
     pub bth: Option<Bth>,
     pub ext: ExtHeaders,
-    pub payload: Vec<u8>,
+    pub payload: &'a [u8],
     pub icrc: Option<u32>,
     pub truncated: Option<Truncation>,
 }
 
 /// Read BTH, extension headers and payload of a packet `wire_len` bytes
 /// long on the wire, recording each layer in `out`. Leaves `r` at the pad.
-pub(crate) fn read_transport(r: &mut Reader, wire_len: usize, out: &mut RoceLayers) -> Result<Bth> {
+pub(crate) fn read_transport<'a>(
+    r: &mut Reader<'a>,
+    wire_len: usize,
+    out: &mut RoceLayers<'a>,
+) -> Result<Bth> {
     let bth = Bth::read(r)?;
     out.bth = Some(bth);
     out.ext = ExtHeaders::read(r, bth.opcode)?;
@@ -65,12 +78,12 @@ pub(crate) fn read_transport(r: &mut Reader, wire_len: usize, out: &mut RoceLaye
         ));
     }
     let payload_len = after - tail;
-    out.payload = r.bytes(payload_len.min(r.remaining()), "payload")?.to_vec();
+    out.payload = r.bytes(payload_len.min(r.remaining()), "payload")?;
     Ok(bth)
 }
 
 /// Read the GRH into `out` and check its PayLen against the wire length.
-pub(crate) fn read_grh(r: &mut Reader, wire_len: usize, out: &mut RoceLayers) -> Result<Grh> {
+pub(crate) fn read_grh(r: &mut Reader, wire_len: usize, out: &mut RoceLayers<'_>) -> Result<Grh> {
     let grh = Grh::read(r)?;
     out.grh = Some(grh);
     let declared = usize::from(grh.pay_len);
@@ -103,12 +116,12 @@ fn classify(e: Error, wire_len: usize) -> Error {
     }
 }
 
-fn read_captured(
+fn read_captured<'a>(
     name: &'static str,
-    captured: &[u8],
+    captured: &'a [u8],
     wire_len: usize,
     with_grh: bool,
-    out: &mut RoceLayers,
+    out: &mut RoceLayers<'a>,
 ) -> Result<Bth> {
     let mut r = Reader::new(name, captured);
     if wire_len < captured.len() {
@@ -135,7 +148,7 @@ fn read_captured(
     Ok(bth)
 }
 
-fn lax(name: &'static str, captured: &[u8], wire_len: usize, with_grh: bool) -> Lax<RoceLayers> {
+fn lax<'a>(name: &'static str, captured: &'a [u8], wire_len: usize, with_grh: bool) -> Lax<RoceLayers<'a>> {
     let mut parsed = RoceLayers::default();
     let error = read_captured(name, captured, wire_len, with_grh, &mut parsed).err();
     Lax {
@@ -144,12 +157,17 @@ fn lax(name: &'static str, captured: &[u8], wire_len: usize, with_grh: bool) -> 
     }
 }
 
-fn strict(name: &'static str, captured: &[u8], wire_len: usize, with_grh: bool) -> Result<CapturedRoce> {
+fn strict<'a>(
+    name: &'static str,
+    captured: &'a [u8],
+    wire_len: usize,
+    with_grh: bool,
+) -> Result<CapturedRoce<'a>> {
     let mut l = RoceLayers::default();
     let bth = read_captured(name, captured, wire_len, with_grh, &mut l).map_err(|e| classify(e, wire_len))?;
     Ok(CapturedRoce {
         grh: l.grh,
-        ib: IbPacket {
+        ib: IbSlice {
             bth,
             ext: l.ext,
             payload: l.payload,
@@ -162,21 +180,21 @@ fn strict(name: &'static str, captured: &[u8], wire_len: usize, with_grh: bool) 
 /// A RoCEv2 packet (UDP payload) as captured; `wire_len` is its length on
 /// the wire (UDP length - 8, or the pcap record's original length minus the
 /// offset of the UDP payload).
-pub fn parse_v2_captured(captured: &[u8], wire_len: usize) -> Result<CapturedRoce> {
+pub fn parse_v2_captured(captured: &[u8], wire_len: usize) -> Result<CapturedRoce<'_>> {
     strict(NAME_V2, captured, wire_len, false)
 }
 
 /// A RoCEv1 packet (after the Ethernet header) as captured.
-pub fn parse_v1_captured(captured: &[u8], wire_len: usize) -> Result<CapturedRoce> {
+pub fn parse_v1_captured(captured: &[u8], wire_len: usize) -> Result<CapturedRoce<'_>> {
     strict(NAME_V1, captured, wire_len, true)
 }
 
 /// Like [`parse_v2_captured`], keeping the layers read before an error.
-pub fn parse_v2_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers> {
+pub fn parse_v2_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
     lax(NAME_V2, captured, wire_len, false)
 }
 
 /// Like [`parse_v1_captured`], keeping the layers read before an error.
-pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers> {
+pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
     lax(NAME_V1, captured, wire_len, true)
 }

@@ -73,7 +73,7 @@ impl Wire for RoceV2 {
             ib: IbPacket {
                 bth,
                 ext: layers.ext,
-                payload: layers.payload,
+                payload: layers.payload.to_vec(),
             },
             icrc,
         })
@@ -120,7 +120,7 @@ impl Wire for RoceV1 {
             ib: IbPacket {
                 bth,
                 ext: layers.ext,
-                payload: layers.payload,
+                payload: layers.payload.to_vec(),
             },
             icrc,
         })

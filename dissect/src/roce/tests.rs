@@ -283,7 +283,7 @@ fn snaplen_cut_is_truncated_not_malformed() {
             payload_len: 1024
         })
     );
-    assert_eq!(p.ib.payload, pattern()[..86 - 28]);
+    assert_eq!(p.ib.payload, &pattern()[..86 - 28]);
     assert_eq!(p.ib.ext.reth.map(|r| r.dma_length), Some(16384));
 
     // Only the ICRC lost: the payload is whole.
@@ -413,7 +413,7 @@ proptest! {
         match parse_v2_captured(&bytes[..n], bytes.len()) {
             Ok(c) => {
                 prop_assert_eq!(c.truncated.is_some(), n < bytes.len());
-                prop_assert_eq!(&c.ib.payload[..], &p.ib.payload[..c.ib.payload.len()]);
+                prop_assert_eq!(c.ib.payload, &p.ib.payload[..c.ib.payload.len()]);
                 prop_assert_eq!(c.ib.bth, p.ib.bth);
             }
             Err(e) => prop_assert!(e.is_truncated(), "{}", e),

@@ -120,9 +120,9 @@ impl Pipeline {
     }
 
     /// Takes one frame; its events go to `out`.
-    pub fn frame(&mut self, frame: &Frame, out: &mut Vec<Event>) {
+    pub fn frame<D: AsRef<[u8]>>(&mut self, frame: &Frame<D>, out: &mut Vec<Event>) {
         self.last = (frame.number, frame.time);
-        let layers = capture::decode(frame.link, &frame.data, frame.orig_len);
+        let layers = capture::decode(frame.link, frame.data.as_ref(), frame.orig_len);
         let trees = self.field_trees;
         let mut emit = |at, (kind, tree): Found| {
             out.push(Event {
@@ -133,6 +133,12 @@ impl Pipeline {
                 tree,
             })
         };
+        // Idle state let go before this frame: what waited there shows now.
+        let mut idle = Vec::new();
+        self.reassembly.advance(frame.time.secs, &mut idle);
+        for (flow, event) in idle {
+            emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+        }
         if let Some(e) = &layers.error {
             let problem = Problem {
                 proto: "frame",

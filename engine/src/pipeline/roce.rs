@@ -40,14 +40,10 @@ pub(super) fn packet(
         key: QpKey { dst, qp: bth.dest_qp },
         psn: bth.psn,
         request,
-        payload: &roce.ib.payload,
+        payload: roce.ib.payload,
         wire_payload_len,
     };
-    let mut found = Vec::new();
-    reassembly.roce(&p, &mut found);
-    for event in found {
-        emit(at, qp_event(event, trees));
-    }
+    reassembly.roce(&p, &mut |event| emit(at, qp_event(event, trees)));
 }
 
 /// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.

@@ -4,7 +4,8 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::read::describe::{describe, Description};
+use super::read::describe::{describe, json_fields, Description};
+use super::read::text;
 use super::read::tree;
 use super::report::{Report, ReportArgs};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
@@ -44,6 +45,7 @@ pub fn run(
         start: None,
         // Block-buffered: a summary line per write(2) would cost more than decoding it.
         out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        line: Vec::new(),
         progress,
     };
     let mut report = Report::new(opts.report.clone(), opts.json);
@@ -112,6 +114,8 @@ struct Printer<'a, W: Write> {
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: W,
+    /// A summary line being built (reused: no allocation per line).
+    line: Vec<u8>,
     /// Drawn on stderr; cleared before anything else is written to its terminal.
     progress: Option<Progress>,
 }
@@ -153,8 +157,9 @@ impl<W: Write> Printer<'_, W> {
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                let line = summary_line(&event, &d, self.start.unwrap_or_default());
-                writeln!(self.out, "{line}")?;
+                self.line.clear();
+                text::summary(&mut self.line, &event, &d, self.start.unwrap_or_default());
+                self.out.write_all(&self.line)?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }
@@ -164,36 +169,6 @@ impl<W: Write> Printer<'_, W> {
             self.out.flush()?;
         }
         Ok(())
-    }
-}
-
-fn summary_line(event: &Event, d: &Description, start: Timestamp) -> String {
-    let since = event.time.as_secs_f64() - start.as_secs_f64();
-    let (src, dst) = ends(&event.at);
-    let mut line = format!(
-        "{:>6} {since:>12.6} {src} → {dst} {} {}",
-        event.frame, d.column, d.info
-    );
-    for (k, v) in &d.fields {
-        if !v.is_null() {
-            line += &format!(" {k}={}", field_text(v));
-        }
-    }
-    line
-}
-
-/// A field's value in a summary line: codes by name, cursors as wrap:count.
-fn field_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => match (o.get("name"), o.get("names"), o.get("wrap"), o.get("count")) {
-            (Some(name), ..) => field_text(name),
-            (_, Some(names), ..) => field_text(names),
-            (_, _, Some(wrap), Some(count)) => format!("{wrap}:{count}"),
-            _ => v.to_string(),
-        },
-        Value::Array(items) => format!("[{}]", items.iter().map(field_text).collect::<Vec<_>>().join(",")),
-        other => other.to_string(),
     }
 }
 
@@ -215,7 +190,7 @@ fn json_line(event: &Event, d: Description) -> Value {
         if let Some(r) = d.response {
             o.insert("response".into(), r.into());
         }
-        o.extend(d.fields);
+        o.extend(json_fields(&d.fields));
     }
     obj
 }

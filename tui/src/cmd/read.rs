@@ -5,6 +5,7 @@
 //! goes on.
 
 pub(crate) mod describe;
+pub(crate) mod text;
 pub(super) mod tree;
 pub(crate) mod write;
 

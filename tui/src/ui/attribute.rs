@@ -7,9 +7,7 @@ use super::store::{Kind, Row, Store};
 use crate::cmd::read::describe::describe;
 use engine::pipeline::{Endpoints, Event, EventKind};
 use engine::session::{Analyzer, QpEnd, Session, Side, Update};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Default)]
@@ -149,7 +147,7 @@ impl Attributor {
                     _ => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto, d.msg, d.version, fields_text(&d.fields))
+                (kind, d.proto, d.msg, d.version, crate::cmd::read::text::fields(&d.fields))
             }
         };
         Some(Row {
@@ -220,26 +218,3 @@ fn learn(
     }
 }
 
-/// `key=value` pairs, JSON values flattened (objects as `a/b`).
-fn fields_text(fields: &serde_json::Map<String, Value>) -> String {
-    let mut out = String::new();
-    for (k, v) in fields {
-        let v = match v {
-            Value::Null => continue,
-            Value::String(s) => s.clone(),
-            Value::Object(o) if o.contains_key("name") => o["name"].as_str().unwrap_or("").to_string(),
-            Value::Object(o) => o.values().map(plain).collect::<Vec<_>>().join("/"),
-            other => other.to_string(),
-        };
-        let _ = write!(out, "{}{k}={v}", if out.is_empty() { "" } else { " " });
-    }
-    out
-}
-
-/// A JSON value without the quotes of strings.
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}

@@ -13,6 +13,9 @@ use super::frame::{Ip, TcpSegment};
 use super::limits::Ctx;
 use clc_framer::ClcFramer;
 use reassembly::HalfStream;
+// Seeded per run, so a crafted capture cannot aim for collisions, and much
+// cheaper than SipHash on every segment.
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -43,6 +46,8 @@ struct Conn {
     /// Set when the whole connection carries no (more) CLC.
     ended: Option<ClcEnd>,
     closed: [bool; 2],
+    /// Capture time (seconds) of the latest segment.
+    last_seen: i64,
 }
 
 #[derive(Debug, Default)]
@@ -55,7 +60,7 @@ struct Direction {
 /// Every TCP connection in the capture.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    conns: HashMap<(SocketAddr, SocketAddr), Conn, RandomState>,
 }
 
 impl Connections {
@@ -81,11 +86,19 @@ impl Connections {
         } else {
             ((flow.dst, flow.src), 1)
         };
-        if !self.conns.contains_key(&key) && !self.make_room(ctx.limits.connections) {
-            ctx.drops.untracked_segments += 1;
-            return;
+        if !self.conns.contains_key(&key) {
+            // A segment without SYN or data (the last ACK of a closed
+            // connection) starts nothing worth tracking.
+            if !seg.syn && seg.payload.is_empty() {
+                return;
+            }
+            if !self.make_room(ctx.limits.connections) {
+                ctx.drops.untracked_segments += 1;
+                return;
+            }
         }
         let conn = self.conns.entry(key).or_default();
+        conn.last_seen = ctx.now;
         if seg.syn {
             conn.handshake(side, seg, smc_option, flow, ctx, out);
         }
@@ -98,25 +111,31 @@ impl Connections {
                 conn.closed = [true; 2];
             }
         }
+        if conn.closed == [true; 2] {
+            if let Some(mut conn) = self.conns.remove(&key) {
+                conn.flush(key, ctx, out);
+                ctx.pruned.closed_connections += 1;
+            }
+        }
     }
 
     /// End of input: deliver what waits behind gaps, report cut messages.
     pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
-        for (&(lo, hi), conn) in &mut self.conns {
-            for (side, dir) in conn.dirs.iter_mut().enumerate() {
-                let flow = if side == 0 {
-                    Flow { src: lo, dst: hi }
-                } else {
-                    Flow { src: hi, dst: lo }
-                };
-                let mut framed = Vec::new();
-                if let Some(clc) = &mut dir.clc {
-                    dir.stream.flush(ctx, &mut |chunk| clc.feed(chunk, &mut framed));
-                    clc.finish(&mut framed);
-                }
-                out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
-            }
+        for (&key, conn) in &mut self.conns {
+            conn.flush(key, ctx, out);
         }
+    }
+
+    /// Lets go of connections without a segment since `before`, as at the end of input.
+    pub fn prune_idle(&mut self, before: i64, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+        self.conns.retain(|&key, conn| {
+            if conn.last_seen >= before {
+                return true;
+            }
+            conn.flush(key, ctx, out);
+            ctx.pruned.idle_connections += 1;
+            false
+        });
     }
 
     /// Frees closed connections when the table is full; false if still full.
@@ -129,6 +148,23 @@ impl Connections {
 }
 
 impl Conn {
+    /// Gives up on gaps, delivers what waits and reports messages left cut.
+    fn flush(&mut self, (lo, hi): (SocketAddr, SocketAddr), ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+        for (side, dir) in self.dirs.iter_mut().enumerate() {
+            let flow = if side == 0 {
+                Flow { src: lo, dst: hi }
+            } else {
+                Flow { src: hi, dst: lo }
+            };
+            let mut framed = Vec::new();
+            if let Some(clc) = &mut dir.clc {
+                dir.stream.flush(ctx, &mut |chunk| clc.feed(chunk, &mut framed));
+                clc.finish(&mut framed);
+            }
+            out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
+        }
+    }
+
     fn handshake(
         &mut self,
         side: usize,

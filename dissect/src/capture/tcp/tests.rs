@@ -1,7 +1,7 @@
 //! Reassembly and CLC framing on made-up segments.
 
 use super::*;
-use crate::capture::limits::{Budget, Ctx, Drops, Limits};
+use crate::capture::limits::{Budget, Ctx, Drops, Limits, Pruned};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A CLC message of `len` bytes and `kind`: header, zero body, trailer.
@@ -17,6 +17,7 @@ struct Harness {
     limits: Limits,
     budget: Budget,
     drops: Drops,
+    pruned: Pruned,
 }
 
 impl Harness {
@@ -25,6 +26,7 @@ impl Harness {
             limits,
             budget: Budget::new(limits.total),
             drops: Drops::default(),
+            pruned: Pruned::default(),
         }
     }
 
@@ -33,6 +35,8 @@ impl Harness {
             limits: &self.limits,
             budget: &mut self.budget,
             drops: &mut self.drops,
+            pruned: &mut self.pruned,
+            now: 0,
         }
     }
 
