@@ -66,17 +66,8 @@ impl Wire for RoceV2 {
 
     fn parse(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(Self::NAME, bytes);
-        let mut layers = RoceLayers::default();
-        let bth = read_transport(&mut r, bytes.len(), &mut layers)?;
-        let icrc = read_icrc(&mut r, bth.pad_count)?;
-        Ok(RoceV2 {
-            ib: IbPacket {
-                bth,
-                ext: layers.ext,
-                payload: layers.payload.to_vec(),
-            },
-            icrc,
-        })
+        let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut RoceLayers::default())?;
+        Ok(RoceV2 { ib, icrc })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {
@@ -113,17 +104,8 @@ impl Wire for RoceV1 {
         let mut r = Reader::new(Self::NAME, bytes);
         let mut layers = RoceLayers::default();
         let grh = read_grh(&mut r, bytes.len(), &mut layers)?;
-        let bth = read_transport(&mut r, bytes.len(), &mut layers)?;
-        let icrc = read_icrc(&mut r, bth.pad_count)?;
-        Ok(RoceV1 {
-            grh,
-            ib: IbPacket {
-                bth,
-                ext: layers.ext,
-                payload: layers.payload.to_vec(),
-            },
-            icrc,
-        })
+        let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut layers)?;
+        Ok(RoceV1 { grh, ib, icrc })
     }
 
     fn emit(&self, out: &mut Vec<u8>) {
@@ -135,4 +117,17 @@ impl Wire for RoceV1 {
     fn wire_len(&self) -> usize {
         super::GRH_LEN + self.ib.wire_len() + ICRC_LEN
     }
+}
+
+/// The BTH, its extension headers, the payload and the ICRC: what follows the
+/// UDP header (RoCEv2) or the GRH (RoCEv1).
+fn read_ib_packet<'a>(r: &mut Reader<'a>, len: usize, layers: &mut RoceLayers<'a>) -> Result<(IbPacket, u32)> {
+    let bth = read_transport(r, len, layers)?;
+    let icrc = read_icrc(r, bth.pad_count)?;
+    let ib = IbPacket {
+        bth,
+        ext: layers.ext,
+        payload: layers.payload.to_vec(),
+    };
+    Ok((ib, icrc))
 }
