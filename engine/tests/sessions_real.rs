@@ -28,14 +28,18 @@ fn analyse(file: &str) -> (Vec<Session>, Vec<String>) {
         analyzer.event(&e, &mut updates);
     }
     analyzer.finish(&mut updates);
-    let findings = updates
-        .iter()
-        .filter_map(|u| match u {
-            Update::Finding(f) => Some(format!("{} frames {:?}: {}", f.rule.id, f.frames, f.detail)),
-            Update::Session(_) => None,
-        })
-        .collect();
-    (analyzer.sessions().to_vec(), findings)
+    let (mut sessions, mut findings) = (Vec::new(), Vec::new());
+    for u in updates {
+        match u {
+            Update::Finding(f) => findings.push(format!("{} frames {:?}: {}", f.rule.id, f.frames, f.detail)),
+            Update::SessionEnded(s) => sessions.push(*s),
+            Update::Session(_) => {}
+        }
+    }
+    // Every session ends exactly once: ids 0, 1, 2, ...
+    sessions.sort_by_key(|s| s.id);
+    assert!(sessions.iter().enumerate().all(|(i, s)| s.id as usize == i));
+    (sessions, findings)
 }
 
 fn captures() -> Vec<Value> {

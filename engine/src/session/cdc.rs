@@ -19,6 +19,8 @@ pub(super) struct CdcSide {
     written: u64,
     /// Frame of the CDC that said done writing or closed.
     closed_at: Option<u64>,
+    /// The sender said its connection is closed or aborted.
+    pub(super) closed: bool,
 }
 
 /// How a cursor moved.
@@ -51,9 +53,10 @@ impl Analyzer {
         out: &mut Vec<Update>,
     ) {
         let sender = receiver.peer();
-        let g = &self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get(&lgr) else { return };
         let Some(&id) = g.conns.get(&(receiver, c.token)) else {
-            if g.whole && self.lgr_once(lgr, rules::CDC_UNKNOWN_TOKEN) {
+            let late = g.retired.contains(&(receiver, c.token));
+            if g.whole && !late && self.lgr_once(lgr, rules::CDC_UNKNOWN_TOKEN) {
                 let detail = format!("token {:#x} to the {}", c.token, receiver.name());
                 self.report(
                     out,
@@ -65,9 +68,10 @@ impl Analyzer {
             }
             return;
         };
-        let smcr = self.sessions[id as usize]
-            .smcr
-            .get_or_insert_with(SmcrSeen::default);
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let smcr = session.smcr.get_or_insert_with(SmcrSeen::default);
         smcr.cdc[sender.index()] += 1;
         // A failover validation CDC repeats the last sequence number and carries no cursors.
         if c.producer_flags.contains(ProducerFlags::FAILOVER_VALIDATION) {
@@ -75,8 +79,12 @@ impl Analyzer {
         }
         let rings = smcr.rmb.map(|r| r.map(|r| r.size));
         let (produce_ring, consume_ring) = (rings[receiver.index()], rings[sender.index()]);
-        let peer_consumer = self.handshake(id).cdc[receiver.index()].consumer;
-        let mut st = self.handshake(id).cdc[sender.index()];
+        let Some(h) = self.state.get_mut(&id) else {
+            return;
+        };
+        h.last = self.now;
+        let peer_consumer = h.cdc[receiver.index()].consumer;
+        let mut st = h.cdc[sender.index()];
         let mut found: Vec<(&'static Rule, String)> = Vec::new();
         if let Some(last) = st.seq.filter(|&last| !seq_before(last, c.seqno)) {
             found.push((rules::CDC_SEQ_ORDER, format!("seqno {} after {last}", c.seqno)));
@@ -135,8 +143,12 @@ impl Analyzer {
         if c.conn_state_flags.0 & closing.0 != 0 {
             st.closed_at.get_or_insert(ev.frame);
         }
+        let over = ConnStateFlags::PEER_CONN_CLOSED.0 | ConnStateFlags::PEER_CONN_ABORT.0;
+        st.closed |= c.conn_state_flags.0 & over != 0;
         let closed_at = st.closed_at;
-        self.handshake(id).cdc[sender.index()] = st;
+        if let Some(h) = self.state.get_mut(&id) {
+            h.cdc[sender.index()] = st;
+        }
         for (rule, detail) in found {
             if self.once(id, sender, rule) {
                 let frames = match (rule == rules::CDC_DATA_AFTER_CLOSE, closed_at) {
@@ -147,6 +159,7 @@ impl Analyzer {
                 self.report(out, rule, frames, (Some(id), Some(lgr)), detail);
             }
         }
+        self.end_if_over(id, out);
     }
 
     pub(super) fn rdma_write(
@@ -158,7 +171,7 @@ impl Analyzer {
         out: &mut Vec<Update>,
     ) {
         let sender = receiver.peer();
-        let g = &self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get(&lgr) else { return };
         let Some((i, vaddr)) = g.rmb(receiver, t.rkey) else {
             if g.whole && self.lgr_once(lgr, rules::RDMA_WRONG_RKEY) {
                 let detail = format!("rkey {:#x} into the {}'s RMBs", t.rkey, receiver.name());
@@ -194,8 +207,14 @@ impl Analyzer {
                 detail,
             );
         }
-        self.sessions[id as usize].rdma_bytes[sender.index()] += bytes;
-        let st = &mut self.handshake(id).cdc[sender.index()];
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.rdma_bytes[sender.index()] += bytes;
+        }
+        let Some(h) = self.state.get_mut(&id) else {
+            return;
+        };
+        h.last = self.now;
+        let st = &mut h.cdc[sender.index()];
         st.written += bytes;
         if let Some(closed) = st.closed_at {
             if self.once(id, sender, rules::CDC_DATA_AFTER_CLOSE) {
@@ -214,7 +233,9 @@ impl Analyzer {
     /// Reports `rule` for link group `lgr` only the first time.
     fn lgr_once(&mut self, lgr: u32, rule: &'static Rule) -> bool {
         let bit = super::rule_bit(rule);
-        let g = &mut self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get_mut(&lgr) else {
+            return false;
+        };
         let first = g.fired & bit == 0;
         g.fired |= bit;
         first

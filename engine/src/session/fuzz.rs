@@ -39,12 +39,22 @@ pub fn drive(data: &[u8]) {
         );
     }
     analyzer.finish(&mut out);
+    // Findings cite sessions made before them; each session ends once, and
+    // at the end of input none is left.
+    let (mut made, mut ended) = (std::collections::HashSet::new(), std::collections::HashSet::new());
     for u in out {
-        if let Update::Finding(f) = u {
-            assert!(crate::rules::by_id(f.rule.id).is_some());
-            assert!(f.session.map_or(true, |s| analyzer.session(s).is_some()));
+        match u {
+            Update::Session(id) => {
+                made.insert(id);
+            }
+            Update::SessionEnded(s) => assert!(made.contains(&s.id) && ended.insert(s.id)),
+            Update::Finding(f) => {
+                assert!(crate::rules::by_id(f.rule.id).is_some());
+                assert!(f.session.map_or(true, |s| made.contains(&s)));
+            }
         }
     }
+    assert_eq!(made, ended);
 }
 
 /// One event from an op byte (kind, direction, endpoint) and its payload.

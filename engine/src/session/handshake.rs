@@ -6,6 +6,7 @@ use super::model::*;
 use super::{micros, Analyzer};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
+use crate::source::Timestamp;
 use dissect::capture::Flow;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, FirstContactExt, Path, Proposal,
@@ -52,6 +53,11 @@ pub(super) struct Handshake {
     pub(super) cdc: [CdcSide; 2],
     /// Rules already reported per sender, so a broken stream reports once.
     pub(super) fired: [u64; 2],
+    /// FIN seen from each side.
+    pub(super) fin: [bool; 2],
+    /// Time of the session's last message (TCP, CDC or RDMA).
+    pub(super) last: Timestamp,
+    pub(super) ended: bool,
 }
 
 impl Analyzer {
@@ -63,25 +69,22 @@ impl Analyzer {
         client_is_src: bool,
         out: &mut Vec<Update>,
     ) -> Option<u32> {
-        let key = if flow.src <= flow.dst {
-            (flow.src, flow.dst)
-        } else {
-            (flow.dst, flow.src)
-        };
+        let key = flow_key(flow);
         if let Some(&id) = self.by_flow.get(&key) {
             return Some(id);
         }
-        if self.sessions.len() >= self.caps.sessions {
+        if self.sessions.len() >= self.caps.sessions || self.next_session == u32::MAX {
             self.over_caps += 1;
             return None;
         }
-        let id = self.sessions.len() as u32;
+        let id = self.next_session;
+        self.next_session += 1;
         let (client, server) = if client_is_src {
             (flow.src, flow.dst)
         } else {
             (flow.dst, flow.src)
         };
-        self.sessions.push(Session {
+        let session = Session {
             id,
             client,
             server,
@@ -98,15 +101,20 @@ impl Analyzer {
             smcr: None,
             smcd: None,
             findings: 0,
-        });
-        self.state.push(Handshake::default());
+        };
+        self.sessions.insert(id, session);
+        let state = Handshake {
+            last: self.now,
+            ..Handshake::default()
+        };
+        self.state.insert(id, state);
         self.by_flow.insert(key, id);
         out.push(Update::Session(id));
         Some(id)
     }
 
     fn sender(&self, id: u32, flow: Flow) -> Side {
-        if self.sessions[id as usize].client == flow.src {
+        if self.sessions.get(&id).is_some_and(|s| s.client == flow.src) {
             Side::Client
         } else {
             Side::Server
@@ -114,7 +122,9 @@ impl Analyzer {
     }
 
     fn decide(&mut self, id: u32, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
-        let s = &mut self.sessions[id as usize];
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
         s.outcome = outcome;
         s.handshake_micros = Some(micros(s.start, ev.time));
         out.push(Update::Session(id));
@@ -131,7 +141,9 @@ impl Analyzer {
         let Some(id) = self.session_for(ev, flow, !syn_ack, out) else {
             return;
         };
-        let s = &mut self.sessions[id as usize];
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
         if syn_ack {
             s.synack_option = Some(present);
         } else {
@@ -144,16 +156,15 @@ impl Analyzer {
     }
 
     pub(super) fn segment(&mut self, ev: &Event, flow: Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let key = if flow.src <= flow.dst {
-            (flow.src, flow.dst)
-        } else {
-            (flow.dst, flow.src)
-        };
-        let Some(&id) = self.by_flow.get(&key) else {
+        let Some(&id) = self.by_flow.get(&flow_key(flow)) else {
             return;
         };
         let side = self.sender(id, flow);
-        let st = &mut self.state[id as usize];
+        let (Some(st), Some(s)) = (self.state.get_mut(&id), self.sessions.get_mut(&id)) else {
+            return;
+        };
+        st.last = self.now;
+        st.fin[side.index()] |= seg.fin;
         let pos = &mut st.stream[side.index()];
         if seg.syn {
             pos.base = Some(seg.seq.wrapping_add(1));
@@ -167,7 +178,6 @@ impl Analyzer {
             }
         }
         let data = pos.end.saturating_sub(st.clc_bytes[side.index()]);
-        let s = &mut self.sessions[id as usize];
         s.tcp_bytes[side.index()] = data;
         if seg.rst {
             s.reset = true;
@@ -181,6 +191,7 @@ impl Analyzer {
             };
             self.decide(id, ev, Outcome::Fallback(aborted), out);
         }
+        self.end_if_over(id, out);
     }
 
     pub(super) fn clc(&mut self, ev: &Event, flow: Flow, m: &ClcMessage, out: &mut Vec<Update>) {
@@ -189,11 +200,13 @@ impl Analyzer {
             return;
         };
         let side = self.sender(id, flow);
-        let s = &mut self.sessions[id as usize];
+        let (Some(st), Some(s)) = (self.state.get_mut(&id), self.sessions.get_mut(&id)) else {
+            return;
+        };
         if s.clc.len() < CLC_KEPT {
             s.clc.push((ev.frame, side, m.kind()));
         }
-        let st = &mut self.state[id as usize];
+        st.last = self.now;
         st.clc_bytes[side.index()] += m.wire_len() as u64;
         let stage = st.stage;
         match (m, side, stage) {
@@ -219,7 +232,9 @@ impl Analyzer {
     }
 
     fn proposed(&mut self, id: u32, p: &Proposal) {
-        let st = &mut self.state[id as usize];
+        let Some(st) = self.state.get_mut(&id) else {
+            return;
+        };
         st.stage = Stage::Proposed;
         st.offer = Some(Offer {
             version: p.env.version,
@@ -230,7 +245,9 @@ impl Analyzer {
     }
 
     fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {
-        self.state[id as usize].stage = Stage::Done;
+        if let Some(st) = self.state.get_mut(&id) {
+            st.stage = Stage::Done;
+        }
         if d.is_out_of_sync() != (d.diagnosis == DeclineDiagnosis::SYNCERR) {
             let detail = format!(
                 "out-of-sync flag {} with diagnosis {}",
@@ -245,7 +262,11 @@ impl Analyzer {
                 detail,
             );
         }
-        if self.sessions[id as usize].outcome == Outcome::Pending {
+        if self
+            .sessions
+            .get(&id)
+            .is_some_and(|s| s.outcome == Outcome::Pending)
+        {
             let f = Fallback::Declined {
                 by,
                 version: d.env.version,
@@ -256,7 +277,9 @@ impl Analyzer {
     }
 
     fn accepted(&mut self, id: u32, ev: &Event, a: &AcceptConfirm, out: &mut Vec<Update>) {
-        let st = &mut self.state[id as usize];
+        let Some(st) = self.state.get_mut(&id) else {
+            return;
+        };
         st.stage = Stage::Accepted;
         st.accept = Some((ev.frame, a.clone()));
         let Some(offer) = st.offer else { return };
@@ -285,7 +308,9 @@ impl Analyzer {
     }
 
     fn confirmed(&mut self, id: u32, ev: &Event, c: &AcceptConfirm, out: &mut Vec<Update>) {
-        let st = &mut self.state[id as usize];
+        let Some(st) = self.state.get_mut(&id) else {
+            return;
+        };
         st.stage = Stage::Done;
         let Some((accept_frame, a)) = st.accept.clone() else {
             return;
@@ -307,12 +332,15 @@ impl Analyzer {
             }
             (AcceptConfirmBody::SmcD(ad), AcceptConfirmBody::SmcD(cd)) => {
                 n.buffer_size = [buffer_size(cd.dmbe_size), buffer_size(ad.dmbe_size)];
-                self.sessions[id as usize].smcd = Some(SmcdSeen {
+                let smcd = SmcdSeen {
                     gid: [cd.gid, ad.gid],
                     dmb_token: [cd.dmb_token, ad.dmb_token],
                     link_id: ad.link_id,
                     chid: ad.v2.as_ref().map(|v| v.chid),
-                });
+                };
+                if let Some(s) = self.sessions.get_mut(&id) {
+                    s.smcd = Some(smcd);
+                }
             }
             _ => {}
         }
@@ -333,14 +361,22 @@ impl Analyzer {
     /// Reports `rule` for `side` of a session only the first time.
     pub(super) fn once(&mut self, id: u32, side: Side, rule: &'static Rule) -> bool {
         let bit = super::rule_bit(rule);
-        let fired = &mut self.state[id as usize].fired[side.index()];
+        let Some(st) = self.state.get_mut(&id) else {
+            return false;
+        };
+        let fired = &mut st.fired[side.index()];
         let first = *fired & bit == 0;
         *fired |= bit;
         first
     }
+}
 
-    pub(super) fn handshake(&mut self, id: u32) -> &mut Handshake {
-        &mut self.state[id as usize]
+/// A TCP connection's key, the same both ways.
+pub(super) fn flow_key(flow: Flow) -> (std::net::SocketAddr, std::net::SocketAddr) {
+    if flow.src <= flow.dst {
+        (flow.src, flow.dst)
+    } else {
+        (flow.dst, flow.src)
     }
 }
 

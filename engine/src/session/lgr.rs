@@ -8,7 +8,7 @@ use crate::rules;
 use crate::source::Timestamp;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 /// Linux gives a TEST_LINK this long to be answered (SMC_LLC_WAIT_TIME).
@@ -52,6 +52,10 @@ pub struct LinkGroup {
     pub(super) rmbs: [Vec<Rmb>; 2],
     /// (side that announced the token, alert token) to session.
     pub(super) conns: HashMap<(Side, u32), u32>,
+    /// Tokens of connections let go, newest last: CDC to them is late, not unknown.
+    pub(super) retired: VecDeque<(Side, u32)>,
+    /// Time of the last message on the link group.
+    pub(super) last: Timestamp,
     /// Outstanding request per (requester, LLC type nibble).
     pending: HashMap<(Side, u8), Request>,
     tests: Vec<(Side, u64, Timestamp)>,
@@ -63,7 +67,7 @@ pub struct LinkGroup {
 }
 
 impl LinkGroup {
-    fn new(id: u32, whole: bool) -> Self {
+    fn new(id: u32, whole: bool, now: Timestamp) -> Self {
         LinkGroup {
             id,
             whole,
@@ -71,6 +75,8 @@ impl LinkGroup {
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
             conns: HashMap::new(),
+            retired: VecDeque::new(),
+            last: now,
             pending: HashMap::new(),
             tests: Vec::new(),
             add_link: None,
@@ -79,13 +85,15 @@ impl LinkGroup {
         }
     }
 
-    fn link(&mut self, id: u8) -> Option<&mut Link> {
+    /// The link with `id`, made if new (`generation` counts that).
+    fn link(&mut self, id: u8, generation: &mut u64) -> Option<&mut Link> {
         if let Some(i) = self.links.iter().position(|l| l.id == id) {
             return self.links.get_mut(i);
         }
         if self.links.len() >= PER_LGR_CAP {
             return None;
         }
+        *generation += 1;
         self.links.push(Link {
             id,
             qp: [None; 2],
@@ -93,6 +101,11 @@ impl LinkGroup {
             deleted: false,
         });
         self.links.last_mut()
+    }
+
+    /// TEST_LINK requests waiting for their response.
+    pub(super) fn tests_open(&self) -> usize {
+        self.tests.len()
     }
 
     /// Index of the `owner`'s RMB that has `rkey`, with its address on that link.
@@ -145,16 +158,17 @@ impl Analyzer {
             ip: gid_ip(r.gid),
             qpn: r.qpn,
         };
-        let known = self.sessions[id as usize]
-            .smcr
-            .as_ref()
-            .and_then(|s| s.link_group);
+        let Some(session) = self.sessions.get(&id) else {
+            return;
+        };
+        let known = session.smcr.as_ref().and_then(|s| s.link_group);
         let lgr = match known {
             Some(l) => l,
             None if !first_contact && self.qps.get(&qp).is_some_and(|q| q.1 == side) => self.qps[&qp].0,
-            None if self.lgrs.len() < self.caps.link_groups => {
-                let l = self.lgrs.len() as u32;
-                self.lgrs.push(LinkGroup::new(l, first_contact));
+            None if self.lgrs.len() < self.caps.link_groups && self.next_lgr < u32::MAX => {
+                let l = self.next_lgr;
+                self.next_lgr += 1;
+                self.lgrs.insert(l, LinkGroup::new(l, first_contact, self.now));
                 l
             }
             None => {
@@ -163,7 +177,8 @@ impl Analyzer {
             }
         };
         self.add_qp(qp, lgr, side);
-        let g = &mut self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        g.last = self.now;
         if g.sessions.len() < PER_LGR_CAP && !g.sessions.contains(&id) {
             g.sessions.push(id);
         }
@@ -172,7 +187,7 @@ impl Analyzer {
         }
         if first_contact {
             // The first link; its CONFIRM_LINK names its id.
-            if let Some(link) = g.link(0) {
+            if let Some(link) = g.link(0, &mut self.link_generation) {
                 link.qp[side.index()] = Some(qp);
             }
         }
@@ -182,10 +197,13 @@ impl Analyzer {
             rmb.size = Some(size);
             rmb.session = Some(id);
         }
-        g.conns.insert((side, r.rmbe_alert_token), id);
-        let s = self.sessions[id as usize]
-            .smcr
-            .get_or_insert_with(SmcrSeen::default);
+        if g.conns.len() < PER_LGR_CAP || g.conns.contains_key(&(side, r.rmbe_alert_token)) {
+            g.conns.insert((side, r.rmbe_alert_token), id);
+        }
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let s = session.smcr.get_or_insert_with(SmcrSeen::default);
         s.link_group = Some(lgr);
         s.qp[side.index()] = Some(qp);
         s.rmb[side.index()] = Some(RmbSeen {
@@ -210,7 +228,7 @@ impl Analyzer {
         let rsp = h.is_response();
         let kind = h.llc_type.kind();
         let scope = (None, Some(lgr));
-        let g = &mut self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
         let whole = g.whole;
         match m {
             LlcMessage::ConfirmLink(l) => {
@@ -218,7 +236,7 @@ impl Analyzer {
                     let detail = format!("flags {:#04x} from the {}", h.flags.0, sender.name());
                     self.report(out, rules::LLC_NO_RMBE_EYEC, vec![ev.frame], scope, detail);
                 }
-                let g = &mut self.lgrs[lgr as usize];
+                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
                 let qp = QpEnd {
                     ip: gid_ip(l.body.sender_gid),
                     qpn: l.body.sender_qpn,
@@ -230,7 +248,7 @@ impl Analyzer {
                 if let Some(link) = first {
                     link.id = l.body.link_id;
                 }
-                if let Some(link) = g.link(l.body.link_id) {
+                if let Some(link) = g.link(l.body.link_id, &mut self.link_generation) {
                     link.qp[sender.index()] = Some(qp);
                     link.confirmed |= rsp;
                 }
@@ -257,13 +275,13 @@ impl Analyzer {
             }
             LlcMessage::AddLink(l) => {
                 let reject = h.flags.contains(LlcFlags::ADD_LINK_REJECT);
-                let g = &mut self.lgrs[lgr as usize];
+                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
                 if !reject {
                     let qp = QpEnd {
                         ip: gid_ip(l.body.sender_gid),
                         qpn: l.body.sender_qpn,
                     };
-                    if let Some(link) = g.link(l.body.link_id) {
+                    if let Some(link) = g.link(l.body.link_id, &mut self.link_generation) {
                         link.qp[sender.index()] = Some(qp);
                     }
                     for p in l.body.v2_ext.iter().flat_map(|x| &x.rkeys) {
@@ -271,7 +289,7 @@ impl Analyzer {
                     }
                     self.add_qp(qp, lgr, sender);
                 }
-                let g = &mut self.lgrs[lgr as usize];
+                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
                 if rsp {
                     g.add_link = (!reject).then_some((l.body.link_id, true));
                     self.respond(ev, lgr, sender, kind, Some(l.body.link_id), reject, out);
@@ -291,14 +309,14 @@ impl Analyzer {
                         detail,
                     );
                 }
-                let g = &mut self.lgrs[lgr as usize];
+                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
                 let n = usize::from(l.body.rkeys_remaining).min(2);
                 for p in l.body.rkeys.iter().take(n) {
                     alias_pair(g, sender, p);
                 }
             }
             LlcMessage::DeleteLink(l) => {
-                if let Some(link) = g.link(l.body.link_id) {
+                if let Some(link) = g.link(l.body.link_id, &mut self.link_generation) {
                     link.deleted = true;
                 }
                 if g.add_link.is_some_and(|(id, _)| id == l.body.link_id) {
@@ -375,7 +393,9 @@ impl Analyzer {
             link_id,
             answered: false,
         };
-        self.lgrs[lgr as usize].pending.insert((sender, kind), request);
+        if let Some(g) = self.lgrs.get_mut(&lgr) {
+            g.pending.insert((sender, kind), request);
+        }
     }
 
     /// A response must answer the peer's outstanding request of its type.
@@ -390,7 +410,7 @@ impl Analyzer {
         reject: bool,
         out: &mut Vec<crate::session::Update>,
     ) {
-        let g = &mut self.lgrs[lgr as usize];
+        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
         let whole = g.whole;
         match g.pending.get_mut(&(sender.peer(), kind)) {
             Some(req) if !req.answered => req.answered = true,
@@ -420,7 +440,7 @@ impl Analyzer {
         }
         let now = self.now;
         let mut late = Vec::new();
-        for g in &mut self.lgrs {
+        for g in self.lgrs.values_mut() {
             g.tests.retain(|&(side, frame, time)| {
                 let waited = micros(time, now);
                 if waited > TEST_LINK_WAIT_MICROS {

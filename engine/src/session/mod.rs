@@ -2,13 +2,16 @@
 //! `read`, `live`, the terminal UI and the fuzz target share. Pipeline
 //! events go in (their frame time is the clock); session updates and
 //! findings come out. Memory is bounded: sessions, link groups and QPs are
-//! capped, findings are handed out, never kept.
+//! capped, findings are handed out, never kept, and what is over is let go:
+//! a session once its connection has ended (or gone idle), a link group once
+//! it has no session left and has gone idle (see `retire`).
 
 mod cdc;
 pub mod fuzz;
 mod handshake;
 mod lgr;
 mod model;
+mod retire;
 
 pub use lgr::LinkGroup;
 pub use model::{
@@ -45,11 +48,20 @@ impl Default for Caps {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     caps: Caps,
-    sessions: Vec<Session>,
+    /// Live sessions by id (ids count up and are never reused).
+    sessions: HashMap<u32, Session>,
     /// Per session: what the rules need beyond the public picture.
-    state: Vec<Handshake>,
+    state: HashMap<u32, Handshake>,
+    next_session: u32,
     by_flow: HashMap<(SocketAddr, SocketAddr), u32>,
-    lgrs: Vec<LinkGroup>,
+    /// Live link groups by id (ids count up and are never reused).
+    lgrs: HashMap<u32, LinkGroup>,
+    next_lgr: u32,
+    /// Counts links made and link groups let go: a reader that maps QPs to
+    /// link groups itself rescans when it changes.
+    link_generation: u64,
+    /// Capture second of the next look for idle sessions and link groups.
+    next_sweep: i64,
     /// Receiving QP end to its link group and side.
     qps: HashMap<QpEnd, (u32, Side)>,
     now: Timestamp,
@@ -67,16 +79,24 @@ impl Analyzer {
         }
     }
 
-    pub fn sessions(&self) -> &[Session] {
-        &self.sessions
+    /// The sessions not yet let go, in no particular order (an ended one
+    /// stays until it has been idle a while).
+    pub fn sessions(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values()
     }
 
     pub fn session(&self, id: u32) -> Option<&Session> {
-        self.sessions.get(id as usize)
+        self.sessions.get(&id)
     }
 
-    pub fn link_groups(&self) -> &[LinkGroup] {
-        &self.lgrs
+    /// The link groups not yet let go, in no particular order.
+    pub fn link_groups(&self) -> impl Iterator<Item = &LinkGroup> {
+        self.lgrs.values()
+    }
+
+    /// Changes when a link is made or a link group is let go.
+    pub fn link_generation(&self) -> u64 {
+        self.link_generation
     }
 
     /// Takes one pipeline event.
@@ -118,17 +138,27 @@ impl Analyzer {
             self.now = now;
         }
         self.test_link_deadlines(out);
+        self.sweep(out);
     }
 
-    /// End of input: every session gets a last update.
+    /// End of input: every session still open ends, in id order.
     pub fn finish(&mut self, out: &mut Vec<Update>) {
         self.test_link_deadlines(out);
-        out.extend((0..self.sessions.len() as u32).map(Update::Session));
+        let mut open: Vec<u32> = self.sessions.keys().copied().collect();
+        open.sort_unstable();
+        for id in open {
+            self.end(id, out);
+        }
     }
 
     /// The link group and side owning the QP a RoCE packet went to.
-    fn receiver(&self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
-        self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied()
+    /// Counts as traffic on the link group.
+    fn receiver(&mut self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
+        let found = self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied();
+        if let Some(g) = found.and_then(|(l, _)| self.lgrs.get_mut(&l)) {
+            g.last = self.now;
+        }
+        found
     }
 
     fn add_qp(&mut self, end: QpEnd, lgr: u32, side: Side) {
@@ -149,7 +179,7 @@ impl Analyzer {
         detail: String,
     ) {
         let (session, link_group) = scope;
-        if let Some(s) = session.and_then(|id| self.sessions.get_mut(id as usize)) {
+        if let Some(s) = session.and_then(|id| self.sessions.get_mut(&id)) {
             s.findings = s.findings.saturating_add(1);
         }
         out.push(Update::Finding(Finding {

@@ -169,5 +169,10 @@ pub struct Finding {
 pub enum Update {
     /// The session with this id was created or its outcome changed.
     Session(u32),
+    /// The session is over (its connection closed, it went idle, or the
+    /// capture ended): its picture, once. The engine keeps it until it has
+    /// been idle a while, so a late message still counts and may still
+    /// raise findings (after this update).
+    SessionEnded(Box<Session>),
     Finding(Finding),
 }

@@ -36,7 +36,7 @@ pub fn fired(events: &[Event]) -> Vec<&'static str> {
         .iter()
         .filter_map(|u| match u {
             Update::Finding(f) => Some(f.rule.id),
-            Update::Session(_) => None,
+            Update::Session(_) | Update::SessionEnded(_) => None,
         })
         .collect()
 }

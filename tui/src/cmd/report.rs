@@ -25,6 +25,8 @@ pub struct Report {
     args: ReportArgs,
     json: bool,
     updates: Vec<Update>,
+    /// The link group of the `--session` one, while it is known.
+    wanted_lgr: Option<u32>,
 }
 
 impl Report {
@@ -34,6 +36,7 @@ impl Report {
             args,
             json,
             updates: Vec::new(),
+            wanted_lgr: None,
         }
     }
 
@@ -42,42 +45,46 @@ impl Report {
         !self.args.findings && self.args.session.is_none()
     }
 
-    /// Takes a batch of events; prints the findings they raise.
+    /// Takes a batch of events; prints the findings they raise and the
+    /// summaries of the sessions that ended.
     pub fn feed(&mut self, events: &[Event], out: &mut impl Write) -> io::Result<()> {
         for e in events {
             self.analyzer.event(e, &mut self.updates);
         }
-        self.flush_findings(out)
+        self.flush(out)
     }
 
-    /// End of input: last findings, then the session summaries.
+    /// End of input: last findings, then the summaries of the sessions still open.
     pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
         self.analyzer.finish(&mut self.updates);
-        self.flush_findings(out)?;
-        if self.args.findings {
-            return Ok(());
-        }
-        for s in self.analyzer.sessions() {
-            if self.args.session.map_or(true, |want| want == s.id) {
-                let line = if self.json {
-                    session_json(s).to_string()
-                } else {
-                    session_line(s)
-                };
-                writeln!(out, "{line}")?;
-            }
-        }
-        Ok(())
+        self.flush(out)
     }
 
-    fn flush_findings(&mut self, out: &mut impl Write) -> io::Result<()> {
+    fn flush(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if let Some(s) = self.args.session.and_then(|id| self.analyzer.session(id)) {
+            self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
+        }
         for u in self.updates.drain(..) {
-            let Update::Finding(f) = u else { continue };
+            let f = match u {
+                Update::Finding(f) => f,
+                Update::SessionEnded(s) => {
+                    if self.args.session == Some(s.id) {
+                        self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
+                    }
+                    if !self.args.findings && self.args.session.map_or(true, |want| want == s.id) {
+                        let line = if self.json {
+                            session_json(&s).to_string()
+                        } else {
+                            session_line(&s)
+                        };
+                        writeln!(out, "{line}")?;
+                    }
+                    continue;
+                }
+                Update::Session(_) => continue,
+            };
             if let Some(id) = self.args.session {
-                let lgr = self
-                    .analyzer
-                    .session(id)
-                    .and_then(|s| s.smcr.as_ref()?.link_group);
+                let lgr = self.wanted_lgr;
                 if f.session != Some(id) && (f.session.is_some() || f.link_group != lgr || lgr.is_none()) {
                     continue;
                 }

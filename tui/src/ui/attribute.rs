@@ -18,8 +18,8 @@ pub struct Attributor {
     /// (link group, receiver, alert token) and (link group, receiver, rkey) to session.
     tokens: HashMap<(u32, Side, u32), u32>,
     rkeys: HashMap<(u32, Side, u32), u32>,
-    /// Links over all link groups at the last scan for added links.
-    links_seen: usize,
+    /// The engine's link generation at the last scan for added links.
+    links_seen: u64,
     /// TCP payload after CLC already shown, per session.
     tcp_shown: HashMap<u32, u64>,
     /// Sessions whose figures changed since the last refresh.
@@ -48,7 +48,7 @@ impl Attributor {
     pub fn finish(&mut self, analyzer: &mut Analyzer, store: &mut Store) {
         analyzer.finish(&mut self.updates);
         self.apply(analyzer, store);
-        self.touched.extend(analyzer.sessions().iter().map(|s| s.id));
+        self.touched.extend(analyzer.sessions().map(|s| s.id));
         self.refresh(analyzer, store);
     }
 
@@ -75,6 +75,10 @@ impl Attributor {
                         );
                         store.session(s.clone());
                     }
+                }
+                Update::SessionEnded(s) => {
+                    self.touched.remove(&s.id);
+                    store.session(*s);
                 }
                 Update::Finding(f) => {
                     if let Some(s) = f.session {
@@ -147,7 +151,13 @@ impl Attributor {
                     _ => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto, d.msg, d.version, crate::cmd::read::text::fields(&d.fields))
+                (
+                    kind,
+                    d.proto,
+                    d.msg,
+                    d.version,
+                    crate::cmd::read::text::fields(&d.fields),
+                )
             }
         };
         Some(Row {
@@ -176,11 +186,10 @@ impl Attributor {
         if let Some(&found) = self.qps.get(&end) {
             return Some(found);
         }
-        let groups = analyzer.link_groups();
-        let links = groups.iter().map(|g| g.links.len()).sum();
-        if links != self.links_seen {
-            self.links_seen = links;
-            for g in groups {
+        let generation = analyzer.link_generation();
+        if generation != self.links_seen {
+            self.links_seen = generation;
+            for g in analyzer.link_groups() {
                 for link in &g.links {
                     for side in [Side::Client, Side::Server] {
                         if let Some(q) = link.qp[side.index()] {
@@ -217,4 +226,3 @@ fn learn(
         }
     }
 }
-

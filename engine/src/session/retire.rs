@@ -1,0 +1,110 @@
+//! Letting go, so memory stays flat however long the capture: a session once
+//! both its TCP and its SMC connection are over, a session or link group that
+//! has gone idle. A session's last picture goes out in `SessionEnded` first.
+
+use super::model::*;
+use super::Analyzer;
+
+/// Capture seconds without a message after which a session, or a link group
+/// without sessions, is let go (as the pipeline does with TCP and QP state).
+const IDLE_SECS: i64 = 120;
+/// Capture seconds between looks for idle sessions and link groups.
+const SWEEP_SECS: i64 = 10;
+/// Alert tokens of let-go connections remembered per link group: a late CDC
+/// (a retransmission) to one is not a CDC to an unknown token.
+const RETIRED_TOKENS: usize = 64;
+
+impl Analyzer {
+    /// Ends the session when its TCP connection is closed (FIN both ways or
+    /// RST) and its SMC connection is over (SMC-R: both sides' CDC said
+    /// closed or aborted; no SMC-R: nothing runs beside TCP).
+    pub(super) fn end_if_over(&mut self, id: u32, out: &mut Vec<Update>) {
+        let (Some(s), Some(st)) = (self.sessions.get(&id), self.state.get(&id)) else {
+            return;
+        };
+        let tcp_over = s.reset || st.fin == [true; 2];
+        let smc_over = match &s.outcome {
+            Outcome::Smc(n) if !n.smcd => st.cdc.iter().all(|c| c.closed),
+            _ => true,
+        };
+        if tcp_over && smc_over {
+            self.end(id, out);
+        }
+    }
+
+    /// Reports the session's end. Its state stays until it has been idle
+    /// for IDLE_SECS, so that late messages still meet the rules.
+    pub(super) fn end(&mut self, id: u32, out: &mut Vec<Update>) {
+        let Some(st) = self.state.get_mut(&id).filter(|st| !st.ended) else {
+            return;
+        };
+        st.ended = true;
+        if let Some(s) = self.sessions.get(&id) {
+            out.push(Update::SessionEnded(Box::new(s.clone())));
+        }
+    }
+
+    fn let_go(&mut self, id: u32) {
+        self.state.remove(&id);
+        let Some(s) = self.sessions.remove(&id) else {
+            return;
+        };
+        let key = super::handshake::flow_key(dissect::capture::Flow {
+            src: s.client,
+            dst: s.server,
+        });
+        if self.by_flow.get(&key) == Some(&id) {
+            self.by_flow.remove(&key);
+        }
+        let lgr = s.smcr.and_then(|r| r.link_group);
+        let Some(g) = lgr.and_then(|l| self.lgrs.get_mut(&l)) else {
+            return;
+        };
+        g.sessions.retain(|&x| x != id);
+        let retired = &mut g.retired;
+        g.conns.retain(|&token, &mut owner| {
+            if owner == id {
+                if retired.len() >= RETIRED_TOKENS {
+                    retired.pop_front();
+                }
+                retired.push_back(token);
+            }
+            owner != id
+        });
+        for rmb in g.rmbs.iter_mut().flatten().filter(|r| r.session == Some(id)) {
+            rmb.session = None;
+        }
+    }
+
+    /// Every SWEEP_SECS of capture time: ends (if not yet ended) and lets go
+    /// idle sessions, then idle link groups that no session uses, with their QPs.
+    pub(super) fn sweep(&mut self, out: &mut Vec<Update>) {
+        if self.now.secs < self.next_sweep {
+            return;
+        }
+        self.next_sweep = self.now.secs.saturating_add(SWEEP_SECS);
+        let before = self.now.secs.saturating_sub(IDLE_SECS);
+        let mut idle: Vec<u32> = self
+            .state
+            .iter()
+            .filter(|(_, st)| st.last.secs < before)
+            .map(|(&id, _)| id)
+            .collect();
+        idle.sort_unstable();
+        for id in idle {
+            self.end(id, out);
+            self.let_go(id);
+        }
+        let unused = |g: &super::LinkGroup| g.sessions.is_empty() && g.last.secs < before;
+        if !self.lgrs.values().any(unused) {
+            return;
+        }
+        for g in self.lgrs.values().filter(|g| unused(g)) {
+            self.open_tests = self.open_tests.saturating_sub(g.tests_open());
+        }
+        self.lgrs.retain(|_, g| !unused(g));
+        let lgrs = &self.lgrs;
+        self.qps.retain(|_, (l, _)| lgrs.contains_key(l));
+        self.link_generation += 1;
+    }
+}
