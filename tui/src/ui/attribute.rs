@@ -151,13 +151,7 @@ impl Attributor {
                     _ => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (
-                    kind,
-                    d.proto,
-                    d.msg,
-                    d.version,
-                    crate::cmd::read::text::fields(&d.fields),
-                )
+                (kind, d.proto, d.msg, d.version, crate::cmd::read::text::fields(&d.fields))
             }
         };
         Some(Row {
@@ -226,3 +220,4 @@ fn learn(
         }
     }
 }
+
