@@ -138,6 +138,12 @@ impl Analyzer {
         present: bool,
         out: &mut Vec<Update>,
     ) {
+        // A new connection on the addresses and ports of one that ended.
+        if let Some(&old) = self.by_flow.get(&flow_key(flow)) {
+            if !syn_ack && self.state.get(&old).is_some_and(|st| st.ended) {
+                self.let_go(old);
+            }
+        }
         let Some(id) = self.session_for(ev, flow, !syn_ack, out) else {
             return;
         };

@@ -44,7 +44,7 @@ impl Analyzer {
         }
     }
 
-    fn let_go(&mut self, id: u32) {
+    pub(super) fn let_go(&mut self, id: u32) {
         self.state.remove(&id);
         let Some(s) = self.sessions.remove(&id) else {
             return;
@@ -84,10 +84,17 @@ impl Analyzer {
         }
         self.next_sweep = self.now.secs.saturating_add(SWEEP_SECS);
         let before = self.now.secs.saturating_sub(IDLE_SECS);
+        // An SMC-R connection lives as long as its link group: one with no
+        // data for a while is still open while TEST_LINKs keep the link up.
+        let lgr_idle = |id: &u32| {
+            let lgr = self.sessions.get(id).and_then(|s| s.smcr.as_ref()?.link_group);
+            lgr.and_then(|l| self.lgrs.get(&l))
+                .map_or(true, |g| g.last.secs < before)
+        };
         let mut idle: Vec<u32> = self
             .state
             .iter()
-            .filter(|(_, st)| st.last.secs < before)
+            .filter(|(id, st)| st.last.secs < before && (st.ended || lgr_idle(id)))
             .map(|(&id, _)| id)
             .collect();
         idle.sort_unstable();
