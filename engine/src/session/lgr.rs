@@ -8,6 +8,7 @@ use crate::rules;
 use crate::source::Timestamp;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
+use foldhash::fast::RandomState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -51,9 +52,9 @@ pub struct LinkGroup {
     pub sessions: Vec<u32>,
     pub(super) rmbs: [Vec<Rmb>; 2],
     /// (side that announced the token, alert token) to session.
-    pub(super) conns: HashMap<(Side, u32), u32>,
+    pub(super) conns: HashMap<(Side, u32), u32, RandomState>,
     /// Outstanding request per (requester, LLC type nibble).
-    pending: HashMap<(Side, u8), Request>,
+    pending: HashMap<(Side, u8), Request, RandomState>,
     tests: Vec<(Side, u64, Timestamp)>,
     /// An ADD_LINK exchange: the link id, and whether it was accepted.
     add_link: Option<(u8, bool)>,
@@ -70,8 +71,8 @@ impl LinkGroup {
             links: Vec::new(),
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
-            conns: HashMap::new(),
-            pending: HashMap::new(),
+            conns: HashMap::default(),
+            pending: HashMap::default(),
             tests: Vec::new(),
             add_link: None,
             first_confirm_due: false,

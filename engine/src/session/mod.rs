@@ -18,6 +18,7 @@ pub use model::{
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
+use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -48,10 +49,10 @@ pub struct Analyzer {
     sessions: Vec<Session>,
     /// Per session: what the rules need beyond the public picture.
     state: Vec<Handshake>,
-    by_flow: HashMap<(SocketAddr, SocketAddr), u32>,
+    by_flow: HashMap<(SocketAddr, SocketAddr), u32, RandomState>,
     lgrs: Vec<LinkGroup>,
     /// Receiving QP end to its link group and side.
-    qps: HashMap<QpEnd, (u32, Side)>,
+    qps: HashMap<QpEnd, (u32, Side), RandomState>,
     now: Timestamp,
     /// TEST_LINK requests waiting for their response, over all link groups.
     open_tests: usize,

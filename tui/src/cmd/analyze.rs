@@ -56,20 +56,18 @@ pub fn run(
     };
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    let mut frame = Frame {
-        number: 0,
-        time: Timestamp::default(),
-        data: Vec::new(),
-        orig_len: 0,
-        link: dissect::capture::LinkType::ETHERNET,
-    };
-    while let Some(next) = source.next_frame_into(&mut frame) {
+    let mut number = 0;
+    loop {
+        let next = source.next_frame_with(&mut |frame: Frame<&[u8]>| {
+            printer.start.get_or_insert(frame.time);
+            pipeline.frame(&frame, &mut events);
+            number = frame.number;
+        });
+        let Some(next) = next else { break };
         match next {
             Ok(()) => {
-                printer.start.get_or_insert(frame.time);
-                pipeline.frame(&frame, &mut events);
                 if let Some(p) = &mut printer.progress {
-                    p.frame(frame.number, || source.position());
+                    p.frame(number, || source.position());
                 }
             }
             Err(e) => {
