@@ -100,7 +100,9 @@ fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Ve
     if !report.events_shown() {
         events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
     }
-    printer.print(events.drain(..))
+    let printed = printer.print(events);
+    events.clear();
+    printed
 }
 
 struct Printer<'a, W: Write> {
@@ -131,7 +133,7 @@ impl<W: Write> Printer<'_, W> {
         }
     }
 
-    fn print(&mut self, events: impl Iterator<Item = Event>) -> std::io::Result<()> {
+    fn print(&mut self, events: &[Event]) -> std::io::Result<()> {
         for event in events {
             if let EventKind::Problem(p) = &event.kind {
                 self.clear_progress();
@@ -149,14 +151,14 @@ impl<W: Write> Printer<'_, W> {
             let Some(d) = describe(&event.kind) else { continue };
             let tree = event.tree.as_deref().filter(|_| self.verbose);
             if self.json {
-                let mut obj = json_line(&event, d);
+                let mut obj = json_line(event, d);
                 if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
                     o.insert("tree".into(), tree::json(t));
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
                 self.line.clear();
-                text::summary(&mut self.line, &event, &d, self.start.unwrap_or_default());
+                text::summary(&mut self.line, event, &d, self.start.unwrap_or_default());
                 self.out.write_all(&self.line)?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
