@@ -160,19 +160,27 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     fn need(&self, field: &'static str, n: usize) -> Result<()> {
         if self.remaining() < n {
-            return Err(self.error(
-                field,
-                ErrorKind::Truncated {
-                    needed: n,
-                    available: self.remaining(),
-                },
-            ));
+            return Err(self.truncated(field, n));
         }
         Ok(())
     }
 
+    /// Out of line: every field read checks for it, almost none hits it.
+    #[cold]
+    fn truncated(&self, field: &'static str, n: usize) -> Error {
+        self.error(
+            field,
+            ErrorKind::Truncated {
+                needed: n,
+                available: self.remaining(),
+            },
+        )
+    }
+
+    #[inline]
     fn take_with<T: Copy + Into<u64>>(
         &mut self,
         field: &'static str,
@@ -189,32 +197,31 @@ impl<'a> Reader<'a> {
                 self.pos += n;
                 Ok(v)
             }
-            Err(_) => Err(self.error(
-                field,
-                ErrorKind::Truncated {
-                    needed: n,
-                    available: self.remaining(),
-                },
-            )),
+            Err(_) => Err(self.truncated(field, n)),
         }
     }
 
+    #[inline]
     pub fn u8(&mut self, field: &'static str) -> Result<u8> {
         self.take_with(field, 1, num::u8)
     }
 
+    #[inline]
     pub fn be_u16(&mut self, field: &'static str) -> Result<u16> {
         self.take_with(field, 2, num::be_u16)
     }
 
+    #[inline]
     pub fn be_u24(&mut self, field: &'static str) -> Result<u32> {
         self.take_with(field, 3, num::be_u24)
     }
 
+    #[inline]
     pub fn be_u32(&mut self, field: &'static str) -> Result<u32> {
         self.take_with(field, 4, num::be_u32)
     }
 
+    #[inline]
     pub fn be_u64(&mut self, field: &'static str) -> Result<u64> {
         self.take_with(field, 8, num::be_u64)
     }
@@ -233,6 +240,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
         self.need(field, n)?;
         if self.tracing {

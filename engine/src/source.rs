@@ -36,6 +36,18 @@ pub struct Frame<D = Vec<u8>> {
     pub link: LinkType,
 }
 
+impl Frame {
+    pub fn borrowed(&self) -> Frame<&[u8]> {
+        Frame {
+            number: self.number,
+            time: self.time,
+            data: &self.data,
+            orig_len: self.orig_len,
+            link: self.link,
+        }
+    }
+}
+
 /// A source could not produce the next frame (a truncated or corrupt file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceError {
@@ -56,10 +68,10 @@ pub trait FrameSource {
     /// The next frame; None at the end. After an error a source ends.
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
 
-    /// The next frame into `frame`, reusing its buffer (no allocation per
-    /// frame on a long read); None at the end.
-    fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
-        self.next_frame().map(|r| r.map(|f| *frame = f))
+    /// Hands the next frame to `take`, its bytes borrowed from the source
+    /// where it can (no copy per frame on a long read); None at the end.
+    fn next_frame_with(&mut self, take: &mut dyn FnMut(Frame<&[u8]>)) -> Option<Result<(), SourceError>> {
+        self.next_frame().map(|r| r.map(|f| take(f.borrowed())))
     }
 
     /// How far through its input the source is, where that is known (files).
@@ -129,27 +141,19 @@ fn fdinfo_of(target: Option<PathBuf>, before: &[std::ffi::OsString]) -> Option<(
 
 impl FrameSource for PcapFile {
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>> {
-        let mut frame = Frame {
-            number: 0,
-            time: Timestamp::default(),
-            data: Vec::new(),
-            orig_len: 0,
-            link: self.link,
-        };
-        self.next_frame_into(&mut frame).map(|r| r.map(|()| frame))
-    }
-
-    fn next_frame_into(&mut self, frame: &mut Frame) -> Option<Result<(), SourceError>> {
         self.next_borrowed().map(|next| {
-            next.map(|f| {
-                frame.number = f.number;
-                frame.time = f.time;
-                frame.data.clear();
-                frame.data.extend_from_slice(f.data);
-                frame.orig_len = f.orig_len;
-                frame.link = f.link;
+            next.map(|f| Frame {
+                number: f.number,
+                time: f.time,
+                data: f.data.to_vec(),
+                orig_len: f.orig_len,
+                link: f.link,
             })
         })
+    }
+
+    fn next_frame_with(&mut self, take: &mut dyn FnMut(Frame<&[u8]>)) -> Option<Result<(), SourceError>> {
+        self.next_borrowed().map(|next| next.map(take))
     }
 
     fn position(&self) -> Option<Position> {

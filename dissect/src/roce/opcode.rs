@@ -65,27 +65,53 @@ const TRANSPORT_RC: u8 = 0;
 const TRANSPORT_UC: u8 = 1;
 const TRANSPORT_UD: u8 = 3;
 
+/// A layout with no extension header.
+const BARE: Layout = Layout {
+    deth: false,
+    reth: false,
+    atomic_eth: false,
+    aeth: false,
+    atomic_ack_eth: false,
+    immdt: false,
+    ieth: false,
+};
+
+/// [`Opcode::layout`] of every opcode, built at compile time: every packet looks it up.
+const LAYOUTS: [Option<Layout>; 256] = {
+    let mut table = [None; 256];
+    let mut code = 0;
+    while code < 256 {
+        table[code] = Opcode::table_entry(code as u8);
+        code += 1;
+    }
+    table
+};
+
 impl Opcode {
     /// The extension headers this opcode carries; `None` for opcodes this
     /// crate has no table entry for (RD, XRC, reserved): their bytes after
     /// the BTH are kept as payload.
     pub fn layout(self) -> Option<Layout> {
-        let op = self.0 & 0x1f;
-        match self.0 >> 5 {
+        LAYOUTS[usize::from(self.0)]
+    }
+
+    const fn table_entry(code: u8) -> Option<Layout> {
+        let op = code & 0x1f;
+        match code >> 5 {
             TRANSPORT_RC if op <= 0x14 || op == 0x16 || op == 0x17 => Some(Self::connected(op)),
             TRANSPORT_UC if op <= 0x0b => Some(Self::connected(op)),
             TRANSPORT_UD if op == 0x04 || op == 0x05 => Some(Layout {
                 deth: true,
                 immdt: op == 0x05,
-                ..Layout::default()
+                ..BARE
             }),
-            _ if self == Opcode::CNP => Some(Layout::default()),
+            _ if code == Opcode::CNP.0 => Some(BARE),
             _ => None,
         }
     }
 
     /// Layout of the operations RC and UC share (UC has only SEND and WRITE).
-    fn connected(op: u8) -> Layout {
+    const fn connected(op: u8) -> Layout {
         Layout {
             deth: false,
             reth: matches!(op, 0x06 | 0x0a | 0x0b | 0x0c),

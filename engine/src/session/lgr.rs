@@ -8,6 +8,7 @@ use crate::rules;
 use crate::source::Timestamp;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
+use foldhash::fast::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
@@ -51,13 +52,13 @@ pub struct LinkGroup {
     pub sessions: Vec<u32>,
     pub(super) rmbs: [Vec<Rmb>; 2],
     /// (side that announced the token, alert token) to session.
-    pub(super) conns: HashMap<(Side, u32), u32>,
+    pub(super) conns: HashMap<(Side, u32), u32, RandomState>,
     /// Tokens of connections let go, newest last: CDC to them is late, not unknown.
     pub(super) retired: VecDeque<(Side, u32)>,
     /// Time of the last message on the link group.
     pub(super) last: Timestamp,
     /// Outstanding request per (requester, LLC type nibble).
-    pending: HashMap<(Side, u8), Request>,
+    pending: HashMap<(Side, u8), Request, RandomState>,
     tests: Vec<(Side, u64, Timestamp)>,
     /// An ADD_LINK exchange: the link id, and whether it was accepted.
     add_link: Option<(u8, bool)>,
@@ -74,10 +75,10 @@ impl LinkGroup {
             links: Vec::new(),
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             retired: VecDeque::new(),
             last: now,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             tests: Vec::new(),
             add_link: None,
             first_confirm_due: false,

@@ -21,6 +21,7 @@ pub use model::{
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
+use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -49,13 +50,13 @@ impl Default for Caps {
 pub struct Analyzer {
     caps: Caps,
     /// Live sessions by id (ids count up and are never reused).
-    sessions: HashMap<u32, Session>,
+    sessions: HashMap<u32, Session, RandomState>,
     /// Per session: what the rules need beyond the public picture.
-    state: HashMap<u32, Handshake>,
+    state: HashMap<u32, Handshake, RandomState>,
     next_session: u32,
-    by_flow: HashMap<(SocketAddr, SocketAddr), u32>,
+    by_flow: HashMap<(SocketAddr, SocketAddr), u32, RandomState>,
     /// Live link groups by id (ids count up and are never reused).
-    lgrs: HashMap<u32, LinkGroup>,
+    lgrs: HashMap<u32, LinkGroup, RandomState>,
     next_lgr: u32,
     /// Counts links made and link groups let go: a reader that maps QPs to
     /// link groups itself rescans when it changes.
@@ -63,7 +64,7 @@ pub struct Analyzer {
     /// Capture second of the next look for idle sessions and link groups.
     next_sweep: i64,
     /// Receiving QP end to its link group and side.
-    qps: HashMap<QpEnd, (u32, Side)>,
+    qps: HashMap<QpEnd, (u32, Side), RandomState>,
     now: Timestamp,
     /// TEST_LINK requests waiting for their response, over all link groups.
     open_tests: usize,

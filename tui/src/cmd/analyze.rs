@@ -56,20 +56,18 @@ pub fn run(
     };
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    let mut frame = Frame {
-        number: 0,
-        time: Timestamp::default(),
-        data: Vec::new(),
-        orig_len: 0,
-        link: dissect::capture::LinkType::ETHERNET,
-    };
-    while let Some(next) = source.next_frame_into(&mut frame) {
+    let mut number = 0;
+    loop {
+        let next = source.next_frame_with(&mut |frame: Frame<&[u8]>| {
+            printer.start.get_or_insert(frame.time);
+            pipeline.frame(&frame, &mut events);
+            number = frame.number;
+        });
+        let Some(next) = next else { break };
         match next {
             Ok(()) => {
-                printer.start.get_or_insert(frame.time);
-                pipeline.frame(&frame, &mut events);
                 if let Some(p) = &mut printer.progress {
-                    p.frame(frame.number, || source.position());
+                    p.frame(number, || source.position());
                 }
             }
             Err(e) => {
@@ -102,7 +100,9 @@ fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Ve
     if !report.events_shown() {
         events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
     }
-    printer.print(events.drain(..))
+    let printed = printer.print(events);
+    events.clear();
+    printed
 }
 
 struct Printer<'a, W: Write> {
@@ -133,7 +133,7 @@ impl<W: Write> Printer<'_, W> {
         }
     }
 
-    fn print(&mut self, events: impl Iterator<Item = Event>) -> std::io::Result<()> {
+    fn print(&mut self, events: &[Event]) -> std::io::Result<()> {
         for event in events {
             if let EventKind::Problem(p) = &event.kind {
                 self.clear_progress();
@@ -151,14 +151,14 @@ impl<W: Write> Printer<'_, W> {
             let Some(d) = describe(&event.kind) else { continue };
             let tree = event.tree.as_deref().filter(|_| self.verbose);
             if self.json {
-                let mut obj = json_line(&event, d);
+                let mut obj = json_line(event, d);
                 if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
                     o.insert("tree".into(), tree::json(t));
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
                 self.line.clear();
-                text::summary(&mut self.line, &event, &d, self.start.unwrap_or_default());
+                text::summary(&mut self.line, event, &d, self.start.unwrap_or_default());
                 self.out.write_all(&self.line)?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;

@@ -6,6 +6,7 @@ use engine::pipeline::Event;
 use engine::rules;
 use engine::session::{Analyzer, Fallback, Finding, Outcome, Session, Update};
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -215,6 +216,7 @@ fn session_json(s: &Session) -> Value {
 }
 
 fn session_line(s: &Session) -> String {
+    // One String written into: a format! per word cost more than the rest of the line.
     let mut line = format!(
         "session {} {} -> {} {}",
         s.id,
@@ -223,34 +225,37 @@ fn session_line(s: &Session) -> String {
         s.outcome.kind()
     );
     if let Outcome::Smc(n) = &s.outcome {
-        line += &format!(" v{}", n.version);
+        let _ = write!(line, " v{}", n.version);
     }
-    let words = |v: Value| -> String {
-        let Value::Object(o) = v else { return String::new() };
-        o.iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| match v {
-                Value::String(s) => format!(" {k}={s}"),
-                other => format!(" {k}={other}"),
-            })
-            .collect()
-    };
-    line += &words(outcome_fields(&s.outcome));
+    words(&mut line, outcome_fields(&s.outcome));
     if let Some(r) = &s.smcr {
-        line += &words(json!({
+        let smcr = json!({
             "lgr": r.link_group,
             "qpn": format!("{}/{}", qpn(r.qp[0]), qpn(r.qp[1])),
             "cdc": format!("{}/{}", r.cdc[0], r.cdc[1]),
-        }));
+        });
+        words(&mut line, smcr);
     }
     if let Some(ms) = s.handshake_micros {
-        line += &format!(" handshake={:.3}ms", ms as f64 / 1000.0);
+        let _ = write!(line, " handshake={:.3}ms", ms as f64 / 1000.0);
     }
-    line += &format!(
+    let _ = write!(
+        line,
         " rdma={}/{} tcp={}/{} findings={}",
         s.rdma_bytes[0], s.rdma_bytes[1], s.tcp_bytes[0], s.tcp_bytes[1], s.findings
     );
     line
+}
+
+/// A JSON object's members that are not null, as ` key=value` words (strings unquoted).
+fn words(line: &mut String, v: Value) {
+    let Value::Object(o) = v else { return };
+    for (k, v) in o.iter().filter(|(_, v)| !v.is_null()) {
+        let _ = match v {
+            Value::String(s) => write!(line, " {k}={s}"),
+            other => write!(line, " {k}={other}"),
+        };
+    }
 }
 
 fn qpn(q: Option<engine::session::QpEnd>) -> String {
