@@ -2,11 +2,12 @@
 //! prints through the same hook): a line each, or JSON objects with
 //! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
 
+use arrayvec::ArrayVec;
 use engine::pipeline::Event;
 use engine::rules;
 use engine::session::{Analyzer, Fallback, Finding, Outcome, Session, Update};
 use serde_json::{json, Value};
-use std::fmt::Write as _;
+use std::fmt::{self, Display, Write as _};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -136,36 +137,85 @@ fn finding_json(f: &Finding) -> Value {
     })
 }
 
-/// What the outcome says, as `key=value` words after its kind.
-fn outcome_fields(o: &Outcome) -> Value {
+/// One value of a session summary: a JSON value, or a ` key=value` word.
+enum Word<'a> {
+    Num(u64),
+    Bool(bool),
+    Str(&'a str),
+    Shown(&'a dyn Display),
+    /// A 32-bit code, "0x03030000".
+    Code(u32),
+    Null,
+}
+
+impl Word<'_> {
+    fn json(&self) -> Value {
+        match self {
+            Word::Num(n) => (*n).into(),
+            Word::Bool(b) => (*b).into(),
+            Word::Str(s) => (*s).into(),
+            Word::Shown(d) => d.to_string().into(),
+            Word::Code(c) => format!("{c:#010x}").into(),
+            Word::Null => Value::Null,
+        }
+    }
+
+    /// Null is left out; strings go unquoted.
+    fn write(&self, line: &mut String, key: &str) {
+        let _ = match self {
+            Word::Num(n) => write!(line, " {key}={n}"),
+            Word::Bool(b) => write!(line, " {key}={b}"),
+            Word::Str(s) => write!(line, " {key}={s}"),
+            Word::Shown(d) => write!(line, " {key}={d}"),
+            Word::Code(c) => write!(line, " {key}={c:#010x}"),
+            Word::Null => Ok(()),
+        };
+    }
+}
+
+fn opt<T>(v: Option<T>, word: impl FnOnce(T) -> Word<'static>) -> Word<'static> {
+    v.map_or(Word::Null, word)
+}
+
+/// What the outcome says, after its kind; sorted by key, the order of the
+/// words (serde_json's objects keep keys sorted too). Typed, not JSON: a
+/// summary line is written without building a JSON object first.
+fn outcome_fields(o: &Outcome) -> ArrayVec<(&'static str, Word<'_>), 7> {
+    let mut f = ArrayVec::new();
     match o {
-        Outcome::Pending => json!({}),
-        Outcome::Smc(n) => json!({
-            "release": n.release.map(|r| r.to_string()),
-            "eid": n.eid,
-            "max_conns": n.max_conns,
-            "max_links": n.max_links,
-            "client_buffer": n.buffer_size[0],
-            "server_buffer": n.buffer_size[1],
-            "first_contact": n.first_contact,
-        }),
-        Outcome::Fallback(Fallback::NoOption { lacking }) => json!({ "no_option_from": lacking.name() }),
+        Outcome::Pending => {}
+        Outcome::Smc(n) => f.extend([
+            ("client_buffer", Word::Num(n.buffer_size[0].into())),
+            ("eid", n.eid.as_deref().map_or(Word::Null, Word::Str)),
+            ("first_contact", Word::Bool(n.first_contact)),
+            ("max_conns", opt(n.max_conns, |v| Word::Num(v.into()))),
+            ("max_links", opt(n.max_links, |v| Word::Num(v.into()))),
+            (
+                "release",
+                n.release.as_ref().map_or(Word::Null, |r| Word::Shown(r)),
+            ),
+            ("server_buffer", Word::Num(n.buffer_size[1].into())),
+        ]),
+        Outcome::Fallback(Fallback::NoOption { lacking }) => {
+            f.push(("no_option_from", Word::Str(lacking.name())))
+        }
         Outcome::Fallback(Fallback::Declined {
             by,
             version,
             diagnosis,
-        }) => json!({
-            "declined_by": by.name(),
-            "decline_version": version,
-            "diagnosis": format!("{:#010x}", diagnosis.0),
-            "diagnosis_name": diagnosis.name(),
-        }),
-        Outcome::Fallback(Fallback::Aborted { by, reset, after }) => json!({
-            "aborted_by": by.name(),
-            "reset": reset,
-            "after": after.map(|t| t.to_string()),
-        }),
+        }) => f.extend([
+            ("decline_version", Word::Num((*version).into())),
+            ("declined_by", Word::Str(by.name())),
+            ("diagnosis", Word::Code(diagnosis.0)),
+            ("diagnosis_name", diagnosis.name().map_or(Word::Null, Word::Str)),
+        ]),
+        Outcome::Fallback(Fallback::Aborted { by, reset, after }) => f.extend([
+            ("aborted_by", Word::Str(by.name())),
+            ("after", after.as_ref().map_or(Word::Null, |t| Word::Shown(t))),
+            ("reset", Word::Bool(*reset)),
+        ]),
     }
+    f
 }
 
 fn session_json(s: &Session) -> Value {
@@ -193,9 +243,11 @@ fn session_json(s: &Session) -> Value {
         "findings": s.findings,
     });
     let Value::Object(o) = &mut v else { return v };
-    if let Value::Object(f) = outcome_fields(&s.outcome) {
-        o.extend(f);
-    }
+    o.extend(
+        outcome_fields(&s.outcome)
+            .iter()
+            .map(|(k, w)| (k.to_string(), w.json())),
+    );
     if let Some(r) = &s.smcr {
         o.insert("link_group".into(), r.link_group.into());
         o.insert("qpn".into(), json!(r.qp.map(|q| q.map(|q| q.qpn))));
@@ -216,8 +268,10 @@ fn session_json(s: &Session) -> Value {
 }
 
 fn session_line(s: &Session) -> String {
-    // One String written into: a format! per word cost more than the rest of the line.
-    let mut line = format!(
+    // One String written into: a format! or a JSON value per word cost more than the rest of the line.
+    let mut line = String::with_capacity(256);
+    let _ = write!(
+        line,
         "session {} {} -> {} {}",
         s.id,
         s.client,
@@ -227,14 +281,13 @@ fn session_line(s: &Session) -> String {
     if let Outcome::Smc(n) = &s.outcome {
         let _ = write!(line, " v{}", n.version);
     }
-    words(&mut line, outcome_fields(&s.outcome));
+    for (k, w) in &outcome_fields(&s.outcome) {
+        w.write(&mut line, k);
+    }
     if let Some(r) = &s.smcr {
-        let smcr = json!({
-            "lgr": r.link_group,
-            "qpn": format!("{}/{}", qpn(r.qp[0]), qpn(r.qp[1])),
-            "cdc": format!("{}/{}", r.cdc[0], r.cdc[1]),
-        });
-        words(&mut line, smcr);
+        let _ = write!(line, " cdc={}/{}", r.cdc[0], r.cdc[1]);
+        opt(r.link_group, |g| Word::Num(g.into())).write(&mut line, "lgr");
+        let _ = write!(line, " qpn={}/{}", Qpn(r.qp[0]), Qpn(r.qp[1]));
     }
     if let Some(ms) = s.handshake_micros {
         let _ = write!(line, " handshake={:.3}ms", ms as f64 / 1000.0);
@@ -247,19 +300,16 @@ fn session_line(s: &Session) -> String {
     line
 }
 
-/// A JSON object's members that are not null, as ` key=value` words (strings unquoted).
-fn words(line: &mut String, v: Value) {
-    let Value::Object(o) = v else { return };
-    for (k, v) in o.iter().filter(|(_, v)| !v.is_null()) {
-        let _ = match v {
-            Value::String(s) => write!(line, " {k}={s}"),
-            other => write!(line, " {k}={other}"),
-        };
-    }
-}
+/// A QP number, or "-" when not seen.
+struct Qpn(Option<engine::session::QpEnd>);
 
-fn qpn(q: Option<engine::session::QpEnd>) -> String {
-    q.map_or("-".into(), |q| q.qpn.to_string())
+impl Display for Qpn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(q) => write!(f, "{}", q.qpn),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 #[derive(clap::Args)]

@@ -94,6 +94,13 @@ enum FlagSet {
 
 impl Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_names(f)
+    }
+}
+
+impl Flags {
+    /// Straight to any writer: summary lines skip the formatting machinery.
+    pub fn write_names(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         let raw = self.raw;
         match self.set {
             FlagSet::Llc(kind) => write_set_bits(f, raw, llc_flag_names(kind)),

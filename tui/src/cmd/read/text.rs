@@ -6,8 +6,7 @@
 use super::describe::{Description, Field, Info};
 use engine::pipeline::{Endpoints, Event};
 use engine::source::Timestamp;
-use std::fmt::Display;
-use std::io::Write;
+use std::fmt::{self, Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// One event's line, as tshark prints it, appended to `line`: frame, time
@@ -91,7 +90,17 @@ fn named(line: &mut Vec<u8>, name: Option<&str>, value: impl Display) {
 
 /// Anything else, through std's formatting (writing to a Vec cannot fail).
 fn shown(line: &mut Vec<u8>, value: impl Display) {
-    let _ = write!(line, "{value}");
+    let _ = write!(Text(line), "{value}");
+}
+
+/// A line as a `fmt::Write`: text goes in without io's adapter in between.
+struct Text<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Text<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// Seconds since the first frame with 6 decimals, right-aligned in 12
@@ -146,7 +155,9 @@ fn field(line: &mut Vec<u8>, v: &Field) {
             line.push(b']');
         }
         Field::Text(t) => shown(line, t),
-        Field::Flags(f) => shown(line, f),
+        Field::Flags(f) => {
+            let _ = f.write_names(&mut Text(line));
+        }
         Field::Absent => {}
     }
 }
