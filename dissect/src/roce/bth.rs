@@ -32,6 +32,36 @@ pub struct Bth {
 pub const BTH_LEN: usize = 12;
 const MASK_24: u32 = 0x00ff_ffff;
 
+/// Each field and the offset where it ends.
+const FIELDS: [(usize, &str); 7] = [
+    (1, "bth.opcode"),
+    (2, "bth.flags"),
+    (4, "bth.pkey"),
+    (5, "bth.fecn_becn"),
+    (8, "bth.dest_qp"),
+    (9, "bth.ack_req"),
+    (BTH_LEN, "bth.psn"),
+];
+
+/// The error for a header shorter than [`BTH_LEN`]: the first field it lacks.
+#[cold]
+fn cut(r: &mut Reader) -> crate::error::Error {
+    let mut start = 0;
+    for (end, field) in FIELDS {
+        if let Err(e) = r.bytes(end - start, field) {
+            return e;
+        }
+        start = end;
+    }
+    r.error(
+        "bth",
+        crate::error::ErrorKind::Truncated {
+            needed: BTH_LEN,
+            available: 0,
+        },
+    )
+}
+
 fn bit(byte: u8, mask: u8) -> bool {
     byte & mask != 0
 }
@@ -45,26 +75,27 @@ fn flag(on: bool, mask: u8) -> u8 {
 }
 
 impl Bth {
+    /// One length check for the whole header (every RoCE packet pays this);
+    /// a header cut short is reported on the field it cuts.
     pub(crate) fn read(r: &mut Reader) -> Result<Self> {
-        let opcode = Opcode(r.u8("bth.opcode")?);
-        let flags = r.u8("bth.flags")?;
-        let pkey = r.be_u16("bth.pkey")?;
-        let ecn = r.u8("bth.fecn_becn")?;
-        let dest_qp = r.be_u24("bth.dest_qp")?;
-        let ack = r.u8("bth.ack_req")?;
-        let psn = r.be_u24("bth.psn")?;
+        if r.remaining() < BTH_LEN {
+            return Err(cut(r));
+        }
+        let b: [u8; BTH_LEN] = r.array("bth")?;
+        let be24 = |at: usize| u32::from_be_bytes([0, b[at], b[at + 1], b[at + 2]]);
+        let (flags, ecn) = (b[1], b[4]);
         Ok(Bth {
-            opcode,
+            opcode: Opcode(b[0]),
             solicited: bit(flags, 0x80),
             migreq: bit(flags, 0x40),
             pad_count: (flags >> 4) & 0x3,
             tver: flags & 0x0f,
-            pkey,
+            pkey: u16::from_be_bytes([b[2], b[3]]),
             fecn: bit(ecn, 0x80),
             becn: bit(ecn, 0x40),
-            dest_qp,
-            ack_req: bit(ack, 0x80),
-            psn,
+            dest_qp: be24(5),
+            ack_req: bit(b[8], 0x80),
+            psn: be24(9),
         })
     }
 

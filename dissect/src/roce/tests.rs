@@ -435,3 +435,25 @@ proptest! {
         let _ = crate::oracle::check_reencode::<RoceV1>(&bytes);
     }
 }
+
+#[test]
+fn a_cut_bth_names_the_field_it_cuts() {
+    // A real RDMA WRITE First, its BTH cut at every length.
+    let bytes = write_first();
+    let cases = [
+        (0, "bth.opcode", 0),
+        (1, "bth.flags", 1),
+        (3, "bth.pkey", 2),
+        (4, "bth.fecn_becn", 4),
+        (6, "bth.dest_qp", 5),
+        (8, "bth.ack_req", 8),
+        (10, "bth.psn", 9),
+    ];
+    for (n, field, offset) in cases {
+        // Wire length as short as the cut: malformed, not merely truncated.
+        let e = parse_v2_captured(&bytes[..n], n).unwrap_err();
+        assert_eq!((e.field, e.offset), (field, offset), "cut at {n}");
+    }
+    let whole = parse_v2_captured(&bytes, bytes.len()).unwrap();
+    assert_eq!(whole.ib.bth.opcode, Opcode::RC_RDMA_WRITE_FIRST);
+}
