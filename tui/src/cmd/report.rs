@@ -2,12 +2,13 @@
 //! prints through the same hook): a line each, or JSON objects with
 //! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
 
+use super::read::text;
 use arrayvec::ArrayVec;
 use engine::pipeline::Event;
 use engine::rules;
 use engine::session::{Analyzer, Fallback, Finding, Outcome, Session, Update};
 use serde_json::{json, Value};
-use std::fmt::{self, Display, Write as _};
+use std::fmt::Display;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ pub struct Report {
     args: ReportArgs,
     json: bool,
     updates: Vec<Update>,
+    /// A session summary line being built (reused).
+    line: Vec<u8>,
     /// The link group of the `--session` one, while it is known.
     wanted_lgr: Option<u32>,
 }
@@ -38,6 +41,7 @@ impl Report {
             args,
             json,
             updates: Vec::new(),
+            line: Vec::new(),
             wanted_lgr: None,
         }
     }
@@ -74,12 +78,13 @@ impl Report {
                         self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
                     }
                     if !self.args.findings && self.args.session.map_or(true, |want| want == s.id) {
-                        let line = if self.json {
-                            session_json(&s).to_string()
+                        if self.json {
+                            writeln!(out, "{}", session_json(&s))?;
                         } else {
-                            session_line(&s)
-                        };
-                        writeln!(out, "{line}")?;
+                            self.line.clear();
+                            session_line(&mut self.line, &s);
+                            out.write_all(&self.line)?;
+                        }
                     }
                     continue;
                 }
@@ -161,15 +166,21 @@ impl Word<'_> {
     }
 
     /// Null is left out; strings go unquoted.
-    fn write(&self, line: &mut String, key: &str) {
-        let _ = match self {
-            Word::Num(n) => write!(line, " {key}={n}"),
-            Word::Bool(b) => write!(line, " {key}={b}"),
-            Word::Str(s) => write!(line, " {key}={s}"),
-            Word::Shown(d) => write!(line, " {key}={d}"),
-            Word::Code(c) => write!(line, " {key}={c:#010x}"),
-            Word::Null => Ok(()),
-        };
+    fn write(&self, line: &mut Vec<u8>, key: &str) {
+        if matches!(self, Word::Null) {
+            return;
+        }
+        line.push(b' ');
+        line.extend_from_slice(key.as_bytes());
+        line.push(b'=');
+        match self {
+            Word::Num(n) => text::num(line, *n),
+            Word::Bool(b) => line.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Word::Str(s) => line.extend_from_slice(s.as_bytes()),
+            Word::Shown(d) => text::shown(line, d),
+            Word::Code(c) => text::shown(line, format_args!("{c:#010x}")),
+            Word::Null => {}
+        }
     }
 }
 
@@ -267,48 +278,58 @@ fn session_json(s: &Session) -> Value {
     v
 }
 
-fn session_line(s: &Session) -> String {
-    // One String written into: a format! or a JSON value per word cost more than the rest of the line.
-    let mut line = String::with_capacity(256);
-    let _ = write!(
-        line,
-        "session {} {} -> {} {}",
-        s.id,
-        s.client,
-        s.server,
-        s.outcome.kind()
-    );
+/// A session's summary line, appended to `line` (a reused buffer: std's
+/// formatting per word cost more than the rest of the line).
+fn session_line(line: &mut Vec<u8>, s: &Session) {
+    line.extend_from_slice(b"session ");
+    text::num(line, s.id.into());
+    line.push(b' ');
+    text::socket(line, s.client);
+    line.extend_from_slice(b" -> ");
+    text::socket(line, s.server);
+    line.push(b' ');
+    line.extend_from_slice(s.outcome.kind().as_bytes());
     if let Outcome::Smc(n) = &s.outcome {
-        let _ = write!(line, " v{}", n.version);
+        line.extend_from_slice(b" v");
+        text::num(line, n.version.into());
     }
     for (k, w) in &outcome_fields(&s.outcome) {
-        w.write(&mut line, k);
+        w.write(line, k);
     }
     if let Some(r) = &s.smcr {
-        let _ = write!(line, " cdc={}/{}", r.cdc[0], r.cdc[1]);
-        opt(r.link_group, |g| Word::Num(g.into())).write(&mut line, "lgr");
-        let _ = write!(line, " qpn={}/{}", Qpn(r.qp[0]), Qpn(r.qp[1]));
+        pair(line, "cdc", r.cdc[0], r.cdc[1]);
+        opt(r.link_group, |g| Word::Num(g.into())).write(line, "lgr");
+        line.extend_from_slice(b" qpn=");
+        qpn(line, r.qp[0]);
+        line.push(b'/');
+        qpn(line, r.qp[1]);
     }
-    if let Some(ms) = s.handshake_micros {
-        let _ = write!(line, " handshake={:.3}ms", ms as f64 / 1000.0);
+    if let Some(us) = s.handshake_micros {
+        // Milliseconds with 3 decimals: whole microseconds, no float formatting.
+        line.extend_from_slice(b" handshake=");
+        text::num(line, us / 1000);
+        line.extend_from_slice(&[b'.', b'0' + (us / 100 % 10) as u8, b'0' + (us / 10 % 10) as u8]);
+        line.push(b'0' + (us % 10) as u8);
+        line.extend_from_slice(b"ms");
     }
-    let _ = write!(
-        line,
-        " rdma={}/{} tcp={}/{} findings={}",
-        s.rdma_bytes[0], s.rdma_bytes[1], s.tcp_bytes[0], s.tcp_bytes[1], s.findings
-    );
-    line
+    pair(line, "rdma", s.rdma_bytes[0], s.rdma_bytes[1]);
+    pair(line, "tcp", s.tcp_bytes[0], s.tcp_bytes[1]);
+    Word::Num(s.findings.into()).write(line, "findings");
+    line.push(b'\n');
+}
+
+/// ` key=a/b`.
+fn pair(line: &mut Vec<u8>, key: &str, a: u64, b: u64) {
+    Word::Num(a).write(line, key);
+    line.push(b'/');
+    text::num(line, b);
 }
 
 /// A QP number, or "-" when not seen.
-struct Qpn(Option<engine::session::QpEnd>);
-
-impl Display for Qpn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(q) => write!(f, "{}", q.qpn),
-            None => f.write_str("-"),
-        }
+fn qpn(line: &mut Vec<u8>, q: Option<engine::session::QpEnd>) {
+    match q {
+        Some(q) => text::num(line, q.qpn.into()),
+        None => line.push(b'-'),
     }
 }
 

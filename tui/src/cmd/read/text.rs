@@ -89,7 +89,7 @@ fn named(line: &mut Vec<u8>, name: Option<&str>, value: impl Display) {
 }
 
 /// Anything else, through std's formatting (writing to a Vec cannot fail).
-fn shown(line: &mut Vec<u8>, value: impl Display) {
+pub(crate) fn shown(line: &mut Vec<u8>, value: impl Display) {
     let _ = write!(Text(line), "{value}");
 }
 
@@ -162,7 +162,7 @@ fn field(line: &mut Vec<u8>, v: &Field) {
     }
 }
 
-fn num(line: &mut Vec<u8>, n: u64) {
+pub(crate) fn num(line: &mut Vec<u8>, n: u64) {
     line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
@@ -197,7 +197,7 @@ fn ip(line: &mut Vec<u8>, addr: IpAddr) {
     }
 }
 
-fn socket(line: &mut Vec<u8>, addr: SocketAddr) {
+pub(crate) fn socket(line: &mut Vec<u8>, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             ipv4(line, *v4.ip());
