@@ -107,19 +107,24 @@ pub struct Layers<'a> {
 /// Decodes `frame` (the captured bytes) of a capture of type `link`;
 /// `orig_len` is the frame's length on the wire.
 pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
-    let mut out = Layers {
-        truncated: frame.len() < orig_len,
-        ..Layers::default()
-    };
+    let mut out = Layers::default();
+    decode_into(link, frame, orig_len, &mut out);
+    out
+}
+
+/// [`decode`] into `out`, which must be `Layers::default()`: a reader of
+/// millions of frames fills its own instead of copying a returned one.
+pub fn decode_into<'a>(link: LinkType, frame: &'a [u8], orig_len: usize, out: &mut Layers<'a>) {
+    out.truncated = frame.len() < orig_len;
     let header = match link::parse(link, frame) {
         Ok(h) => h,
         Err(LinkError::Unsupported(t)) => {
             out.fail("link", 0, format!("link type {t} ({}) is not supported", t.0));
-            return out;
+            return;
         }
         Err(LinkError::Bad(reason)) => {
             out.fail("link", 0, reason);
-            return out;
+            return;
         }
     };
     let mut offset = header.len;
@@ -144,7 +149,7 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
             }
             Err(reason) => {
                 out.fail("vlan", offset, reason);
-                return out;
+                return;
             }
         }
     }
@@ -160,27 +165,26 @@ pub fn decode(link: LinkType, frame: &[u8], orig_len: usize) -> Layers<'_> {
                 bytes: rest,
                 wire_len,
             };
-            return out;
+            return;
         }
-        Next::EtherType(ether_type::IPV4) if out.ipv4_strict(frame, offset, rest) => return out,
+        Next::EtherType(ether_type::IPV4) if out.ipv4_strict(frame, offset, rest) => return,
         Next::EtherType(t @ (ether_type::IPV4 | ether_type::IPV6)) => {
             LaxSlicedPacket::from_ether_type(etherparse::EtherType(t), rest)
         }
-        Next::EtherType(_) | Next::NotEther => return out,
+        Next::EtherType(_) | Next::NotEther => return,
         Next::IbLocal => {
             out.fail("link", 0, "InfiniBand packet without GRH (routed by LID): not decoded".into());
-            return out;
+            return;
         }
         Next::Ip => match LaxSlicedPacket::from_ip(rest) {
             Ok(p) => p,
             Err(e) => {
                 out.fail("ip", offset, e.to_string());
-                return out;
+                return;
             }
         },
     };
     out.network(frame, offset, packet);
-    out
 }
 
 impl<'a> Layers<'a> {

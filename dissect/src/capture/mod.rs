@@ -11,7 +11,7 @@ mod link;
 mod qp;
 mod tcp;
 
-pub use frame::{decode, Carried, DecodeError, Ip, Layers, Span, TcpSegment, ROCE_V2_PORT};
+pub use frame::{decode, decode_into, Carried, DecodeError, Ip, Layers, Span, TcpSegment, ROCE_V2_PORT};
 pub use limits::{Drops, Limits, Pruned};
 pub use link::{Link, LinkType};
 pub use qp::{Part, QpEvent, QpKey, QpPacket, Request, WriteTarget};

@@ -122,7 +122,8 @@ impl Pipeline {
     /// Takes one frame; its events go to `out`.
     pub fn frame<D: AsRef<[u8]>>(&mut self, frame: &Frame<D>, out: &mut Vec<Event>) {
         self.last = (frame.number, frame.time);
-        let layers = capture::decode(frame.link, frame.data.as_ref(), frame.orig_len);
+        let mut layers = capture::Layers::default();
+        capture::decode_into(frame.link, frame.data.as_ref(), frame.orig_len, &mut layers);
         let trees = self.field_trees;
         let mut emit = |at, (kind, tree): Found| {
             out.push(Event {

@@ -168,26 +168,36 @@ pub(crate) fn num(line: &mut Vec<u8>, n: u64) {
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
 fn hex(line: &mut Vec<u8>, v: u64) {
-    let digits = (64 - (v | 1).leading_zeros()).div_ceil(4);
-    line.extend_from_slice(b"0x");
-    for i in (0..digits).rev() {
-        line.push(b"0123456789abcdef"[(v >> (4 * i) & 0xf) as usize]);
+    let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
+    // Built on the stack, appended once: a push per digit costs a capacity check each.
+    let mut buf = *b"0x0000000000000000";
+    for (i, d) in buf[2..2 + digits].iter_mut().rev().enumerate() {
+        *d = b"0123456789abcdef"[(v >> (4 * i) & 0xf) as usize];
     }
+    line.extend_from_slice(&buf[..2 + digits]);
 }
 
 fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
+    // Built on the stack, appended once (see hex).
+    let mut buf = [0u8; 15];
+    let mut n = 0;
     for (i, octet) in addr.octets().into_iter().enumerate() {
         if i > 0 {
-            line.push(b'.');
+            buf[n] = b'.';
+            n += 1;
         }
         if octet >= 100 {
-            line.push(b'0' + octet / 100);
+            buf[n] = b'0' + octet / 100;
+            n += 1;
         }
         if octet >= 10 {
-            line.push(b'0' + octet / 10 % 10);
+            buf[n] = b'0' + octet / 10 % 10;
+            n += 1;
         }
-        line.push(b'0' + octet % 10);
+        buf[n] = b'0' + octet % 10;
+        n += 1;
     }
+    line.extend_from_slice(&buf[..n]);
 }
 
 fn ip(line: &mut Vec<u8>, addr: IpAddr) {
