@@ -93,9 +93,11 @@ pub fn run(
 
 /// Events to the session engine (its findings printed), then as lines.
 fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
-    if !events.is_empty() {
-        printer.before_stdout();
+    // Most frames (RDMA WRITE data) find nothing: the engine has nothing new to report.
+    if events.is_empty() {
+        return Ok(());
     }
+    printer.before_stdout();
     report.feed(events, &mut printer.out)?;
     if !report.events_shown() {
         events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
