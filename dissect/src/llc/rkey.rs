@@ -160,7 +160,11 @@ impl LlcBody for DeleteRkey {
         r.skip(2, "reserved")?; // 6
         let short = r.remaining() == LLC_V1_LEN - RKEYS_AT;
         let slots = if short { V1_SLOTS } else { r.remaining() / 4 };
-        let rkeys = (0..slots).map(|_| r.be_u32("rkeys")).collect::<Result<Vec<_>>>()?;
+        // Sized once (slots is bounded by the bytes left): collecting Results grows it step by step.
+        let mut rkeys = Vec::with_capacity(slots);
+        for _ in 0..slots {
+            rkeys.push(r.be_u32("rkeys")?);
+        }
         if short {
             r.skip(4, "reserved")?; // 40-43
         }
