@@ -180,11 +180,11 @@ impl Pipeline {
             }
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
                 let packet = dissect::roce::parse_v2_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, packet, Some(ip), trees, &mut emit);
+                roce::packet(&mut self.reassembly, &packet, Some(ip), trees, &mut emit);
             }
             (Carried::RoceV1 { bytes, wire_len }, _) => {
                 let packet = dissect::roce::parse_v1_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, packet, None, trees, &mut emit);
+                roce::packet(&mut self.reassembly, &packet, None, trees, &mut emit);
             }
             _ => {}
         }

@@ -6,17 +6,18 @@ use dissect::llc::SmcrControl;
 use dissect::roce::{CapturedRoce, Opcode};
 use std::net::{IpAddr, Ipv6Addr};
 
-/// Handles one parsed RoCE packet; `ip` is None for RoCEv1 (the GRH names the ends).
+/// Handles one parsed RoCE packet (borrowed: it is a few hundred bytes); `ip` is
+/// None for RoCEv1 (the GRH names the ends).
 pub(super) fn packet(
     reassembly: &mut Reassembly,
-    parsed: dissect::Result<CapturedRoce>,
+    parsed: &dissect::Result<CapturedRoce>,
     ip: Option<Ip>,
     trees: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     let roce = match parsed {
         Ok(roce) => roce,
-        Err(e) => return emit(Endpoints::Frame, (problem("rdma", &e), None)),
+        Err(e) => return emit(Endpoints::Frame, (problem("rdma", e), None)),
     };
     let (src, dst) = match (ip, &roce.grh) {
         (Some(ip), _) => (ip.src, ip.dst),
@@ -27,7 +28,7 @@ pub(super) fn packet(
         (None, None) => return,
     };
     let bth = roce.ib.bth;
-    let Some(request) = request(bth.opcode, &roce) else {
+    let Some(request) = request(bth.opcode, roce) else {
         return;
     };
     let at = Endpoints::Qp {
