@@ -276,24 +276,6 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Move to an absolute offset within this reader (forward or back).
-    pub fn seek(&mut self, offset: usize, field: &'static str) -> Result<()> {
-        let rel = offset.checked_sub(self.base);
-        match rel {
-            Some(rel) if rel <= self.buf.len() => {
-                self.pos = rel;
-                Ok(())
-            }
-            _ => Err(self.error(
-                field,
-                ErrorKind::Truncated {
-                    needed: offset,
-                    available: self.base + self.buf.len(),
-                },
-            )),
-        }
-    }
-
     /// Whatever is left.
     pub fn rest(&mut self) -> &'a [u8] {
         if self.tracing && self.remaining() > 0 {
