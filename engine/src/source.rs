@@ -23,7 +23,7 @@ impl Timestamp {
 }
 
 /// One captured frame as the source hands it over: its bytes owned, or
-/// borrowed from the source (`Frame<&[u8]>`, [`PcapFile::next_borrowed`]).
+/// borrowed from the source (`Frame<&[u8]>`, [`FrameSource::next_frames_with`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame<D = Vec<u8>> {
     /// 1-based, as Wireshark counts.
@@ -68,9 +68,17 @@ pub trait FrameSource {
     /// The next frame; None at the end. After an error a source ends.
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
 
-    /// Hands the next frame to `take`, its bytes borrowed from the source
-    /// where it can (no copy per frame on a long read); None at the end.
-    fn next_frame_with(&mut self, take: &mut dyn FnMut(Frame<&[u8]>)) -> Option<Result<(), SourceError>> {
+    /// Hands the next frames to `take`, their bytes borrowed from the source
+    /// where it can (no copy per frame on a long read): at most `max`, and
+    /// only as many as are there without waiting (one, by default, so a live
+    /// source shows each frame as it comes). None at the end; an error ends
+    /// the batch after the frames before it.
+    fn next_frames_with(
+        &mut self,
+        max: usize,
+        take: &mut dyn FnMut(Frame<&[u8]>),
+    ) -> Option<Result<(), SourceError>> {
+        let _ = max;
         self.next_frame().map(|r| r.map(|f| take(f.borrowed())))
     }
 
@@ -141,19 +149,53 @@ fn fdinfo_of(target: Option<PathBuf>, before: &[std::ffi::OsString]) -> Option<(
 
 impl FrameSource for PcapFile {
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>> {
-        self.next_borrowed().map(|next| {
-            next.map(|f| Frame {
-                number: f.number,
-                time: f.time,
-                data: f.data.to_vec(),
-                orig_len: f.orig_len,
-                link: f.link,
-            })
-        })
+        if self.done {
+            return None;
+        }
+        let e = match self.capture.next_packet() {
+            Ok(packet) => {
+                self.last += 1;
+                let f = frame(self.last, self.link, packet);
+                return Some(Ok(Frame {
+                    data: f.data.to_vec(),
+                    number: f.number,
+                    time: f.time,
+                    orig_len: f.orig_len,
+                    link: f.link,
+                }));
+            }
+            Err(e) => e,
+        };
+        if e == pcap::Error::NoMorePackets {
+            self.done = true;
+            return None;
+        }
+        Some(Err(self.failed(e)))
     }
 
-    fn next_frame_with(&mut self, take: &mut dyn FnMut(Frame<&[u8]>)) -> Option<Result<(), SourceError>> {
-        self.next_borrowed().map(|next| next.map(take))
+    /// The whole batch in one libpcap call: a call per frame costs more than
+    /// libpcap's reading of the frame.
+    fn next_frames_with(
+        &mut self,
+        max: usize,
+        take: &mut dyn FnMut(Frame<&[u8]>),
+    ) -> Option<Result<(), SourceError>> {
+        if self.done {
+            return None;
+        }
+        let (link, last) = (self.link, &mut self.last);
+        let dispatched = self.capture.dispatch(Some(max), |packet| {
+            *last += 1;
+            take(frame(*last, link, packet));
+        });
+        match dispatched {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(_) => Some(Ok(())),
+            Err(e) => Some(Err(self.failed(e))),
+        }
     }
 
     fn position(&self) -> Option<Position> {
@@ -174,41 +216,28 @@ impl FrameSource for PcapFile {
 }
 
 impl PcapFile {
-    /// The next frame, its bytes borrowed from libpcap's buffer until the
-    /// next call: no copy, which is what a long read wants.
-    pub fn next_borrowed(&mut self) -> Option<Result<Frame<&[u8]>, SourceError>> {
-        if self.done {
-            return None;
+    /// Ends the file at damage: libpcap cannot resynchronise inside it. The
+    /// error names the frame it stopped at.
+    fn failed(&mut self, e: pcap::Error) -> SourceError {
+        self.done = true;
+        SourceError {
+            frame: self.last + 1,
+            message: e.to_string(),
         }
-        let number = self.last + 1;
-        match self.capture.next_packet() {
-            Ok(packet) => {
-                self.last = number;
-                let ts = packet.header.ts;
-                Some(Ok(Frame {
-                    number,
-                    // Opened with nanosecond precision, tv_usec holds nanoseconds.
-                    time: Timestamp {
-                        secs: ts.tv_sec,
-                        nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
-                    },
-                    data: packet.data,
-                    orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
-                    link: self.link,
-                }))
-            }
-            Err(pcap::Error::NoMorePackets) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                // libpcap cannot resynchronise inside a damaged file.
-                self.done = true;
-                Some(Err(SourceError {
-                    frame: number,
-                    message: e.to_string(),
-                }))
-            }
-        }
+    }
+}
+
+fn frame(number: u64, link: LinkType, packet: pcap::Packet<'_>) -> Frame<&[u8]> {
+    let ts = packet.header.ts;
+    Frame {
+        number,
+        // Opened with nanosecond precision, tv_usec holds nanoseconds.
+        time: Timestamp {
+            secs: ts.tv_sec,
+            nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
+        },
+        data: packet.data,
+        orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
+        link,
     }
 }

@@ -26,6 +26,9 @@ pub struct Options {
     pub prompt: bool,
 }
 
+/// Frames taken from the source per call; progress is drawn between batches.
+const BATCH: usize = 512;
+
 /// Runs every frame of `source` through the pipeline and the session engine
 /// and prints what they find; FAILURE if the source reported an error. `name`
 /// (file or interface) prefixes the messages on stderr; `on_events` sees every
@@ -57,17 +60,27 @@ pub fn run(
     let mut events = Vec::new();
     let mut code = ExitCode::SUCCESS;
     let mut number = 0;
+    // Once stdout is closed (a pager quit) the rest of the batch is skipped.
+    let mut closed = false;
     loop {
-        let next = source.next_frame_with(&mut |frame: Frame<&[u8]>| {
+        let next = source.next_frames_with(BATCH, &mut |frame: Frame<&[u8]>| {
+            if closed {
+                return;
+            }
             printer.start.get_or_insert(frame.time);
             pipeline.frame(&frame, &mut events);
             number = frame.number;
+            on_events(&events);
+            closed = show(&mut report, &mut printer, &mut events).is_err();
         });
+        if closed {
+            return code;
+        }
         let Some(next) = next else { break };
         match next {
             Ok(()) => {
                 if let Some(p) = &mut printer.progress {
-                    p.frame(number, || source.position());
+                    p.frames_done(number, || source.position());
                 }
             }
             Err(e) => {
@@ -75,11 +88,6 @@ pub fn run(
                 eprintln!("smc-analyze: {name}: {e}");
                 code = ExitCode::FAILURE;
             }
-        }
-        on_events(&events);
-        if show(&mut report, &mut printer, &mut events).is_err() {
-            // stdout closed (a pager quit): nothing left to do.
-            return code;
         }
     }
     pipeline.finish(&mut events);

@@ -5,8 +5,6 @@ use engine::source::Position;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-/// Frames between two looks at the clock: keeps the cost off the per-frame path.
-const CHECK_EVERY: u64 = 512;
 /// Also the delay before the first drawing: short files show nothing.
 const REDRAW: Duration = Duration::from_millis(250);
 
@@ -40,11 +38,11 @@ impl<W: Write> Progress<W> {
         }
     }
 
-    /// Frame `number` is done; `position` says how far through the file that is.
-    pub fn frame(&mut self, number: u64, position: impl FnOnce() -> Option<Position>) {
-        if number % CHECK_EVERY == 0 {
-            self.tick(number, Instant::now(), position);
-        }
+    /// Frames up to `number` are done (called per batch of frames, which keeps
+    /// the clock off the per-frame path); `position` says how far through the
+    /// file that is.
+    pub fn frames_done(&mut self, number: u64, position: impl FnOnce() -> Option<Position>) {
+        self.tick(number, Instant::now(), position);
     }
 
     fn tick(&mut self, number: u64, now: Instant, position: impl FnOnce() -> Option<Position>) {
