@@ -188,7 +188,8 @@ impl<'a> Reader<'a> {
         f: impl FnOnce(&'a [u8]) -> nom::IResult<&'a [u8], T, NomErr<'a>>,
     ) -> Result<T> {
         self.need(field, n)?;
-        let input = &self.buf[self.pos..];
+        // Exactly `n` bytes: the parser's own length checks fold away.
+        let input = &self.buf[self.pos..self.pos + n];
         match f(input) {
             Ok((_, v)) => {
                 if self.tracing {

@@ -8,16 +8,31 @@ use std::borrow::Cow;
 use foldhash::fast::RandomState;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// PSNs are 24 bits.
 const PSN_MASK: u32 = 0x00ff_ffff;
 
 /// Where a packet goes: the receiver's address (the GID for RoCEv1) and QP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QpKey {
     pub dst: IpAddr,
     pub qp: u32,
+}
+
+/// Every RoCE request looks its QP up: an IPv4 key is hashed as one word,
+/// not as the derive's discriminant and address bytes written one by one.
+impl Hash for QpKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.dst {
+            IpAddr::V4(a) => state.write_u64(u64::from(a.to_bits()) << 32 | u64::from(self.qp)),
+            IpAddr::V6(a) => {
+                state.write_u128(a.to_bits());
+                state.write_u32(self.qp);
+            }
+        }
+    }
 }
 
 /// The part of a SEND or WRITE this packet is.

@@ -55,7 +55,8 @@ pub struct RoceLayers<'a> {
 }
 
 /// Read BTH, extension headers and payload of a packet `wire_len` bytes
-/// long on the wire, recording each layer in `out`. Leaves `r` at the pad.
+/// long on the wire, recording each layer in `out` (empty, as
+/// `RoceLayers::default()` makes it). Leaves `r` at the pad.
 pub(crate) fn read_transport<'a>(
     r: &mut Reader<'a>,
     wire_len: usize,
@@ -63,7 +64,10 @@ pub(crate) fn read_transport<'a>(
 ) -> Result<Bth> {
     let bth = Bth::read(r)?;
     out.bth = Some(bth);
-    out.ext = ExtHeaders::read(r, bth.opcode)?;
+    // Most packets (SEND, WRITE Middle and Last) have none: `out.ext` stays empty.
+    if bth.opcode.has_ext_headers() {
+        out.ext = ExtHeaders::read(r, bth.opcode)?;
+    }
     let tail = usize::from(bth.pad_count) + ICRC_LEN;
     let after = wire_len.saturating_sub(r.offset());
     if after < tail {
@@ -116,6 +120,9 @@ fn classify(e: Error, wire_len: usize) -> Error {
     }
 }
 
+/// Inlined into the strict and lax parses: the strict one's layers then
+/// live in registers instead of being copied into its result.
+#[inline(always)]
 fn read_captured<'a>(
     name: &'static str,
     captured: &'a [u8],

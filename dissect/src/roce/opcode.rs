@@ -95,6 +95,11 @@ impl Opcode {
         LAYOUTS[usize::from(self.0)]
     }
 
+    /// Whether any extension header follows the BTH.
+    pub fn has_ext_headers(self) -> bool {
+        self.layout().is_some_and(|l| l != BARE)
+    }
+
     const fn table_entry(code: u8) -> Option<Layout> {
         let op = code & 0x1f;
         match code >> 5 {
