@@ -149,7 +149,7 @@ impl Pipeline {
             };
             emit(Endpoints::Frame, (EventKind::Problem(problem), None));
         }
-        match (&layers.carried, layers.ip) {
+        match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
                 let mut smc_option = false;
                 if seg.syn {
@@ -159,7 +159,7 @@ impl Pipeline {
                     }
                 }
                 let mut found = Vec::new();
-                self.reassembly.tcp(&ip, seg, smc_option, &mut found);
+                self.reassembly.tcp(ip, seg, smc_option, &mut found);
                 for (flow, event) in found {
                     emit(Endpoints::Tcp(flow), tcp_event(event, trees));
                 }

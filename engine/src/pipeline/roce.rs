@@ -11,13 +11,18 @@ use std::net::{IpAddr, Ipv6Addr};
 pub(super) fn packet(
     reassembly: &mut Reassembly,
     parsed: &dissect::Result<CapturedRoce>,
-    ip: Option<Ip>,
+    ip: Option<&Ip>,
     trees: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     let roce = match parsed {
         Ok(roce) => roce,
         Err(e) => return emit(Endpoints::Frame, (problem("rdma", e), None)),
+    };
+    // Before the addresses: ACKs, a quarter of the packets, end here.
+    let bth = &roce.ib.bth;
+    let Some(request) = request(bth.opcode, roce) else {
+        return;
     };
     let (src, dst) = match (ip, &roce.grh) {
         (Some(ip), _) => (ip.src, ip.dst),
@@ -27,24 +32,16 @@ pub(super) fn packet(
         ),
         (None, None) => return,
     };
-    let bth = roce.ib.bth;
-    let Some(request) = request(bth.opcode, roce) else {
-        return;
-    };
-    let at = Endpoints::Qp {
-        src,
-        dst,
-        qp: bth.dest_qp,
-    };
+    let qp = bth.dest_qp;
     let wire_payload_len = roce.truncated.map_or(roce.ib.payload.len(), |t| t.payload_len);
     let p = QpPacket {
-        key: QpKey { dst, qp: bth.dest_qp },
+        key: QpKey { dst, qp },
         psn: bth.psn,
         request,
         payload: roce.ib.payload,
         wire_payload_len,
     };
-    reassembly.roce(&p, &mut |event| emit(at, qp_event(event, trees)));
+    reassembly.roce(&p, &mut |event| emit(Endpoints::Qp { src, dst, qp }, qp_event(event, trees)));
 }
 
 /// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.
