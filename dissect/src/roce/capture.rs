@@ -155,13 +155,21 @@ fn read_captured<'a>(
     Ok(bth)
 }
 
+/// [`read_captured`] with a cut told apart from a malformed packet.
+fn parse_into<'a>(
+    name: &'static str,
+    captured: &'a [u8],
+    wire_len: usize,
+    with_grh: bool,
+    out: &mut RoceLayers<'a>,
+) -> Result<Bth> {
+    read_captured(name, captured, wire_len, with_grh, out).map_err(|e| classify(e, wire_len))
+}
+
 fn lax<'a>(name: &'static str, captured: &'a [u8], wire_len: usize, with_grh: bool) -> Lax<RoceLayers<'a>> {
     let mut parsed = RoceLayers::default();
-    let error = read_captured(name, captured, wire_len, with_grh, &mut parsed).err();
-    Lax {
-        parsed,
-        error: error.map(|e| classify(e, wire_len)),
-    }
+    let error = parse_into(name, captured, wire_len, with_grh, &mut parsed).err();
+    Lax { parsed, error }
 }
 
 fn strict<'a>(
@@ -171,7 +179,7 @@ fn strict<'a>(
     with_grh: bool,
 ) -> Result<CapturedRoce<'a>> {
     let mut l = RoceLayers::default();
-    let bth = read_captured(name, captured, wire_len, with_grh, &mut l).map_err(|e| classify(e, wire_len))?;
+    let bth = parse_into(name, captured, wire_len, with_grh, &mut l)?;
     Ok(CapturedRoce {
         grh: l.grh,
         ib: IbSlice {
@@ -204,4 +212,17 @@ pub fn parse_v2_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
 /// Like [`parse_v1_captured`], keeping the layers read before an error.
 pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
     lax(NAME_V1, captured, wire_len, true)
+}
+
+/// [`parse_v2_captured`] into `out`, which must be `RoceLayers::default()`:
+/// a reader of millions of packets fills its own instead of copying a
+/// returned [`CapturedRoce`]. On success `out` holds the packet and its BTH
+/// is returned; on error `out` keeps the layers read before it.
+pub fn parse_v2_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+    parse_into(NAME_V2, captured, wire_len, false, out)
+}
+
+/// [`parse_v1_captured`] into `out`, as [`parse_v2_into`].
+pub fn parse_v1_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+    parse_into(NAME_V1, captured, wire_len, true, out)
 }
