@@ -105,7 +105,7 @@ struct Send {
     wire_len: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Write {
     target: Option<WriteTarget>,
     bytes: u64,
@@ -229,20 +229,25 @@ impl Qp {
                 reason: "RDMA WRITE First or Only while a WRITE was open",
             });
         }
-        let mut write = self.write.take().unwrap_or(Write {
+        // Counted in place: most packets are a Middle of an open WRITE.
+        let write = self.write.get_or_insert(Write {
             target,
             bytes: 0,
             packets: 0,
         });
         write.bytes += p.wire_payload_len as u64;
         write.packets += 1;
-        if matches!(part, Part::First | Part::Middle) {
-            self.write = Some(write);
-        } else {
+        if matches!(part, Part::Last | Part::Only) {
+            let Write {
+                target,
+                bytes,
+                packets,
+            } = *write;
+            self.write = None;
             out(QpEvent::Write {
-                target: write.target,
-                bytes: write.bytes,
-                packets: write.packets,
+                target,
+                bytes,
+                packets,
             });
         }
     }
