@@ -88,14 +88,15 @@ pub fn traced<T>(input: &[u8], parse: impl FnOnce(&[u8]) -> T) -> (T, Vec<FieldS
     (out, spans)
 }
 
-/// A cursor over one message's bytes. Offsets in errors count from `base`,
-/// so a sub-reader reports positions relative to the whole message.
+/// A cursor over one message's bytes. Offsets in errors count from the start
+/// of the message: a sub-reader reports positions relative to the whole message.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     message: &'static str,
-    buf: &'a [u8],
-    pos: usize,
-    base: usize,
+    /// The bytes not read yet: a read checks one length and splits it.
+    rest: &'a [u8],
+    /// Offset of `rest` from the start of the message.
+    offset: usize,
     /// Record fields for [`traced`]: fixed when the reader is made, so the
     /// untraced path costs one branch per field.
     tracing: bool,
@@ -106,17 +107,23 @@ impl<'a> Reader<'a> {
         let tracing = TRACING.with(Cell::get);
         Reader {
             message,
-            buf,
-            pos: 0,
-            base: 0,
+            rest: buf,
+            offset: 0,
             tracing,
         }
+    }
+
+    /// Moves the cursor past `n` bytes, to `rest`.
+    #[inline]
+    fn advance(&mut self, rest: &'a [u8], n: usize) {
+        self.rest = rest;
+        self.offset += n;
     }
 
     /// Records the `len` bytes at the cursor as `field`.
     #[cold]
     fn note(&self, field: &'static str, len: usize, value: Option<u64>) {
-        let at = self.buf.get(self.pos..).map_or(0, |b| b.as_ptr() as usize);
+        let at = self.rest.as_ptr() as usize;
         TRACE.with(|t| {
             t.borrow_mut().push(FieldSpan {
                 field,
@@ -129,11 +136,11 @@ impl<'a> Reader<'a> {
 
     /// Offset of the next byte from the start of the message.
     pub fn offset(&self) -> usize {
-        self.base + self.pos
+        self.offset
     }
 
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     pub fn message(&self) -> &'static str {
@@ -188,13 +195,14 @@ impl<'a> Reader<'a> {
         f: impl FnOnce(&'a [u8]) -> nom::IResult<&'a [u8], T, NomErr<'a>>,
     ) -> Result<T> {
         self.need(field, n)?;
-        let input = &self.buf[self.pos..];
+        // Exactly `n` bytes: the parser's own length checks fold away.
+        let (input, rest) = self.rest.split_at(n);
         match f(input) {
             Ok((_, v)) => {
                 if self.tracing {
                     self.note(field, n, Some(v.into()));
                 }
-                self.pos += n;
+                self.advance(rest, n);
                 Ok(v)
             }
             Err(_) => Err(self.truncated(field, n)),
@@ -246,8 +254,8 @@ impl<'a> Reader<'a> {
         if self.tracing {
             self.note(field, n, None);
         }
-        let out = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
+        let (out, rest) = self.rest.split_at(n);
+        self.advance(rest, n);
         Ok(out)
     }
 
@@ -269,9 +277,8 @@ impl<'a> Reader<'a> {
         let buf = self.bytes(n, field)?;
         Ok(Reader {
             message: self.message,
-            buf,
-            pos: 0,
-            base,
+            rest: buf,
+            offset: base,
             tracing: self.tracing,
         })
     }
@@ -281,13 +288,13 @@ impl<'a> Reader<'a> {
         if self.tracing && self.remaining() > 0 {
             self.note("unparsed", self.remaining(), None);
         }
-        let out = &self.buf[self.pos..];
-        self.pos = self.buf.len();
+        let (out, rest) = self.rest.split_at(self.rest.len());
+        self.advance(rest, out.len());
         out
     }
 
     pub fn peek_u8(&self, at: usize) -> Option<u8> {
-        self.buf.get(self.pos + at).copied()
+        self.rest.get(at).copied()
     }
 
     /// Fail if bytes are left inside the declared length.

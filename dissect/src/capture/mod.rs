@@ -58,12 +58,19 @@ impl Reassembly {
     /// Capture time moved on to `now` (seconds), before the packet of that
     /// time is handed in. Connections and QPs idle for longer than
     /// [`Limits::idle_secs`] are let go; what waited in them goes to `out`.
+    /// Inline: every frame pays the check, few the sweep.
+    #[inline]
     pub fn advance(&mut self, now: i64, out: &mut Vec<(Flow, TcpEvent)>) {
         self.now = now;
         self.since_sweep += 1;
         if now < self.next_sweep || self.since_sweep < self.tcp.len() + self.qps.len() {
             return;
         }
+        self.sweep(now, out);
+    }
+
+    #[cold]
+    fn sweep(&mut self, now: i64, out: &mut Vec<(Flow, TcpEvent)>) {
         self.next_sweep = now.saturating_add(1);
         self.since_sweep = 0;
         let before = now.saturating_sub(self.limits.idle_secs.into());

@@ -6,18 +6,32 @@ use super::limits::Ctx;
 use std::borrow::Cow;
 // As for TCP connections: seeded per run, cheaper than SipHash per packet.
 use foldhash::fast::RandomState;
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// PSNs are 24 bits.
 const PSN_MASK: u32 = 0x00ff_ffff;
 
 /// Where a packet goes: the receiver's address (the GID for RoCEv1) and QP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct QpKey {
     pub dst: IpAddr,
     pub qp: u32,
+}
+
+/// Every RoCE request looks its QP up: an IPv4 key is hashed as one word,
+/// not as the derive's discriminant and address bytes written one by one.
+impl Hash for QpKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.dst {
+            IpAddr::V4(a) => state.write_u64(u64::from(a.to_bits()) << 32 | u64::from(self.qp)),
+            IpAddr::V6(a) => {
+                state.write_u128(a.to_bits());
+                state.write_u32(self.qp);
+            }
+        }
+    }
 }
 
 /// The part of a SEND or WRITE this packet is.
@@ -90,27 +104,36 @@ struct Send {
     wire_len: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Write {
     target: Option<WriteTarget>,
     bytes: u64,
     packets: u32,
 }
 
+/// The QPs followed: their state in a Vec, found by key through `index`.
+/// The last packet's QP is tried first: a WRITE's packets, and the CDC
+/// SEND after them, come back to back on one QP.
 #[derive(Debug, Default)]
 pub(crate) struct Qps {
-    qps: HashMap<QpKey, Qp, RandomState>,
+    states: Vec<(QpKey, Qp)>,
+    /// Where each key's state is in `states`.
+    index: HashMap<QpKey, usize, RandomState>,
+    /// Where the last packet's QP was; its key is checked before use
+    /// (pruning moves states).
+    last: usize,
 }
 
 impl Qps {
     pub fn len(&self) -> usize {
-        self.qps.len()
+        self.states.len()
     }
 
     /// Lets go of QPs without a packet since `before`; a SEND left open
     /// there is dropped (counted) with its buffered bytes.
     pub fn prune_idle(&mut self, before: i64, ctx: &mut Ctx) {
-        self.qps.retain(|_, qp| {
+        let held = self.states.len();
+        self.states.retain_mut(|(_, qp)| {
             if qp.last_seen >= before {
                 return true;
             }
@@ -121,17 +144,38 @@ impl Qps {
             ctx.pruned.idle_qps += 1;
             false
         });
+        if self.states.len() < held {
+            self.index.clear();
+            self.index.extend(self.states.iter().enumerate().map(|(i, (key, _))| (*key, i)));
+        }
+    }
+
+    /// The state of the QP `key` names, made when there is room for it.
+    #[inline]
+    fn find(&mut self, key: &QpKey, limit: usize) -> Option<&mut Qp> {
+        if !matches!(self.states.get(self.last), Some((k, _)) if k == key) {
+            self.last = self.lookup(key, limit)?;
+        }
+        self.states.get_mut(self.last).map(|(_, qp)| qp)
+    }
+
+    /// Where the state of `key` is, or where it was put when there was room.
+    fn lookup(&mut self, key: &QpKey, limit: usize) -> Option<usize> {
+        if let Some(&i) = self.index.get(key) {
+            return Some(i);
+        }
+        if self.states.len() >= limit {
+            return None;
+        }
+        self.index.insert(*key, self.states.len());
+        self.states.push((*key, Qp::default()));
+        Some(self.states.len() - 1)
     }
 
     pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
-        let full = self.qps.len() >= ctx.limits.qps;
-        let qp = match self.qps.entry(p.key) {
-            Entry::Occupied(qp) => qp.into_mut(),
-            Entry::Vacant(_) if full => {
-                ctx.drops.untracked_packets += 1;
-                return;
-            }
-            Entry::Vacant(qp) => qp.insert(Qp::default()),
+        let Some(qp) = self.find(&p.key, ctx.limits.qps) else {
+            ctx.drops.untracked_packets += 1;
+            return;
         };
         qp.last_seen = ctx.now;
         let psn = p.psn & PSN_MASK;
@@ -214,20 +258,25 @@ impl Qp {
                 reason: "RDMA WRITE First or Only while a WRITE was open",
             });
         }
-        let mut write = self.write.take().unwrap_or(Write {
+        // Counted in place: most packets are a Middle of an open WRITE.
+        let write = self.write.get_or_insert(Write {
             target,
             bytes: 0,
             packets: 0,
         });
         write.bytes += p.wire_payload_len as u64;
         write.packets += 1;
-        if matches!(part, Part::First | Part::Middle) {
-            self.write = Some(write);
-        } else {
+        if matches!(part, Part::Last | Part::Only) {
+            let Write {
+                target,
+                bytes,
+                packets,
+            } = *write;
+            self.write = None;
             out(QpEvent::Write {
-                target: write.target,
-                bytes: write.bytes,
-                packets: write.packets,
+                target,
+                bytes,
+                packets,
             });
         }
     }
@@ -303,6 +352,64 @@ mod tests {
         }
         assert!(budget.has(limits.total), "every buffered byte returned");
         (out, drops)
+    }
+
+    /// One packet of `payload` to QP `qp` at time `now`.
+    fn feed(
+        qps: &mut Qps,
+        now: i64,
+        qp: u32,
+        (psn, request): (u32, Request),
+        payload: &'static [u8],
+    ) -> Vec<QpEvent<'static>> {
+        let limits = Limits::default();
+        let p = QpPacket {
+            key: QpKey { qp, ..KEY },
+            psn,
+            request,
+            payload,
+            wire_payload_len: payload.len(),
+        };
+        let mut out = Vec::new();
+        let ctx = &mut Ctx {
+            limits: &limits,
+            budget: &mut Budget::new(limits.total),
+            drops: &mut Drops::default(),
+            pruned: &mut Pruned::default(),
+            now,
+        };
+        qps.packet(&p, ctx, &mut |e| out.push(e));
+        out
+    }
+
+    #[test]
+    fn pruning_an_idle_qp_keeps_the_others_state() {
+        let mut qps = Qps::default();
+        for qp in [1, 2, 3] {
+            assert_eq!(feed(&mut qps, 0, qp, (1, FIRST), b"a"), []);
+        }
+        for qp in [2, 3] {
+            assert_eq!(feed(&mut qps, 100, qp, (2, MIDDLE), b"b"), []);
+        }
+        let limits = Limits::default();
+        let mut pruned = Pruned::default();
+        qps.prune_idle(
+            50,
+            &mut Ctx {
+                limits: &limits,
+                budget: &mut Budget::new(limits.total),
+                drops: &mut Drops::default(),
+                pruned: &mut pruned,
+                now: 100,
+            },
+        );
+        assert_eq!((pruned.idle_qps, qps.len()), (1, 2));
+        for qp in [3, 2] {
+            assert_eq!(feed(&mut qps, 100, qp, (3, LAST), b"c"), [QpEvent::Send(b"abc"[..].into())]);
+        }
+        let reason = "SEND Middle or Last without its First";
+        assert_eq!(feed(&mut qps, 100, 1, (2, LAST), b"c"), [QpEvent::Broken { reason }]);
+        assert_eq!(qps.len(), 3);
     }
 
     const FIRST: Request = Request::Send(Part::First);

@@ -55,7 +55,8 @@ pub struct RoceLayers<'a> {
 }
 
 /// Read BTH, extension headers and payload of a packet `wire_len` bytes
-/// long on the wire, recording each layer in `out`. Leaves `r` at the pad.
+/// long on the wire, recording each layer in `out` (empty, as
+/// `RoceLayers::default()` makes it). Leaves `r` at the pad.
 pub(crate) fn read_transport<'a>(
     r: &mut Reader<'a>,
     wire_len: usize,
@@ -63,7 +64,10 @@ pub(crate) fn read_transport<'a>(
 ) -> Result<Bth> {
     let bth = Bth::read(r)?;
     out.bth = Some(bth);
-    out.ext = ExtHeaders::read(r, bth.opcode)?;
+    // Most packets (SEND, WRITE Middle and Last) have none: `out.ext` stays empty.
+    if bth.opcode.has_ext_headers() {
+        out.ext = ExtHeaders::read(r, bth.opcode)?;
+    }
     let tail = usize::from(bth.pad_count) + ICRC_LEN;
     let after = wire_len.saturating_sub(r.offset());
     if after < tail {
@@ -116,6 +120,9 @@ fn classify(e: Error, wire_len: usize) -> Error {
     }
 }
 
+/// Inlined into the strict and lax parses: the strict one's layers then
+/// live in registers instead of being copied into its result.
+#[inline(always)]
 fn read_captured<'a>(
     name: &'static str,
     captured: &'a [u8],
@@ -148,13 +155,21 @@ fn read_captured<'a>(
     Ok(bth)
 }
 
+/// [`read_captured`] with a cut told apart from a malformed packet.
+fn parse_into<'a>(
+    name: &'static str,
+    captured: &'a [u8],
+    wire_len: usize,
+    with_grh: bool,
+    out: &mut RoceLayers<'a>,
+) -> Result<Bth> {
+    read_captured(name, captured, wire_len, with_grh, out).map_err(|e| classify(e, wire_len))
+}
+
 fn lax<'a>(name: &'static str, captured: &'a [u8], wire_len: usize, with_grh: bool) -> Lax<RoceLayers<'a>> {
     let mut parsed = RoceLayers::default();
-    let error = read_captured(name, captured, wire_len, with_grh, &mut parsed).err();
-    Lax {
-        parsed,
-        error: error.map(|e| classify(e, wire_len)),
-    }
+    let error = parse_into(name, captured, wire_len, with_grh, &mut parsed).err();
+    Lax { parsed, error }
 }
 
 fn strict<'a>(
@@ -164,7 +179,7 @@ fn strict<'a>(
     with_grh: bool,
 ) -> Result<CapturedRoce<'a>> {
     let mut l = RoceLayers::default();
-    let bth = read_captured(name, captured, wire_len, with_grh, &mut l).map_err(|e| classify(e, wire_len))?;
+    let bth = parse_into(name, captured, wire_len, with_grh, &mut l)?;
     Ok(CapturedRoce {
         grh: l.grh,
         ib: IbSlice {
@@ -197,4 +212,17 @@ pub fn parse_v2_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
 /// Like [`parse_v1_captured`], keeping the layers read before an error.
 pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
     lax(NAME_V1, captured, wire_len, true)
+}
+
+/// [`parse_v2_captured`] into `out`, which must be `RoceLayers::default()`:
+/// a reader of millions of packets fills its own instead of copying a
+/// returned [`CapturedRoce`]. On success `out` holds the packet and its BTH
+/// is returned; on error `out` keeps the layers read before it.
+pub fn parse_v2_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+    parse_into(NAME_V2, captured, wire_len, false, out)
+}
+
+/// [`parse_v1_captured`] into `out`, as [`parse_v2_into`].
+pub fn parse_v1_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+    parse_into(NAME_V1, captured, wire_len, true, out)
 }

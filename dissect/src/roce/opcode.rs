@@ -87,12 +87,31 @@ const LAYOUTS: [Option<Layout>; 256] = {
     table
 };
 
+/// Whether [`LAYOUTS`] names any header, one byte per opcode: most packets
+/// have none, and one load says so.
+const HAS_EXT_HEADERS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut code = 0;
+    while code < 256 {
+        if let Some(l) = LAYOUTS[code] {
+            table[code] = l.deth || l.reth || l.atomic_eth || l.aeth || l.atomic_ack_eth || l.immdt || l.ieth;
+        }
+        code += 1;
+    }
+    table
+};
+
 impl Opcode {
     /// The extension headers this opcode carries; `None` for opcodes this
     /// crate has no table entry for (RD, XRC, reserved): their bytes after
     /// the BTH are kept as payload.
     pub fn layout(self) -> Option<Layout> {
         LAYOUTS[usize::from(self.0)]
+    }
+
+    /// Whether any extension header follows the BTH.
+    pub fn has_ext_headers(self) -> bool {
+        HAS_EXT_HEADERS[usize::from(self.0)]
     }
 
     const fn table_entry(code: u8) -> Option<Layout> {

@@ -9,6 +9,7 @@ use dissect::capture::{self, Carried, Flow, Framed, Limits, Reassembly, TcpEvent
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{LlcMessage, SmcrControl};
+use dissect::roce::RoceLayers;
 use dissect::tree::FieldTree;
 use dissect::Wire;
 use std::net::{IpAddr, SocketAddr};
@@ -149,7 +150,7 @@ impl Pipeline {
             };
             emit(Endpoints::Frame, (EventKind::Problem(problem), None));
         }
-        match (&layers.carried, layers.ip) {
+        match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
                 let mut smc_option = false;
                 if seg.syn {
@@ -159,7 +160,7 @@ impl Pipeline {
                     }
                 }
                 let mut found = Vec::new();
-                self.reassembly.tcp(&ip, seg, smc_option, &mut found);
+                self.reassembly.tcp(ip, seg, smc_option, &mut found);
                 for (flow, event) in found {
                     emit(Endpoints::Tcp(flow), tcp_event(event, trees));
                 }
@@ -179,12 +180,14 @@ impl Pipeline {
                 }
             }
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
-                let packet = dissect::roce::parse_v2_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, &packet, Some(ip), trees, &mut emit);
+                let mut packet = RoceLayers::default();
+                let bth = dissect::roce::parse_v2_into(bytes, *wire_len, &mut packet);
+                roce::packet(&mut self.reassembly, bth, &packet, Some(ip), trees, &mut emit);
             }
             (Carried::RoceV1 { bytes, wire_len }, _) => {
-                let packet = dissect::roce::parse_v1_captured(bytes, *wire_len);
-                roce::packet(&mut self.reassembly, &packet, None, trees, &mut emit);
+                let mut packet = RoceLayers::default();
+                let bth = dissect::roce::parse_v1_into(bytes, *wire_len, &mut packet);
+                roce::packet(&mut self.reassembly, bth, &packet, None, trees, &mut emit);
             }
             _ => {}
         }

@@ -3,21 +3,26 @@
 use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
 use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
 use dissect::llc::SmcrControl;
-use dissect::roce::{CapturedRoce, Opcode};
+use dissect::roce::{Bth, Opcode, Reth, RoceLayers};
 use std::net::{IpAddr, Ipv6Addr};
 
-/// Handles one parsed RoCE packet (borrowed: it is a few hundred bytes); `ip` is
-/// None for RoCEv1 (the GRH names the ends).
+/// Handles one parsed RoCE packet: `parsed` is its BTH, or why it could not be
+/// read; the rest of it is in `roce`. `ip` is None for RoCEv1 (the GRH names the ends).
 pub(super) fn packet(
     reassembly: &mut Reassembly,
-    parsed: &dissect::Result<CapturedRoce>,
-    ip: Option<Ip>,
+    parsed: dissect::Result<Bth>,
+    roce: &RoceLayers,
+    ip: Option<&Ip>,
     trees: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
-    let roce = match parsed {
-        Ok(roce) => roce,
-        Err(e) => return emit(Endpoints::Frame, (problem("rdma", e), None)),
+    let bth = match parsed {
+        Ok(bth) => bth,
+        Err(e) => return emit(Endpoints::Frame, (problem("rdma", &e), None)),
+    };
+    // Before the addresses: ACKs, a quarter of the packets, end here.
+    let Some(request) = request(bth.opcode, roce.ext.reth) else {
+        return;
     };
     let (src, dst) = match (ip, &roce.grh) {
         (Some(ip), _) => (ip.src, ip.dst),
@@ -27,29 +32,21 @@ pub(super) fn packet(
         ),
         (None, None) => return,
     };
-    let bth = roce.ib.bth;
-    let Some(request) = request(bth.opcode, roce) else {
-        return;
-    };
-    let at = Endpoints::Qp {
-        src,
-        dst,
-        qp: bth.dest_qp,
-    };
-    let wire_payload_len = roce.truncated.map_or(roce.ib.payload.len(), |t| t.payload_len);
+    let qp = bth.dest_qp;
+    let wire_payload_len = roce.truncated.map_or(roce.payload.len(), |t| t.payload_len);
     let p = QpPacket {
-        key: QpKey { dst, qp: bth.dest_qp },
+        key: QpKey { dst, qp },
         psn: bth.psn,
         request,
-        payload: roce.ib.payload,
+        payload: roce.payload,
         wire_payload_len,
     };
-    reassembly.roce(&p, &mut |event| emit(at, qp_event(event, trees)));
+    reassembly.roce(&p, &mut |event| emit(Endpoints::Qp { src, dst, qp }, qp_event(event, trees)));
 }
 
 /// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.
-fn request(op: Opcode, roce: &CapturedRoce) -> Option<Request> {
-    let target = roce.ib.ext.reth.map(|r| WriteTarget {
+fn request(op: Opcode, reth: Option<Reth>) -> Option<Request> {
+    let target = reth.map(|r| WriteTarget {
         vaddr: r.vaddr,
         rkey: r.rkey,
         dma_length: r.dma_length,
