@@ -1,9 +1,9 @@
-//! Summary lines built in a reused buffer, then written in one piece.
-//! Numbers and IPv4 addresses skip std's formatting machinery, which costs
-//! more than decoding the frame; rare text (unknown names, IPv6, flags)
-//! still goes through it.
+//! Summary lines, written straight into the output buffer. Numbers, hex and
+//! IPv4 addresses are built in small stack buffers and appended whole (a
+//! fixed-size copy, then cut back: no memcpy call or std formatting per
+//! piece); rare text (unknown names, IPv6, flags) still goes through std.
 
-use super::describe::{Description, Field, Info};
+use super::describe::{each_field, Field, Fields, Head, Info};
 use engine::pipeline::{Endpoints, Event};
 use engine::source::Timestamp;
 use std::fmt::{self, Display, Write as _};
@@ -12,8 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 /// One event's line, as tshark prints it, appended to `line`: frame, time
 /// since the first frame, source → destination, protocol, message, then
 /// `name=value` fields.
-pub fn summary(line: &mut Vec<u8>, event: &Event, d: &Description, start: Timestamp) {
-    right(line, 6, itoa::Buffer::new().format(event.frame).as_bytes());
+pub fn summary(line: &mut Vec<u8>, event: &Event, head: &Head, start: Timestamp) {
+    decimal(line, event.frame, 6);
     line.push(b' ');
     since(line, event.time, start);
     line.push(b' ');
@@ -31,16 +31,26 @@ pub fn summary(line: &mut Vec<u8>, event: &Event, d: &Description, start: Timest
         Endpoints::Frame => line.extend_from_slice("- → -".as_bytes()),
     }
     line.push(b' ');
-    line.extend_from_slice(d.column.as_bytes());
+    line.extend_from_slice(head.column.as_bytes());
     line.push(b' ');
-    info(line, &d.info);
-    for (k, v) in &d.fields {
-        if !matches!(v, Field::Absent) {
-            line.push(b' ');
-            key_value(line, k, v);
+    info(line, &head.info);
+    each_field(&event.kind, &mut Words(line));
+    line.push(b'\n');
+}
+
+/// Fields as they are described: ` name=value` each, absent ones left out.
+struct Words<'l>(&'l mut Vec<u8>);
+
+impl<'a> Fields<'a> for Words<'_> {
+    // Inlined where each field is described: the name and the kind of
+    // value are then known, and the name is copied as a constant.
+    #[inline(always)]
+    fn field(&mut self, name: &'static str, value: Field<'a>) {
+        if !matches!(value, Field::Absent) {
+            self.0.push(b' ');
+            key_value(self.0, name, &value);
         }
     }
-    line.push(b'\n');
 }
 
 /// The fields as `name=value` words, as a summary line ends (the UI shows them too).
@@ -55,6 +65,7 @@ pub fn fields(fields: &[(&'static str, Field)]) -> String {
     String::from_utf8_lossy(&line).into_owned()
 }
 
+#[inline(always)]
 fn key_value(line: &mut Vec<u8>, k: &str, v: &Field) {
     line.extend_from_slice(k.as_bytes());
     line.push(b'=');
@@ -103,36 +114,103 @@ impl fmt::Write for Text<'_> {
     }
 }
 
-/// Seconds since the first frame with 6 decimals, right-aligned in 12
-/// columns; computed in whole nanoseconds (an f64 of epoch seconds keeps
-/// only about 0.2 µs).
-fn since(line: &mut Vec<u8>, time: Timestamp, start: Timestamp) {
-    let ns = (i128::from(time.secs) - i128::from(start.secs)) * 1_000_000_000 + i128::from(time.nanos)
-        - i128::from(start.nanos);
-    let us = (ns.unsigned_abs() + 500) / 1000;
-    let mut n = itoa::Buffer::new();
-    let whole = n.format(us / 1_000_000).as_bytes();
-    let mut frac = *b".000000";
-    let mut left = (us % 1_000_000) as u32;
-    for digit in frac[1..].iter_mut().rev() {
-        *digit = b'0' + (left % 10) as u8;
-        left /= 10;
-    }
-    let sign = usize::from(ns < 0);
-    line.extend_from_slice(&b"            "[(sign + whole.len() + frac.len()).min(12)..]);
-    line.extend_from_slice(&b"-"[..sign]);
-    line.extend_from_slice(whole);
-    line.extend_from_slice(&frac);
+/// `buf[..len]` appended: all of `buf` is copied (a fixed size, so a few
+/// moves instead of a memcpy call), then the line is cut back.
+#[inline(always)]
+fn append<const N: usize>(line: &mut Vec<u8>, buf: &[u8; N], len: usize) {
+    line.extend_from_slice(buf);
+    line.truncate(line.len() - N + len);
 }
 
-/// `text` right-aligned in `width` columns.
-fn right(line: &mut Vec<u8>, width: usize, text: &[u8]) {
-    const SPACES: &[u8] = b"                ";
-    line.extend_from_slice(&SPACES[..width.saturating_sub(text.len()).min(SPACES.len())]);
-    line.extend_from_slice(text);
+/// 0 to 99 as two digit values (0-9), the tens in the high byte.
+const PAIRS: [u16; 100] = {
+    let mut pairs = [0; 100];
+    let mut i = 0;
+    while i < 100 {
+        pairs[i] = ((i as u16 / 10) << 8) | (i as u16 % 10);
+        i += 1;
+    }
+    pairs
+};
+
+const E8: u64 = 100_000_000;
+
+pub(crate) fn num(line: &mut Vec<u8>, n: u64) {
+    decimal(line, n, 0);
+}
+
+/// `n` in decimal, right-aligned in `width` columns (at most 8).
+fn decimal(line: &mut Vec<u8>, n: u64, width: usize) {
+    if n < E8 {
+        eight(line, n, 1, width);
+    } else {
+        wide(line, n, width);
+    }
+}
+
+/// Nine digits or more, eight at a time.
+#[cold]
+fn wide(line: &mut Vec<u8>, n: u64, width: usize) {
+    decimal(line, n / E8, width.saturating_sub(8));
+    eight(line, n % E8, 8, 8);
+}
+
+/// `n` < 10^8 with at least `min` digits (zero-padded), right-aligned in
+/// `width` columns (at most 8). The digits are worked out in the bytes of
+/// a u64 (the first in the highest byte), two at a time; its leading zero
+/// bytes count the digits not shown.
+#[inline(always)]
+fn eight(line: &mut Vec<u8>, n: u64, min: usize, width: usize) {
+    let (mut values, mut left, mut at) = (0, n, 0);
+    loop {
+        values |= u64::from(PAIRS[(left % 100) as usize]) << at;
+        left /= 100;
+        at += 16;
+        if left == 0 {
+            break;
+        }
+    }
+    let len = (8 - values.leading_zeros() as usize / 8).max(min);
+    // '0' (0x30) for the digits shown, ' ' (0x20) for the columns before them.
+    let shown = u64::MAX >> (8 * (8 - len));
+    let text = values | 0x2020_2020_2020_2020 | (0x1010_1010_1010_1010 & shown);
+    let columns = len.max(width);
+    append(line, &(text << (8 * (8 - columns))).to_be_bytes(), columns);
+}
+
+/// Seconds since the first frame with 6 decimals, right-aligned in 12
+/// columns; computed in whole nanoseconds (an f64 of epoch seconds keeps
+/// only about 0.2 µs), rounded to microseconds.
+fn since(line: &mut Vec<u8>, time: Timestamp, start: Timestamp) {
+    const NS: i64 = 1_000_000_000;
+    // Seconds in i128 (two i64 apart), nanoseconds normalised to [0, 1 s):
+    // no 128-bit division.
+    let nanos = i64::from(time.nanos) - i64::from(start.nanos);
+    let mut secs = i128::from(time.secs) - i128::from(start.secs) + i128::from(nanos.div_euclid(NS));
+    let mut nanos = nanos.rem_euclid(NS);
+    let negative = secs < 0;
+    if negative && nanos > 0 {
+        // -(s + n/1e9) = -(s + 1) + (1e9 - n)/1e9
+        secs += 1;
+        nanos = NS - nanos;
+    }
+    let mut secs = secs.unsigned_abs();
+    let mut micros = (nanos as u64 + 500) / 1000;
+    if micros == 1_000_000 {
+        secs += 1;
+        micros = 0;
+    }
+    match u64::try_from(secs) {
+        Ok(whole) if !negative => decimal(line, whole, 5),
+        // A frame before the first one, or timestamps centuries apart.
+        _ => shown(line, format_args!("{:>5}", format!("{}{secs}", if negative { "-" } else { "" }))),
+    }
+    line.push(b'.');
+    eight(line, micros, 6, 6);
 }
 
 /// A field's value: codes by name, cursors as wrap:count, lists as [a,b].
+#[inline(always)]
 fn field(line: &mut Vec<u8>, v: &Field) {
     match v {
         Field::Bool(b) => line.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -155,49 +233,68 @@ fn field(line: &mut Vec<u8>, v: &Field) {
             line.push(b']');
         }
         Field::Text(t) => shown(line, t),
-        Field::Flags(f) => {
-            let _ = f.write_names(&mut Text(line));
-        }
+        Field::Flags(f) => match f.cached_names() {
+            Some(names) => line.extend_from_slice(names.as_bytes()),
+            None => {
+                let _ = f.write_names(&mut Text(line));
+            }
+        },
         Field::Absent => {}
     }
-}
-
-pub(crate) fn num(line: &mut Vec<u8>, n: u64) {
-    line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
 fn hex(line: &mut Vec<u8>, v: u64) {
     let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
-    // Built on the stack, appended once: a push per digit costs a capacity check each.
     let mut buf = *b"0x0000000000000000";
-    for (i, d) in buf[2..2 + digits].iter_mut().rev().enumerate() {
-        *d = b"0123456789abcdef"[(v >> (4 * i) & 0xf) as usize];
+    // Each half's digits, shifted to the top: most values fit the low half.
+    let high = digits.saturating_sub(8);
+    if high > 0 {
+        buf[2..10].copy_from_slice(&(hex_digits((v >> 32) as u32) << (8 * (8 - high))).to_be_bytes());
     }
-    line.extend_from_slice(&buf[..2 + digits]);
+    let low = hex_digits(v as u32) << (8 * (8 - (digits - high)));
+    buf[2 + high..10 + high].copy_from_slice(&low.to_be_bytes());
+    append(line, &buf, 2 + digits);
 }
 
-fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
-    // Built on the stack, appended once (see hex).
-    let mut buf = [0u8; 15];
-    let mut n = 0;
-    for (i, octet) in addr.octets().into_iter().enumerate() {
-        if i > 0 {
-            buf[n] = b'.';
-            n += 1;
-        }
-        if octet >= 100 {
-            buf[n] = b'0' + octet / 100;
-            n += 1;
-        }
-        if octet >= 10 {
-            buf[n] = b'0' + octet / 10 % 10;
-            n += 1;
-        }
-        buf[n] = b'0' + octet % 10;
-        n += 1;
+/// The 8 hex digits of `x` as ASCII, the first in the highest byte: each
+/// nibble spread to a byte, then all made digits at once.
+fn hex_digits(x: u32) -> u64 {
+    let mut x = u64::from(x);
+    x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    x = (x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each byte of 10 or more: 'a' is 39 past '9' + 1.
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    x + 0x3030_3030_3030_3030 + letters * 39
+}
+
+/// Each octet's digits and a dot, and how many digits.
+const OCTETS: [([u8; 4], u8); 256] = {
+    let mut octets = [([0; 4], 0); 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        octets[i] = match o {
+            0..=9 => ([b'0' + o, b'.', 0, 0], 1),
+            10..=99 => ([b'0' + o / 10, b'0' + o % 10, b'.', 0], 2),
+            _ => ([b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, b'.'], 3),
+        };
+        i += 1;
     }
-    line.extend_from_slice(&buf[..n]);
+    octets
+};
+
+fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for octet in addr.octets() {
+        let (text, len) = OCTETS[usize::from(octet)];
+        buf[n..n + 4].copy_from_slice(&text);
+        n += usize::from(len) + 1;
+    }
+    // Without the last octet's dot.
+    append(line, &buf, n - 1);
 }
 
 fn ip(line: &mut Vec<u8>, addr: IpAddr) {
@@ -230,9 +327,13 @@ mod tests {
 
     #[test]
     fn numbers_and_addresses_print_as_std_prints_them() {
-        for v in [0, 1, 0xf, 0x10, 0xabc, u64::from(u32::MAX), u64::MAX] {
+        let values = [0, 1, 9, 10, 99, 100, 0xf, 0x10, 0xabc, 4096, 9_999_999, 99_999_999, 100_000_000]
+            .into_iter()
+            .chain([1_234_567_890_123, 10_000_000_000_000_000, u64::from(u32::MAX), u64::MAX]);
+        for v in values {
             assert_eq!(text(|l| hex(l, v)), format!("{v:#x}"));
             assert_eq!(text(|l| num(l, v)), v.to_string());
+            assert_eq!(text(|l| decimal(l, v, 6)), format!("{v:>6}"));
         }
         let addrs = [
             "10.0.0.1:5000",
@@ -260,6 +361,31 @@ mod tests {
         ];
         for (time, shown) in cases {
             assert_eq!(text(|l| since(l, time, start)), shown);
+        }
+        // Carries, signs and extremes, against the plain 128-bit sum.
+        let plain = |time: Timestamp, start: Timestamp| {
+            let ns = (i128::from(time.secs) - i128::from(start.secs)) * 1_000_000_000 + i128::from(time.nanos)
+                - i128::from(start.nanos);
+            let us = (ns.unsigned_abs() + 500) / 1000;
+            let sign = if ns < 0 { "-" } else { "" };
+            format!("{:>12}", format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000))
+        };
+        let times = [
+            at(0, 0),
+            at(0, 499),
+            at(0, 500),
+            at(5, 999_999_500),
+            at(-5, 999_999_499),
+            at(123_456, 1),
+            at(1_700_000_000, 999_999_000),
+            at(1_700_000_000, 4_294_967_295),
+            at(i64::MAX, 999_999_999),
+            at(i64::MIN, 0),
+        ];
+        for time in times {
+            for start in times {
+                assert_eq!(text(|l| since(l, time, start)), plain(time, start));
+            }
         }
     }
 }
