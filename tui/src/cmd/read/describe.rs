@@ -51,16 +51,16 @@ pub struct Head {
     pub version: Option<u8>,
     /// LLC only: the response flag.
     pub response: Option<bool>,
-    /// The summary line's protocol column and message name, as tshark names
-    /// them ("SMCv2", "[SMC-Rv2-Proposal]").
-    pub column: &'static str,
+    /// The summary line's protocol column and message name.
     pub info: Info,
 }
 
-/// The message name of a summary line (text.rs writes it).
+/// The protocol column and message name of a summary line, as tshark
+/// names them ("SMCv2 [SMC-Rv2-Proposal]"; text.rs writes it).
 pub enum Info {
+    /// Both in one piece ("SMC-R [SMC-R] CDC Message").
     Fixed(&'static str),
-    /// "[SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
+    /// "SMCv2 [SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
     Clc {
         path: &'static str,
         v2: bool,
@@ -185,6 +185,7 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
 }
 
 /// What the event is; None for problems and segments (not described).
+#[inline]
 pub fn head(kind: &EventKind) -> Option<Head> {
     Some(match kind {
         EventKind::SmcOption { syn_ack, .. } => Head {
@@ -192,8 +193,7 @@ pub fn head(kind: &EventKind) -> Option<Head> {
             msg: if *syn_ack { "syn_ack" } else { "syn" },
             version: None,
             response: None,
-            column: "TCP",
-            info: Info::Fixed(if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }),
+            info: Info::Fixed(if *syn_ack { "TCP [SYN, ACK]" } else { "TCP [SYN]" }),
         },
         EventKind::Clc(m) => clc_head(m),
         EventKind::Llc(m) => llc_head(m),
@@ -202,16 +202,14 @@ pub fn head(kind: &EventKind) -> Option<Head> {
             msg: "cdc",
             version: None,
             response: None,
-            column: "SMC-R",
-            info: Info::Fixed("[SMC-R] CDC Message"),
+            info: Info::Fixed("SMC-R [SMC-R] CDC Message"),
         },
         EventKind::RdmaWrite { .. } => Head {
             proto: "rdma",
             msg: "write",
             version: None,
             response: None,
-            column: "RRoCE",
-            info: Info::Fixed("RC RDMA Write"),
+            info: Info::Fixed("RRoCE RC RDMA Write"),
         },
         EventKind::Segment(_) | EventKind::Problem(_) => return None,
     })
@@ -266,7 +264,6 @@ fn clc_head(m: &ClcMessage) -> Head {
         msg,
         version: Some(env.version),
         response: None,
-        column: if env.is_v1() { "SMC" } else { "SMCv2" },
         info: Info::Clc {
             path,
             v2: !env.is_v1(),
@@ -347,7 +344,6 @@ fn llc_head(m: &LlcMessage) -> Head {
         msg,
         version: Some(version),
         response: Some(header.is_response()),
-        column: "SMC-R",
         info: Info::Llc {
             kind: header.llc_type,
             response: header.is_response(),

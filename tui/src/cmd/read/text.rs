@@ -31,8 +31,6 @@ pub fn summary(line: &mut Vec<u8>, event: &Event, head: &Head, start: Timestamp)
         Endpoints::Frame => line.extend_from_slice("- → -".as_bytes()),
     }
     line.push(b' ');
-    line.extend_from_slice(head.column.as_bytes());
-    line.push(b' ');
     info(line, &head.info);
     each_field(&event.kind, &mut Words(line));
     line.push(b'\n');
@@ -46,7 +44,18 @@ impl<'a> Fields<'a> for Words<'_> {
     // value are then known, and the name is copied as a constant.
     #[inline(always)]
     fn field(&mut self, name: &'static str, value: Field<'a>) {
-        if !matches!(value, Field::Absent) {
+        const WORD: usize = 24;
+        if matches!(value, Field::Absent) {
+            return;
+        }
+        if name.len() + 2 <= WORD {
+            // " name=" appended in one piece.
+            let mut word = [b'='; WORD];
+            word[0] = b' ';
+            word[1..=name.len()].copy_from_slice(name.as_bytes());
+            append(self.0, &word, name.len() + 2);
+            field(self.0, &value);
+        } else {
             self.0.push(b' ');
             key_value(self.0, name, &value);
         }
@@ -72,19 +81,19 @@ fn key_value(line: &mut Vec<u8>, k: &str, v: &Field) {
     field(line, v);
 }
 
-/// "[SMC-Rv2-Accept]", "[SMC-R] LLC CONFIRM_LINK Response".
+/// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
 fn info(line: &mut Vec<u8>, info: &Info) {
     match info {
         Info::Fixed(s) => line.extend_from_slice(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
-            line.extend_from_slice(b"[SMC");
+            line.extend_from_slice(if *v2 { b"SMCv2 [SMC" } else { b"SMC [SMC" });
             line.extend_from_slice(path.as_bytes());
             line.extend_from_slice(if *v2 { b"v2-" } else { b"-" });
             named(line, kind.name(), kind);
             line.push(b']');
         }
         Info::Llc { kind, response } => {
-            line.extend_from_slice(b"[SMC-R] LLC ");
+            line.extend_from_slice(b"SMC-R [SMC-R] LLC ");
             named(line, kind.name(), kind);
             line.extend_from_slice(if *response { b" Response" } else { b"" });
         }
