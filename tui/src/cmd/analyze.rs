@@ -77,6 +77,10 @@ pub fn run(
                 code = ExitCode::FAILURE;
             }
         }
+        // Most frames (RDMA WRITE data) find nothing: nothing to note or show.
+        if events.is_empty() {
+            continue;
+        }
         on_events(&events);
         if show(&mut report, &mut printer, &mut events).is_err() {
             // stdout closed (a pager quit): nothing left to do.
@@ -94,10 +98,6 @@ pub fn run(
 
 /// Events to the session engine (its findings printed), then as lines.
 fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
-    // Most frames (RDMA WRITE data) find nothing: the engine has nothing new to report.
-    if events.is_empty() {
-        return Ok(());
-    }
     printer.before_stdout();
     report.feed(events, &mut printer.out)?;
     if !report.events_shown() {
