@@ -131,15 +131,16 @@ fn append<const N: usize>(line: &mut Vec<u8>, buf: &[u8; N], len: usize) {
     line.truncate(line.len() - N + len);
 }
 
-/// 0 to 99 as two digit values (0-9), the tens in the high byte.
-const PAIRS: [u16; 100] = {
-    let mut pairs = [0; 100];
+/// 0 to 999 as three digit values (0-9), the hundreds in the highest byte.
+const TRIPLES: [u32; 1000] = {
+    let mut triples = [0; 1000];
     let mut i = 0;
-    while i < 100 {
-        pairs[i] = ((i as u16 / 10) << 8) | (i as u16 % 10);
+    while i < 1000 {
+        let n = i as u32;
+        triples[i] = ((n / 100) << 16) | ((n / 10 % 10) << 8) | (n % 10);
         i += 1;
     }
-    pairs
+    triples
 };
 
 const E8: u64 = 100_000_000;
@@ -166,15 +167,16 @@ fn wide(line: &mut Vec<u8>, n: u64, width: usize) {
 
 /// `n` < 10^8 with at least `min` digits (zero-padded), right-aligned in
 /// `width` columns (at most 8). The digits are worked out in the bytes of
-/// a u64 (the first in the highest byte), two at a time; its leading zero
-/// bytes count the digits not shown.
+/// a u64 (the first in the highest byte), three at a time (the third
+/// group's hundreds, always 0, falls off the top); its leading zero bytes
+/// count the digits not shown.
 #[inline(always)]
 fn eight(line: &mut Vec<u8>, n: u64, min: usize, width: usize) {
     let (mut values, mut left, mut at) = (0, n, 0);
     loop {
-        values |= u64::from(PAIRS[(left % 100) as usize]) << at;
-        left /= 100;
-        at += 16;
+        values |= u64::from(TRIPLES[(left % 1000) as usize]) << at;
+        left /= 1000;
+        at += 24;
         if left == 0 {
             break;
         }
@@ -294,6 +296,7 @@ const OCTETS: [([u8; 4], u8); 256] = {
     octets
 };
 
+#[inline]
 fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
     let mut buf = [0u8; 16];
     let mut n = 0;
