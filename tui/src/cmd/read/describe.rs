@@ -110,13 +110,6 @@ enum FlagSet {
 
 impl Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_names(f)
-    }
-}
-
-impl Flags {
-    /// Straight to any writer: summary lines skip the formatting machinery.
-    pub fn write_names(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         let raw = self.raw;
         match self.set {
             FlagSet::Llc(kind) => write_set_bits(f, raw, llc_flag_names(kind)),
@@ -126,20 +119,23 @@ impl Flags {
             }
         }
     }
+}
 
-    /// The names of a CDC flags byte, each value named once: every CDC
-    /// message has two, and naming their bits each time cost more than the
-    /// rest of its line. None for LLC flags (named each time).
-    pub fn cached_names(&self) -> Option<&'static str> {
+impl Flags {
+    /// The names, each value of each set named once: a CDC message carries
+    /// two flags bytes, an LLC message one, and naming their bits each time
+    /// cost more than the rest of a summary line. Bounded: 256 values of
+    /// 258 sets (each LLC type has its own names).
+    pub fn names(&self) -> &'static str {
         type Names = [OnceLock<Box<str>>; 256];
-        static PRODUCER: Names = [const { OnceLock::new() }; 256];
-        static CONN_STATE: Names = [const { OnceLock::new() }; 256];
-        let names = match self.set {
-            FlagSet::Llc(_) => return None,
-            FlagSet::Producer => &PRODUCER,
-            FlagSet::ConnState => &CONN_STATE,
+        static SETS: [OnceLock<Box<Names>>; 258] = [const { OnceLock::new() }; 258];
+        let set = match self.set {
+            FlagSet::Producer => 0,
+            FlagSet::ConnState => 1,
+            FlagSet::Llc(kind) => 2 + usize::from(kind.0),
         };
-        Some(names[usize::from(self.raw)].get_or_init(|| self.to_string().into()))
+        let names = SETS[set].get_or_init(|| Box::new([const { OnceLock::new() }; 256]));
+        names[usize::from(self.raw)].get_or_init(|| self.to_string().into())
     }
 }
 

@@ -244,12 +244,7 @@ fn field(line: &mut Vec<u8>, v: &Field) {
             line.push(b']');
         }
         Field::Text(t) => shown(line, t),
-        Field::Flags(f) => match f.cached_names() {
-            Some(names) => line.extend_from_slice(names.as_bytes()),
-            None => {
-                let _ = f.write_names(&mut Text(line));
-            }
-        },
+        Field::Flags(f) => line.extend_from_slice(f.names().as_bytes()),
         Field::Absent => {}
     }
 }
