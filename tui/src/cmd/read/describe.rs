@@ -6,7 +6,7 @@
 
 use arrayvec::ArrayVec;
 use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
-use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Proposal};
+use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Path, Proposal};
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
@@ -77,8 +77,9 @@ pub enum Info {
 pub enum Field<'a> {
     Bool(bool),
     Num(u64),
-    /// A name or a value's own text (a JSON string).
-    Text(&'a dyn Display),
+    /// A named wire value (a JSON string): its name, or for an unknown one
+    /// what its Display shows.
+    Named(Option<&'static str>, &'a dyn Display),
     /// Shown in hex, "0x1f" (a JSON string).
     Hex(u64),
     /// A 32-bit code and its name: JSON {code, name}.
@@ -144,7 +145,7 @@ impl Field<'_> {
         match self {
             Field::Bool(b) => (*b).into(),
             Field::Num(n) => (*n).into(),
-            Field::Text(t) => t.to_string().into(),
+            Field::Named(_, v) => v.to_string().into(),
             Field::Hex(v) => format!("{v:#x}").into(),
             Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
             Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.to_string() }),
@@ -279,8 +280,8 @@ fn clc_fields<'a>(m: &'a ClcMessage, out: &mut impl Fields<'a>) {
 
 fn proposal<'a>(p: &'a Proposal, out: &mut impl Fields<'a>) {
     out.field("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some()));
-    out.field("typev1", Field::Text(&p.env.typev1));
-    out.field("typev2", Field::Text(&p.env.typev2));
+    out.field("typev1", Field::Named(p.env.typev1.name(), &p.env.typev1));
+    out.field("typev2", Field::Named(p.env.typev2.name(), &p.env.typev2));
     out.field("v2_ext", Field::Bool(p.v2_ext.is_some()));
 }
 
@@ -289,7 +290,7 @@ fn accept_confirm<'a>(m: &'a AcceptConfirm, out: &mut impl Fields<'a>) {
     match &m.body {
         AcceptConfirmBody::SmcR(r) => {
             out.field("first_contact", first_contact);
-            out.field("path", Field::Text(&"R"));
+            out.field("path", Field::Named(Path::R.name(), &Path::R));
             out.field("psn", Field::Num(r.psn.into()));
             out.field("qpn", Field::Num(r.qpn.into()));
             out.field("rmb_dma_addr", Field::Hex(r.rmb_dma_addr));
@@ -301,7 +302,7 @@ fn accept_confirm<'a>(m: &'a AcceptConfirm, out: &mut impl Fields<'a>) {
             out.field("first_contact", first_contact);
             out.field("gid", Field::Hex(d.gid));
             out.field("link_id", Field::Num(d.link_id.into()));
-            out.field("path", Field::Text(&"D"));
+            out.field("path", Field::Named(Path::D.name(), &Path::D));
         }
     }
 }
@@ -315,7 +316,7 @@ fn decline<'a>(d: &'a Decline, out: &mut impl Fields<'a>) {
             name,
         },
     );
-    out.field("os_type", Field::Text(&d.os_type));
+    out.field("os_type", Field::Named(d.os_type.name(), &d.os_type));
     out.field("out_of_sync", Field::Bool(d.env.flag()));
 }
 

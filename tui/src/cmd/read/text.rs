@@ -243,7 +243,7 @@ fn field(line: &mut Vec<u8>, v: &Field) {
             }
             line.push(b']');
         }
-        Field::Text(t) => shown(line, t),
+        Field::Named(name, value) => named(line, *name, value),
         Field::Flags(f) => line.extend_from_slice(f.names().as_bytes()),
         Field::Absent => {}
     }
