@@ -47,6 +47,7 @@ pub fn run(
             block: Vec::with_capacity(BLOCK + 4096),
             to: std::io::stdout().lock(),
         },
+        line: [0; text::LINE],
         progress,
     };
     let mut report = Report::new(opts.report.clone(), opts.json);
@@ -117,6 +118,8 @@ struct Printer<'a, W: Write> {
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
     out: Out<W>,
+    /// A summary line being built (reused: no allocation per line).
+    line: [u8; text::LINE],
     /// Drawn on stderr; cleared before anything else is written to its terminal.
     progress: Option<Progress>,
 }
@@ -159,7 +162,8 @@ impl<W: Write> Printer<'_, W> {
                 writeln!(self.out, "{obj}")?;
             } else {
                 let Some(head) = head(&event.kind) else { continue };
-                text::summary(&mut self.out.block, event, &head, self.start.unwrap_or_default());
+                let line = text::Line::new(&mut self.line, &mut self.out.block);
+                text::summary(line, event, &head, self.start.unwrap_or_default());
                 self.out.filled()?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;

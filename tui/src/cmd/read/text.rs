@@ -1,7 +1,7 @@
-//! Summary lines, written straight into the output buffer. Numbers, hex and
-//! IPv4 addresses are built in small stack buffers and appended whole (a
-//! fixed-size copy, then cut back: no memcpy call or std formatting per
-//! piece); rare text (unknown names, IPv6, flags) still goes through std.
+//! Summary lines, built in a [`Line`] on the stack and written out whole.
+//! Numbers, hex and IPv4 addresses are worked out in registers and put in
+//! as fixed-size chunks (a few moves, no memcpy call or std formatting per
+//! piece); rare text (unknown names, IPv6) still goes through std.
 
 use super::describe::{each_field, Field, Fields, Head, Info};
 use engine::pipeline::{Endpoints, Event};
@@ -9,37 +9,116 @@ use engine::source::Timestamp;
 use std::fmt::{self, Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// One event's line, as tshark prints it, appended to `line`: frame, time
-/// since the first frame, source → destination, protocol, message, then
-/// `name=value` fields.
-pub fn summary(line: &mut Vec<u8>, event: &Event, head: &Head, start: Timestamp) {
+/// Where text goes: a summary [`Line`], or any Vec (session summaries, the
+/// UI's fields).
+pub trait Put {
+    fn put(&mut self, bytes: &[u8]);
+    /// `chunk[..len]`: all of the fixed-size chunk may be copied (a few
+    /// moves instead of a memcpy call), only `len` bytes count.
+    fn put_part<const N: usize>(&mut self, chunk: &[u8; N], len: usize);
+}
+
+impl Put for Vec<u8> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    #[inline(always)]
+    fn put_part<const N: usize>(&mut self, chunk: &[u8; N], len: usize) {
+        self.extend_from_slice(chunk);
+        self.truncate(self.len() - N + len);
+    }
+}
+
+/// Room for a summary line: longer ones go out in pieces.
+pub const LINE: usize = 512;
+
+/// A summary line being built in a reused buffer: each piece costs a bounds
+/// check against a length kept in a register, where pushing to the output
+/// Vec costs a capacity check and a length stored through it. Goes out to
+/// `out` when dropped.
+pub struct Line<'a> {
+    buf: &'a mut [u8; LINE],
+    len: usize,
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Line<'a> {
+    pub fn new(buf: &'a mut [u8; LINE], out: &'a mut Vec<u8>) -> Self {
+        Line { buf, len: 0, out }
+    }
+
+    /// What is in the buffer to `out`, then `bytes`: the line did not fit.
+    #[cold]
+    fn spill(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(&self.buf[..self.len]);
+        self.out.extend_from_slice(bytes);
+        self.len = 0;
+    }
+}
+
+impl Put for Line<'_> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + bytes.len()) {
+            Some(room) => {
+                room.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            None => self.spill(bytes),
+        }
+    }
+
+    #[inline(always)]
+    fn put_part<const N: usize>(&mut self, chunk: &[u8; N], len: usize) {
+        match self.buf.get_mut(self.len..self.len + N) {
+            Some(room) => {
+                room.copy_from_slice(chunk);
+                self.len += len;
+            }
+            None => self.spill(&chunk[..len]),
+        }
+    }
+}
+
+impl Drop for Line<'_> {
+    fn drop(&mut self) {
+        self.out.extend_from_slice(&self.buf[..self.len]);
+    }
+}
+
+/// One event's line, as tshark prints it: frame, time since the first
+/// frame, source → destination, protocol, message, then `name=value` fields.
+pub fn summary(mut line: Line, event: &Event, head: &Head, start: Timestamp) {
+    let line = &mut line;
     decimal(line, event.frame, 6);
-    line.push(b' ');
+    line.put(b" ");
     since(line, event.time, start);
-    line.push(b' ');
+    line.put(b" ");
     match &event.at {
         Endpoints::Tcp(flow) => {
             socket(line, flow.src);
-            line.extend_from_slice(" → ".as_bytes());
+            line.put(" → ".as_bytes());
             socket(line, flow.dst);
         }
         Endpoints::Qp { src, dst, .. } => {
             ip(line, *src);
-            line.extend_from_slice(" → ".as_bytes());
+            line.put(" → ".as_bytes());
             ip(line, *dst);
         }
-        Endpoints::Frame => line.extend_from_slice("- → -".as_bytes()),
+        Endpoints::Frame => line.put("- → -".as_bytes()),
     }
-    line.push(b' ');
+    line.put(b" ");
     info(line, &head.info);
     each_field(&event.kind, &mut Words(line));
-    line.push(b'\n');
+    line.put(b"\n");
 }
 
 /// Fields as they are described: ` name=value` each, absent ones left out.
-struct Words<'l>(&'l mut Vec<u8>);
+struct Words<'l, P>(&'l mut P);
 
-impl<'a> Fields<'a> for Words<'_> {
+impl<'a, P: Put> Fields<'a> for Words<'_, P> {
     // Inlined where each field is described: the name and the kind of
     // value are then known, and the name is copied as a constant.
     #[inline(always)]
@@ -49,14 +128,14 @@ impl<'a> Fields<'a> for Words<'_> {
             return;
         }
         if name.len() + 2 <= WORD {
-            // " name=" appended in one piece.
+            // " name=" put in one piece.
             let mut word = [b'='; WORD];
             word[0] = b' ';
             word[1..=name.len()].copy_from_slice(name.as_bytes());
-            append(self.0, &word, name.len() + 2);
+            self.0.put_part(&word, name.len() + 2);
             field(self.0, &value);
         } else {
-            self.0.push(b' ');
+            self.0.put(b" ");
             key_value(self.0, name, &value);
         }
     }
@@ -75,60 +154,52 @@ pub fn fields(fields: &[(&'static str, Field)]) -> String {
 }
 
 #[inline(always)]
-fn key_value(line: &mut Vec<u8>, k: &str, v: &Field) {
-    line.extend_from_slice(k.as_bytes());
-    line.push(b'=');
+fn key_value(line: &mut impl Put, k: &str, v: &Field) {
+    line.put(k.as_bytes());
+    line.put(b"=");
     field(line, v);
 }
 
 /// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
-fn info(line: &mut Vec<u8>, info: &Info) {
+fn info(line: &mut impl Put, info: &Info) {
     match info {
-        Info::Fixed(s) => line.extend_from_slice(s.as_bytes()),
+        Info::Fixed(s) => line.put(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
-            line.extend_from_slice(if *v2 { b"SMCv2 [SMC" } else { b"SMC [SMC" });
-            line.extend_from_slice(path.as_bytes());
-            line.extend_from_slice(if *v2 { b"v2-" } else { b"-" });
+            line.put(if *v2 { b"SMCv2 [SMC" } else { b"SMC [SMC" });
+            line.put(path.as_bytes());
+            line.put(if *v2 { b"v2-" } else { b"-" });
             named(line, kind.name(), kind);
-            line.push(b']');
+            line.put(b"]");
         }
         Info::Llc { kind, response } => {
-            line.extend_from_slice(b"SMC-R [SMC-R] LLC ");
+            line.put(b"SMC-R [SMC-R] LLC ");
             named(line, kind.name(), kind);
-            line.extend_from_slice(if *response { b" Response" } else { b"" });
+            line.put(if *response { b" Response" } else { b"" });
         }
     }
 }
 
 /// A named value: its name, or what its Display shows for an unknown one.
-fn named(line: &mut Vec<u8>, name: Option<&str>, value: impl Display) {
+fn named(line: &mut impl Put, name: Option<&str>, value: impl Display) {
     match name {
-        Some(name) => line.extend_from_slice(name.as_bytes()),
+        Some(name) => line.put(name.as_bytes()),
         None => shown(line, value),
     }
 }
 
-/// Anything else, through std's formatting (writing to a Vec cannot fail).
-pub(crate) fn shown(line: &mut Vec<u8>, value: impl Display) {
+/// Anything else, through std's formatting (writing to a line cannot fail).
+pub(crate) fn shown(line: &mut impl Put, value: impl Display) {
     let _ = write!(Text(line), "{value}");
 }
 
 /// A line as a `fmt::Write`: text goes in without io's adapter in between.
-struct Text<'a>(&'a mut Vec<u8>);
+struct Text<'a, P>(&'a mut P);
 
-impl fmt::Write for Text<'_> {
+impl<P: Put> fmt::Write for Text<'_, P> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
+        self.0.put(s.as_bytes());
         Ok(())
     }
-}
-
-/// `buf[..len]` appended: all of `buf` is copied (a fixed size, so a few
-/// moves instead of a memcpy call), then the line is cut back.
-#[inline(always)]
-fn append<const N: usize>(line: &mut Vec<u8>, buf: &[u8; N], len: usize) {
-    line.extend_from_slice(buf);
-    line.truncate(line.len() - N + len);
 }
 
 /// 0 to 999 as three digit values (0-9), the hundreds in the highest byte.
@@ -145,12 +216,12 @@ const TRIPLES: [u32; 1000] = {
 
 const E8: u64 = 100_000_000;
 
-pub(crate) fn num(line: &mut Vec<u8>, n: u64) {
+pub(crate) fn num(line: &mut impl Put, n: u64) {
     decimal(line, n, 0);
 }
 
 /// `n` in decimal, right-aligned in `width` columns (at most 8).
-fn decimal(line: &mut Vec<u8>, n: u64, width: usize) {
+fn decimal(line: &mut impl Put, n: u64, width: usize) {
     if n < E8 {
         eight(line, n, 1, width);
     } else {
@@ -160,7 +231,7 @@ fn decimal(line: &mut Vec<u8>, n: u64, width: usize) {
 
 /// Nine digits or more, eight at a time.
 #[cold]
-fn wide(line: &mut Vec<u8>, n: u64, width: usize) {
+fn wide(line: &mut impl Put, n: u64, width: usize) {
     decimal(line, n / E8, width.saturating_sub(8));
     eight(line, n % E8, 8, 8);
 }
@@ -171,7 +242,7 @@ fn wide(line: &mut Vec<u8>, n: u64, width: usize) {
 /// group's hundreds, always 0, falls off the top); its leading zero bytes
 /// count the digits not shown.
 #[inline(always)]
-fn eight(line: &mut Vec<u8>, n: u64, min: usize, width: usize) {
+fn eight(line: &mut impl Put, n: u64, min: usize, width: usize) {
     let (mut values, mut left, mut at) = (0, n, 0);
     loop {
         values |= u64::from(TRIPLES[(left % 1000) as usize]) << at;
@@ -186,13 +257,13 @@ fn eight(line: &mut Vec<u8>, n: u64, min: usize, width: usize) {
     let shown = u64::MAX >> (8 * (8 - len));
     let text = values | 0x2020_2020_2020_2020 | (0x1010_1010_1010_1010 & shown);
     let columns = len.max(width);
-    append(line, &(text << (8 * (8 - columns))).to_be_bytes(), columns);
+    line.put_part(&(text << (8 * (8 - columns))).to_be_bytes(), columns);
 }
 
 /// Seconds since the first frame with 6 decimals, right-aligned in 12
 /// columns; computed in whole nanoseconds (an f64 of epoch seconds keeps
 /// only about 0.2 µs), rounded to microseconds.
-fn since(line: &mut Vec<u8>, time: Timestamp, start: Timestamp) {
+fn since(line: &mut impl Put, time: Timestamp, start: Timestamp) {
     const NS: i64 = 1_000_000_000;
     // Seconds in i128 (two i64 apart), nanoseconds normalised to [0, 1 s):
     // no 128-bit division.
@@ -216,41 +287,41 @@ fn since(line: &mut Vec<u8>, time: Timestamp, start: Timestamp) {
         // A frame before the first one, or timestamps centuries apart.
         _ => shown(line, format_args!("{:>5}", format!("{}{secs}", if negative { "-" } else { "" }))),
     }
-    line.push(b'.');
+    line.put(b".");
     eight(line, micros, 6, 6);
 }
 
 /// A field's value: codes by name, cursors as wrap:count, lists as [a,b].
 #[inline(always)]
-fn field(line: &mut Vec<u8>, v: &Field) {
+fn field(line: &mut impl Put, v: &Field) {
     match v {
-        Field::Bool(b) => line.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Field::Bool(b) => line.put(if *b { b"true" } else { b"false" }),
         Field::Num(n) => num(line, *n),
         Field::Hex(v) => hex(line, *v),
-        Field::Code { name, .. } => line.extend_from_slice(name.as_bytes()),
+        Field::Code { name, .. } => line.put(name.as_bytes()),
         Field::Cursor(c) => {
             num(line, c.wrap.into());
-            line.push(b':');
+            line.put(b":");
             num(line, c.count.into());
         }
         Field::HexList(items) => {
-            line.push(b'[');
+            line.put(b"[");
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    line.push(b',');
+                    line.put(b",");
                 }
                 hex(line, (*v).into());
             }
-            line.push(b']');
+            line.put(b"]");
         }
         Field::Named(name, value) => named(line, *name, value),
-        Field::Flags(f) => line.extend_from_slice(f.names().as_bytes()),
+        Field::Flags(f) => line.put(f.names().as_bytes()),
         Field::Absent => {}
     }
 }
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
-fn hex(line: &mut Vec<u8>, v: u64) {
+fn hex(line: &mut impl Put, v: u64) {
     let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
     let mut buf = *b"0x0000000000000000";
     // Each half's digits, shifted to the top: most values fit the low half.
@@ -260,7 +331,7 @@ fn hex(line: &mut Vec<u8>, v: u64) {
     }
     let low = hex_digits(v as u32) << (8 * (8 - (digits - high)));
     buf[2 + high..10 + high].copy_from_slice(&low.to_be_bytes());
-    append(line, &buf, 2 + digits);
+    line.put_part(&buf, 2 + digits);
 }
 
 /// The 8 hex digits of `x` as ASCII, the first in the highest byte: each
@@ -292,7 +363,7 @@ const OCTETS: [([u8; 4], u8); 256] = {
 };
 
 #[inline]
-fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
+fn ipv4(line: &mut impl Put, addr: Ipv4Addr) {
     let mut buf = [0u8; 16];
     let mut n = 0;
     for octet in addr.octets() {
@@ -301,21 +372,21 @@ fn ipv4(line: &mut Vec<u8>, addr: Ipv4Addr) {
         n += usize::from(len) + 1;
     }
     // Without the last octet's dot.
-    append(line, &buf, n - 1);
+    line.put_part(&buf, n - 1);
 }
 
-fn ip(line: &mut Vec<u8>, addr: IpAddr) {
+fn ip(line: &mut impl Put, addr: IpAddr) {
     match addr {
         IpAddr::V4(v4) => ipv4(line, v4),
         IpAddr::V6(v6) => shown(line, v6),
     }
 }
 
-pub(crate) fn socket(line: &mut Vec<u8>, addr: SocketAddr) {
+pub(crate) fn socket(line: &mut impl Put, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             ipv4(line, *v4.ip());
-            line.push(b':');
+            line.put(b":");
             num(line, v4.port().into());
         }
         SocketAddr::V6(v6) => shown(line, v6),
@@ -354,6 +425,23 @@ mod tests {
             assert_eq!(text(|l| socket(l, addr)), addr.to_string());
             assert_eq!(text(|l| ip(l, addr.ip())), addr.ip().to_string());
         }
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer_come_out_whole() {
+        let mut buf = [0; LINE];
+        let mut out = b"before\n".to_vec();
+        let mut expected = out.clone();
+        {
+            let mut line = Line::new(&mut buf, &mut out);
+            for i in 0..300u64 {
+                num(&mut line, i * 1_000_003);
+                hex(&mut line, i);
+                line.put(b" ");
+                expected.extend(format!("{}{i:#x} ", i * 1_000_003).bytes());
+            }
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
     }
 
     #[test]
