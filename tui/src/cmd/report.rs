@@ -57,6 +57,11 @@ impl Report {
         for e in events {
             self.analyzer.event(e, &mut self.updates);
         }
+        // Most batches change nothing to print (and without --session
+        // there is nothing else to keep up to date).
+        if self.updates.is_empty() && self.args.session.is_none() {
+            return Ok(());
+        }
         self.flush(out)
     }
 
