@@ -4,14 +4,14 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::read::describe::{describe, json_fields, Description};
+use super::read::describe::{describe, head, json_fields, Description};
 use super::read::text;
 use super::read::tree;
 use super::report::{Report, ReportArgs};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::source::{Frame, FrameSource, Timestamp};
 use serde_json::{json, Value};
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// How events are shown.
@@ -46,9 +46,11 @@ pub fn run(
         verbose: opts.verbose,
         interactive: opts.prompt || std::io::stdout().is_terminal(),
         start: None,
-        // Block-buffered: a summary line per write(2) would cost more than decoding it.
-        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
-        line: Vec::new(),
+        out: Out {
+            block: Vec::with_capacity(BLOCK + 4096),
+            to: std::io::stdout().lock(),
+        },
+        line: [0; text::LINE],
         progress,
     };
     let mut report = Report::new(opts.report.clone(), opts.json);
@@ -70,6 +72,10 @@ pub fn run(
             printer.start.get_or_insert(frame.time);
             pipeline.frame(&frame, &mut events);
             number = frame.number;
+            // Most frames (RDMA WRITE data) find nothing: nothing to note or show.
+            if events.is_empty() {
+                return;
+            }
             on_events(&events);
             closed = show(&mut report, &mut printer, &mut events).is_err();
         });
@@ -101,10 +107,6 @@ pub fn run(
 
 /// Events to the session engine (its findings printed), then as lines.
 fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
-    // Most frames (RDMA WRITE data) find nothing: the engine has nothing new to report.
-    if events.is_empty() {
-        return Ok(());
-    }
     printer.before_stdout();
     report.feed(events, &mut printer.out)?;
     if !report.events_shown() {
@@ -123,9 +125,9 @@ struct Printer<'a, W: Write> {
     interactive: bool,
     /// Time of the first frame: summary lines show time relative to it.
     start: Option<Timestamp>,
-    out: W,
+    out: Out<W>,
     /// A summary line being built (reused: no allocation per line).
-    line: Vec<u8>,
+    line: [u8; text::LINE],
     /// Drawn on stderr; cleared before anything else is written to its terminal.
     progress: Option<Progress>,
 }
@@ -158,18 +160,19 @@ impl<W: Write> Printer<'_, W> {
                 );
                 continue;
             }
-            let Some(d) = describe(&event.kind) else { continue };
             let tree = event.tree.as_deref().filter(|_| self.verbose);
             if self.json {
+                let Some(d) = describe(&event.kind) else { continue };
                 let mut obj = json_line(event, d);
                 if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
                     o.insert("tree".into(), tree::json(t));
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                self.line.clear();
-                text::summary(&mut self.line, event, &d, self.start.unwrap_or_default());
-                self.out.write_all(&self.line)?;
+                let Some(head) = head(&event.kind) else { continue };
+                let line = text::Line::new(&mut self.line, &mut self.out.block);
+                text::summary(line, event, &head, self.start.unwrap_or_default());
+                self.out.filled()?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;
                 }
@@ -179,6 +182,41 @@ impl<W: Write> Printer<'_, W> {
             self.out.flush()?;
         }
         Ok(())
+    }
+}
+
+/// Standard output, written in blocks: a summary line per write(2) would
+/// cost more than decoding it. Summary lines are built right in the block
+/// (BufWriter would copy each once more).
+struct Out<W: Write> {
+    block: Vec<u8>,
+    to: W,
+}
+
+const BLOCK: usize = 64 * 1024;
+
+impl<W: Write> Out<W> {
+    /// Writes the block out once it is full.
+    fn filled(&mut self) -> io::Result<()> {
+        if self.block.len() >= BLOCK {
+            self.to.write_all(&self.block)?;
+            self.block.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.block.extend_from_slice(buf);
+        self.filled()?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.to.write_all(&self.block)?;
+        self.block.clear();
+        self.to.flush()
     }
 }
 

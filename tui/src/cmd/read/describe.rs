@@ -1,50 +1,66 @@
 //! One description of each event, rendered two ways: a summary line and a
 //! JSON object (docs/json.md). Names are the protocol's, snake_case for JSON.
-//! Field values borrow from the event and are typed, so a summary line is
-//! written straight to the output, without building JSON first.
+//! Field values borrow from the event and are typed; a summary line takes
+//! them one by one as they are described (text.rs), JSON and the UI collect
+//! them first ([`describe`]).
 
 use arrayvec::ArrayVec;
 use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
-use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Proposal};
+use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Path, Proposal};
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
 use serde_json::{json, Map, Value};
 use std::fmt::{self, Display};
+use std::sync::OnceLock;
+
+/// Where an event's fields go, one at a time, sorted by name (the JSON
+/// object's order): a summary line writes each as it comes, so it builds
+/// no list first.
+pub trait Fields<'a> {
+    fn field(&mut self, name: &'static str, value: Field<'a>);
+}
 
 /// An event's fields, inline: no description has more than [`FIELDS`].
-pub type Fields<'a> = ArrayVec<(&'static str, Field<'a>), FIELDS>;
+pub type FieldList<'a> = ArrayVec<(&'static str, Field<'a>), FIELDS>;
 pub const FIELDS: usize = 8;
 
 /// Fields past [`FIELDS`] would be dropped: a test on the real captures
 /// keeps every description below it, and sorted.
-fn fields<'a, const N: usize>(items: [(&'static str, Field<'a>); N]) -> Fields<'a> {
-    let mut f = Fields::new();
-    for item in items {
-        let _ = f.try_push(item);
+impl<'a> Fields<'a> for FieldList<'a> {
+    fn field(&mut self, name: &'static str, value: Field<'a>) {
+        let _ = self.try_push((name, value));
     }
-    f
 }
 
-/// What an event is and its key fields.
+/// What an event is and its key fields, for JSON and the UI.
 pub struct Description<'a> {
     pub proto: &'static str,
     pub msg: &'static str,
     pub version: Option<u8>,
     /// LLC only: the response flag.
     pub response: Option<bool>,
-    /// The summary line's protocol column and message name, as tshark names
-    /// them ("SMCv2", "[SMC-Rv2-Proposal]").
-    pub column: &'static str,
-    pub info: Info,
     /// Sorted by name, the order of the JSON object's keys.
-    pub fields: Fields<'a>,
+    pub fields: FieldList<'a>,
 }
 
-/// The message name of a summary line (text.rs writes it).
+/// What an event is.
+pub struct Head {
+    pub proto: &'static str,
+    pub msg: &'static str,
+    pub version: Option<u8>,
+    /// LLC only: the response flag.
+    pub response: Option<bool>,
+    /// The summary line's protocol column and message name.
+    pub info: Info,
+}
+
+/// The protocol column and message name of a summary line, as tshark
+/// names them ("SMCv2 [SMC-Rv2-Proposal]"; text.rs writes it).
 pub enum Info {
+    /// Both in one piece ("SMC-R [SMC-R] CDC Message").
     Fixed(&'static str),
-    /// "[SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
+    /// "SMCv2 [SMC-Rv2-Accept]": `path` is "-R", "-D" or "" (a v2 Decline).
     Clc {
         path: &'static str,
         v2: bool,
@@ -61,8 +77,9 @@ pub enum Info {
 pub enum Field<'a> {
     Bool(bool),
     Num(u64),
-    /// A name or a value's own text (a JSON string).
-    Text(&'a dyn Display),
+    /// A named wire value (a JSON string): its name, or for an unknown one
+    /// what its Display shows.
+    Named(Option<&'static str>, &'a dyn Display),
     /// Shown in hex, "0x1f" (a JSON string).
     Hex(u64),
     /// A 32-bit code and its name: JSON {code, name}.
@@ -94,13 +111,6 @@ enum FlagSet {
 
 impl Display for Flags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_names(f)
-    }
-}
-
-impl Flags {
-    /// Straight to any writer: summary lines skip the formatting machinery.
-    pub fn write_names(&self, f: &mut dyn fmt::Write) -> fmt::Result {
         let raw = self.raw;
         match self.set {
             FlagSet::Llc(kind) => write_set_bits(f, raw, llc_flag_names(kind)),
@@ -112,12 +122,30 @@ impl Flags {
     }
 }
 
+impl Flags {
+    /// The names, each value of each set named once: a CDC message carries
+    /// two flags bytes, an LLC message one, and naming their bits each time
+    /// cost more than the rest of a summary line. Bounded: 256 values of
+    /// 258 sets (each LLC type has its own names).
+    pub fn names(&self) -> &'static str {
+        type Names = [OnceLock<Box<str>>; 256];
+        static SETS: [OnceLock<Box<Names>>; 258] = [const { OnceLock::new() }; 258];
+        let set = match self.set {
+            FlagSet::Producer => 0,
+            FlagSet::ConnState => 1,
+            FlagSet::Llc(kind) => 2 + usize::from(kind.0),
+        };
+        let names = SETS[set].get_or_init(|| Box::new([const { OnceLock::new() }; 256]));
+        names[usize::from(self.raw)].get_or_init(|| self.to_string().into())
+    }
+}
+
 impl Field<'_> {
     pub fn json(&self) -> Value {
         match self {
             Field::Bool(b) => (*b).into(),
             Field::Num(n) => (*n).into(),
-            Field::Text(t) => t.to_string().into(),
+            Field::Named(_, v) => v.to_string().into(),
             Field::Hex(v) => format!("{v:#x}").into(),
             Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
             Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.to_string() }),
@@ -134,21 +162,64 @@ pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
 }
 
 /// None for problems: those go to stderr, not to the event stream.
-/// Fields are listed sorted by name (the JSON object's order): no sort per event.
 pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
+    let Head {
+        proto,
+        msg,
+        version,
+        response,
+        ..
+    } = head(kind)?;
+    let mut fields = FieldList::new();
+    each_field(kind, &mut fields);
+    Some(Description {
+        proto,
+        msg,
+        version,
+        response,
+        fields,
+    })
+}
+
+/// What the event is; None for problems and segments (not described).
+#[inline]
+pub fn head(kind: &EventKind) -> Option<Head> {
     Some(match kind {
-        EventKind::SmcOption { syn_ack, present } => Description {
+        EventKind::SmcOption { syn_ack, .. } => Head {
             proto: "tcp_option",
             msg: if *syn_ack { "syn_ack" } else { "syn" },
             version: None,
             response: None,
-            column: "TCP",
-            info: Info::Fixed(if *syn_ack { "[SYN, ACK]" } else { "[SYN]" }),
-            fields: fields([("smc_option", Field::Bool(*present))]),
+            info: Info::Fixed(if *syn_ack { "TCP [SYN, ACK]" } else { "TCP [SYN]" }),
         },
-        EventKind::Clc(m) => clc(m),
-        EventKind::Llc(m) => llc(m),
-        EventKind::Cdc(m) => cdc(m),
+        EventKind::Clc(m) => clc_head(m),
+        EventKind::Llc(m) => llc_head(m),
+        EventKind::Cdc(_) => Head {
+            proto: "cdc",
+            msg: "cdc",
+            version: None,
+            response: None,
+            info: Info::Fixed("SMC-R [SMC-R] CDC Message"),
+        },
+        EventKind::RdmaWrite { .. } => Head {
+            proto: "rdma",
+            msg: "write",
+            version: None,
+            response: None,
+            info: Info::Fixed("RRoCE RC RDMA Write"),
+        },
+        EventKind::Segment(_) | EventKind::Problem(_) => return None,
+    })
+}
+
+/// The event's fields to `out`, sorted by name (no sort per event).
+#[inline]
+pub fn each_field<'a>(kind: &'a EventKind, out: &mut impl Fields<'a>) {
+    match kind {
+        EventKind::SmcOption { present, .. } => out.field("smc_option", Field::Bool(*present)),
+        EventKind::Clc(m) => clc_fields(m, out),
+        EventKind::Llc(m) => llc_fields(m, out),
+        EventKind::Cdc(m) => cdc_fields(m, out),
         EventKind::RdmaWrite {
             target,
             bytes,
@@ -157,33 +228,23 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
             let or_absent = |f: fn(&dissect::capture::WriteTarget) -> Field<'static>| {
                 target.as_ref().map_or(Field::Absent, f)
             };
-            Description {
-                proto: "rdma",
-                msg: "write",
-                version: None,
-                response: None,
-                column: "RRoCE",
-                info: Info::Fixed("RC RDMA Write"),
-                fields: fields([
-                    ("bytes", Field::Num(*bytes)),
-                    ("dma_length", or_absent(|t| Field::Num(t.dma_length.into()))),
-                    ("packets", Field::Num((*packets).into())),
-                    ("rkey", or_absent(|t| Field::Hex(t.rkey.into()))),
-                    ("vaddr", or_absent(|t| Field::Hex(t.vaddr))),
-                ]),
-            }
+            out.field("bytes", Field::Num(*bytes));
+            out.field("dma_length", or_absent(|t| Field::Num(t.dma_length.into())));
+            out.field("packets", Field::Num((*packets).into()));
+            out.field("rkey", or_absent(|t| Field::Hex(t.rkey.into())));
+            out.field("vaddr", or_absent(|t| Field::Hex(t.vaddr)));
         }
-        EventKind::Segment(_) | EventKind::Problem(_) => return None,
-    })
+        EventKind::Segment(_) | EventKind::Problem(_) => {}
+    }
 }
 
-fn clc(m: &ClcMessage) -> Description<'_> {
-    let (msg, env, fields) = match m {
-        ClcMessage::Proposal(p) => ("proposal", p.env, proposal(p)),
-        ClcMessage::Accept(a) => ("accept", a.env, accept_confirm(a)),
-        ClcMessage::Confirm(c) => ("confirm", c.env, accept_confirm(c)),
-        ClcMessage::Decline(d) => ("decline", d.env, decline(d)),
-        ClcMessage::Unknown(u) => ("unknown", u.env, fields([("type", Field::Num(u.kind.0.into()))])),
+fn clc_head(m: &ClcMessage) -> Head {
+    let (msg, env) = match m {
+        ClcMessage::Proposal(p) => ("proposal", p.env),
+        ClcMessage::Accept(a) => ("accept", a.env),
+        ClcMessage::Confirm(c) => ("confirm", c.env),
+        ClcMessage::Decline(d) => ("decline", d.env),
+        ClcMessage::Unknown(u) => ("unknown", u.env),
     };
     // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
     let path = match (m, env.eyecatcher) {
@@ -195,187 +256,176 @@ fn clc(m: &ClcMessage) -> Description<'_> {
         (_, Eyecatcher::SMCD) => "-D",
         _ => "-R",
     };
-    Description {
+    Head {
         proto: "clc",
         msg,
         version: Some(env.version),
         response: None,
-        column: if env.is_v1() { "SMC" } else { "SMCv2" },
         info: Info::Clc {
             path,
             v2: !env.is_v1(),
             kind: m.kind(),
         },
-        fields,
     }
 }
 
-fn proposal(p: &Proposal) -> Fields<'_> {
-    fields([
-        ("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some())),
-        ("typev1", Field::Text(&p.env.typev1)),
-        ("typev2", Field::Text(&p.env.typev2)),
-        ("v2_ext", Field::Bool(p.v2_ext.is_some())),
-    ])
+fn clc_fields<'a>(m: &'a ClcMessage, out: &mut impl Fields<'a>) {
+    match m {
+        ClcMessage::Proposal(p) => proposal(p, out),
+        ClcMessage::Accept(a) | ClcMessage::Confirm(a) => accept_confirm(a, out),
+        ClcMessage::Decline(d) => decline(d, out),
+        ClcMessage::Unknown(u) => out.field("type", Field::Num(u.kind.0.into())),
+    }
 }
 
-fn accept_confirm(m: &AcceptConfirm) -> Fields<'_> {
+fn proposal<'a>(p: &'a Proposal, out: &mut impl Fields<'a>) {
+    out.field("smcd_v2_ext", Field::Bool(p.smcd_v2_ext.is_some()));
+    out.field("typev1", Field::Named(p.env.typev1.name(), &p.env.typev1));
+    out.field("typev2", Field::Named(p.env.typev2.name(), &p.env.typev2));
+    out.field("v2_ext", Field::Bool(p.v2_ext.is_some()));
+}
+
+fn accept_confirm<'a>(m: &'a AcceptConfirm, out: &mut impl Fields<'a>) {
     let first_contact = Field::Bool(m.env.flag());
     match &m.body {
-        AcceptConfirmBody::SmcR(r) => fields([
-            ("first_contact", first_contact),
-            ("path", Field::Text(&"R")),
-            ("psn", Field::Num(r.psn.into())),
-            ("qpn", Field::Num(r.qpn.into())),
-            ("rmb_dma_addr", Field::Hex(r.rmb_dma_addr)),
-            ("rmb_rkey", Field::Hex(r.rmb_rkey.into())),
-            ("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into())),
-        ]),
-        AcceptConfirmBody::SmcD(d) => fields([
-            ("dmb_token", Field::Hex(d.dmb_token)),
-            ("first_contact", first_contact),
-            ("gid", Field::Hex(d.gid)),
-            ("link_id", Field::Num(d.link_id.into())),
-            ("path", Field::Text(&"D")),
-        ]),
+        AcceptConfirmBody::SmcR(r) => {
+            out.field("first_contact", first_contact);
+            out.field("path", Field::Named(Path::R.name(), &Path::R));
+            out.field("psn", Field::Num(r.psn.into()));
+            out.field("qpn", Field::Num(r.qpn.into()));
+            out.field("rmb_dma_addr", Field::Hex(r.rmb_dma_addr));
+            out.field("rmb_rkey", Field::Hex(r.rmb_rkey.into()));
+            out.field("rmbe_alert_token", Field::Hex(r.rmbe_alert_token.into()));
+        }
+        AcceptConfirmBody::SmcD(d) => {
+            out.field("dmb_token", Field::Hex(d.dmb_token));
+            out.field("first_contact", first_contact);
+            out.field("gid", Field::Hex(d.gid));
+            out.field("link_id", Field::Num(d.link_id.into()));
+            out.field("path", Field::Named(Path::D.name(), &Path::D));
+        }
     }
 }
 
-fn decline(d: &Decline) -> Fields<'_> {
+fn decline<'a>(d: &'a Decline, out: &mut impl Fields<'a>) {
     let name = d.diagnosis.name().unwrap_or("unknown");
-    fields([
-        (
-            "diagnosis",
-            Field::Code {
-                code: d.diagnosis.0,
-                name,
-            },
-        ),
-        ("os_type", Field::Text(&d.os_type)),
-        ("out_of_sync", Field::Bool(d.env.flag())),
-    ])
+    out.field(
+        "diagnosis",
+        Field::Code {
+            code: d.diagnosis.0,
+            name,
+        },
+    );
+    out.field("os_type", Field::Named(d.os_type.name(), &d.os_type));
+    out.field("out_of_sync", Field::Bool(d.env.flag()));
 }
 
-fn llc(m: &LlcMessage) -> Description<'_> {
+fn llc_head(m: &LlcMessage) -> Head {
+    let header = m.header();
+    let msg = match m {
+        LlcMessage::ConfirmLink(_) => "confirm_link",
+        LlcMessage::AddLink(_) => "add_link",
+        LlcMessage::AddLinkCont(_) => "add_link_cont",
+        LlcMessage::DeleteLink(_) => "delete_link",
+        LlcMessage::RequestAddLink(_) => "req_add_link",
+        LlcMessage::ConfirmRkey(_) => "confirm_rkey",
+        LlcMessage::TestLink(_) => "test_link",
+        LlcMessage::ConfirmRkeyCont(_) => "confirm_rkey_cont",
+        LlcMessage::DeleteRkey(_) => "delete_rkey",
+        LlcMessage::Unknown(_) => "unknown",
+    };
+    // The version nibble is 0 for LLC v1.
+    let version = header.version().max(1);
+    Head {
+        proto: "llc",
+        msg,
+        version: Some(version),
+        response: Some(header.is_response()),
+        info: Info::Llc {
+            kind: header.llc_type,
+            response: header.is_response(),
+        },
+    }
+}
+
+fn llc_fields<'a>(m: &'a LlcMessage, out: &mut impl Fields<'a>) {
     let header = m.header();
     let num = |n: u8| Field::Num(n.into());
     let flags = Field::Flags(Flags {
         raw: header.flags.0,
         set: FlagSet::Llc(header.llc_type),
     });
-    let (msg, fields) = match m {
-        LlcMessage::ConfirmLink(l) => (
-            "confirm_link",
-            fields([
-                ("flags", flags),
-                ("link_id", num(l.body.link_id)),
-                ("max_conns", num(l.body.max_conns)),
-                ("max_links", num(l.body.max_links)),
-                ("qpn", Field::Num(l.body.sender_qpn.into())),
-            ]),
-        ),
-        LlcMessage::AddLink(l) => (
-            "add_link",
-            fields([
-                ("flags", flags),
-                ("link_id", num(l.body.link_id)),
-                ("qpn", Field::Num(l.body.sender_qpn.into())),
-            ]),
-        ),
-        LlcMessage::AddLinkCont(l) => (
-            "add_link_cont",
-            fields([("flags", flags), ("link_id", num(l.body.link_id))]),
-        ),
-        LlcMessage::DeleteLink(l) => (
-            "delete_link",
-            fields([
-                ("flags", flags),
-                ("link_id", num(l.body.link_id)),
-                (
-                    "reason",
-                    Field::Code {
-                        code: l.body.reason.0,
-                        name: l.body.reason.name().unwrap_or("unknown"),
-                    },
-                ),
-            ]),
-        ),
-        LlcMessage::RequestAddLink(l) => (
-            "req_add_link",
-            fields([("flags", flags), ("gids", Field::Num(l.body.gids.len() as u64))]),
-        ),
-        LlcMessage::ConfirmRkey(l) => (
-            "confirm_rkey",
-            fields([
-                ("flags", flags),
-                ("rkey", Field::Hex(l.body.rtoken.rkey.into())),
-                ("vaddr", Field::Hex(l.body.rtoken.vaddr)),
-            ]),
-        ),
-        LlcMessage::TestLink(_) => ("test_link", fields([("flags", flags)])),
-        LlcMessage::ConfirmRkeyCont(_) => ("confirm_rkey_cont", fields([("flags", flags)])),
+    match m {
+        LlcMessage::ConfirmLink(l) => {
+            out.field("flags", flags);
+            out.field("link_id", num(l.body.link_id));
+            out.field("max_conns", num(l.body.max_conns));
+            out.field("max_links", num(l.body.max_links));
+            out.field("qpn", Field::Num(l.body.sender_qpn.into()));
+        }
+        LlcMessage::AddLink(l) => {
+            out.field("flags", flags);
+            out.field("link_id", num(l.body.link_id));
+            out.field("qpn", Field::Num(l.body.sender_qpn.into()));
+        }
+        LlcMessage::AddLinkCont(l) => {
+            out.field("flags", flags);
+            out.field("link_id", num(l.body.link_id));
+        }
+        LlcMessage::DeleteLink(l) => {
+            out.field("flags", flags);
+            out.field("link_id", num(l.body.link_id));
+            out.field(
+                "reason",
+                Field::Code {
+                    code: l.body.reason.0,
+                    name: l.body.reason.name().unwrap_or("unknown"),
+                },
+            );
+        }
+        LlcMessage::RequestAddLink(l) => {
+            out.field("flags", flags);
+            out.field("gids", Field::Num(l.body.gids.len() as u64));
+        }
+        LlcMessage::ConfirmRkey(l) => {
+            out.field("flags", flags);
+            out.field("rkey", Field::Hex(l.body.rtoken.rkey.into()));
+            out.field("vaddr", Field::Hex(l.body.rtoken.vaddr));
+        }
+        LlcMessage::TestLink(_) | LlcMessage::ConfirmRkeyCont(_) => out.field("flags", flags),
         LlcMessage::DeleteRkey(l) => {
             // Only `count` slots are meant; the rest are zero padding.
             let count = usize::from(l.body.count).min(l.body.rkeys.len());
-            (
-                "delete_rkey",
-                fields([
-                    ("count", num(l.body.count)),
-                    ("flags", flags),
-                    ("rkeys", Field::HexList(&l.body.rkeys[..count])),
-                ]),
-            )
+            out.field("count", num(l.body.count));
+            out.field("flags", flags);
+            out.field("rkeys", Field::HexList(&l.body.rkeys[..count]));
         }
-        LlcMessage::Unknown(_) => (
-            "unknown",
-            fields([("flags", flags), ("type", num(header.llc_type.0))]),
-        ),
-    };
-    // The version nibble is 0 for LLC v1.
-    let version = header.version().max(1);
-    Description {
-        proto: "llc",
-        msg,
-        version: Some(version),
-        response: Some(header.is_response()),
-        column: "SMC-R",
-        info: Info::Llc {
-            kind: header.llc_type,
-            response: header.is_response(),
-        },
-        fields,
+        LlcMessage::Unknown(_) => {
+            out.field("flags", flags);
+            out.field("type", num(header.llc_type.0));
+        }
     }
 }
 
-fn cdc(m: &SmcrCdc) -> Description<'_> {
-    Description {
-        proto: "cdc",
-        msg: "cdc",
-        version: None,
-        response: None,
-        column: "SMC-R",
-        info: Info::Fixed("[SMC-R] CDC Message"),
-        fields: fields([
-            (
-                "conn_state_flags",
-                Field::Flags(Flags {
-                    raw: m.conn_state_flags.0,
-                    set: FlagSet::ConnState,
-                }),
-            ),
-            ("consumer", Field::Cursor(m.consumer)),
-            ("producer", Field::Cursor(m.producer)),
-            (
-                "producer_flags",
-                Field::Flags(Flags {
-                    raw: m.producer_flags.0,
-                    set: FlagSet::Producer,
-                }),
-            ),
-            ("seqno", Field::Num(m.seqno.into())),
-            ("token", Field::Hex(m.token.into())),
-        ]),
-    }
+fn cdc_fields<'a>(m: &SmcrCdc, out: &mut impl Fields<'a>) {
+    out.field(
+        "conn_state_flags",
+        Field::Flags(Flags {
+            raw: m.conn_state_flags.0,
+            set: FlagSet::ConnState,
+        }),
+    );
+    out.field("consumer", Field::Cursor(m.consumer));
+    out.field("producer", Field::Cursor(m.producer));
+    out.field(
+        "producer_flags",
+        Field::Flags(Flags {
+            raw: m.producer_flags.0,
+            set: FlagSet::Producer,
+        }),
+    );
+    out.field("seqno", Field::Num(m.seqno.into()));
+    out.field("token", Field::Hex(m.token.into()));
 }
 
 #[cfg(test)]
