@@ -15,7 +15,7 @@ pub use frame::{decode, decode_into, Carried, DecodeError, Ip, Layers, Span, Tcp
 pub use limits::{Drops, Limits, Pruned};
 pub use link::{Link, LinkType};
 pub use qp::{Part, QpEvent, QpKey, QpPacket, Request, WriteTarget};
-pub use tcp::{Chunk, ClcEnd, ClcRecord, Flow, Framed, TcpEvent};
+pub use tcp::{Chunk, ClcEnd, ClcRecord, ConnKey, Flow, Framed, TcpEvent};
 
 use limits::{Budget, Ctx};
 use qp::Qps;

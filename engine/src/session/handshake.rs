@@ -69,7 +69,7 @@ impl Analyzer {
         client_is_src: bool,
         out: &mut Vec<Update>,
     ) -> Option<u32> {
-        let key = flow_key(flow);
+        let key = flow.key().0;
         if let Some(&id) = self.by_flow.get(&key) {
             return Some(id);
         }
@@ -139,7 +139,7 @@ impl Analyzer {
         out: &mut Vec<Update>,
     ) {
         // A new connection on the addresses and ports of one that ended.
-        if let Some(&old) = self.by_flow.get(&flow_key(flow)) {
+        if let Some(&old) = self.by_flow.get(&flow.key().0) {
             if !syn_ack && self.state.get(&old).is_some_and(|st| st.ended) {
                 self.let_go(old);
             }
@@ -162,7 +162,7 @@ impl Analyzer {
     }
 
     pub(super) fn segment(&mut self, ev: &Event, flow: Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let Some(&id) = self.by_flow.get(&flow_key(flow)) else {
+        let Some(&id) = self.by_flow.get(&flow.key().0) else {
             return;
         };
         let side = self.sender(id, flow);
@@ -374,15 +374,6 @@ impl Analyzer {
         let first = *fired & bit == 0;
         *fired |= bit;
         first
-    }
-}
-
-/// A TCP connection's key, the same both ways.
-pub(super) fn flow_key(flow: Flow) -> (std::net::SocketAddr, std::net::SocketAddr) {
-    if flow.src <= flow.dst {
-        (flow.src, flow.dst)
-    } else {
-        (flow.dst, flow.src)
     }
 }
 

@@ -21,10 +21,11 @@ pub use model::{
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
+use dissect::capture::ConnKey;
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// Caps that keep a hostile capture from growing the engine without bound.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +55,7 @@ pub struct Analyzer {
     /// Per session: what the rules need beyond the public picture.
     state: HashMap<u32, Handshake, RandomState>,
     next_session: u32,
-    by_flow: HashMap<(SocketAddr, SocketAddr), u32, RandomState>,
+    by_flow: HashMap<ConnKey, u32, RandomState>,
     /// Live link groups by id (ids count up and are never reused).
     lgrs: HashMap<u32, LinkGroup, RandomState>,
     next_lgr: u32,

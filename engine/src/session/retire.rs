@@ -49,10 +49,12 @@ impl Analyzer {
         let Some(s) = self.sessions.remove(&id) else {
             return;
         };
-        let key = super::handshake::flow_key(dissect::capture::Flow {
+        let key = dissect::capture::Flow {
             src: s.client,
             dst: s.server,
-        });
+        }
+        .key()
+        .0;
         if self.by_flow.get(&key) == Some(&id) {
             self.by_flow.remove(&key);
         }

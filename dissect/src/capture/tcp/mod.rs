@@ -17,13 +17,44 @@ use reassembly::HalfStream;
 // cheaper than SipHash on every segment.
 use foldhash::fast::RandomState;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
 
 /// Sender and receiver of a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Flow {
     pub src: SocketAddr,
     pub dst: SocketAddr,
+}
+
+impl Flow {
+    /// The connection's key, the same both ways, and which way this flow goes
+    /// (0 from the lower end).
+    pub fn key(self) -> (ConnKey, usize) {
+        if self.src <= self.dst {
+            (ConnKey(self.src, self.dst), 0)
+        } else {
+            (ConnKey(self.dst, self.src), 1)
+        }
+    }
+}
+
+/// A TCP connection's two ends, lower first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnKey(pub SocketAddr, pub SocketAddr);
+
+impl Hash for ConnKey {
+    // Addresses and ports as three words: std's SocketAddr feeds the hasher
+    // part by part, which cost more than the table lookup itself.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let bits = |a: SocketAddr| match a.ip() {
+            IpAddr::V4(v4) => u128::from(v4.to_bits()),
+            IpAddr::V6(v6) => v6.to_bits(),
+        };
+        h.write_u128(bits(self.0));
+        h.write_u128(bits(self.1));
+        h.write_u32(u32::from(self.0.port()) << 16 | u32::from(self.1.port()));
+    }
 }
 
 /// What one segment brought to light.
@@ -60,7 +91,7 @@ struct Direction {
 /// Every TCP connection in the capture.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    conns: HashMap<(SocketAddr, SocketAddr), Conn, RandomState>,
+    conns: HashMap<ConnKey, Conn, RandomState>,
 }
 
 impl Connections {
@@ -81,11 +112,7 @@ impl Connections {
             src: SocketAddr::new(ip.src, seg.src_port),
             dst: SocketAddr::new(ip.dst, seg.dst_port),
         };
-        let (key, side) = if flow.src <= flow.dst {
-            ((flow.src, flow.dst), 0)
-        } else {
-            ((flow.dst, flow.src), 1)
-        };
+        let (key, side) = flow.key();
         if !self.conns.contains_key(&key) {
             // A segment without SYN or data (the last ACK of a closed
             // connection) starts nothing worth tracking.
@@ -149,7 +176,7 @@ impl Connections {
 
 impl Conn {
     /// Gives up on gaps, delivers what waits and reports messages left cut.
-    fn flush(&mut self, (lo, hi): (SocketAddr, SocketAddr), ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+    fn flush(&mut self, ConnKey(lo, hi): ConnKey, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
         for (side, dir) in self.dirs.iter_mut().enumerate() {
             let flow = if side == 0 {
                 Flow { src: lo, dst: hi }
