@@ -98,10 +98,14 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
     match link {
         LinkType::ETHERNET => {
             let eth = Ethernet2HeaderSlice::from_slice(frame).map_err(|e| bad(&e))?;
+            // The 14-byte header's addresses as two 6-byte copies (etherparse's
+            // accessors read them byte by byte, on every frame).
+            let header = eth.slice();
+            let mac = |at: usize| header.get(at..at + 6).and_then(|b| b.try_into().ok()).unwrap_or_default();
             Ok(LinkHeader {
                 link: Link::Ethernet {
-                    src: eth.source(),
-                    dst: eth.destination(),
+                    src: mac(6),
+                    dst: mac(0),
                 },
                 len: eth.slice().len(),
                 next: Next::EtherType(eth.ether_type().0),

@@ -120,9 +120,6 @@ fn classify(e: Error, wire_len: usize) -> Error {
     }
 }
 
-/// Inlined into the strict and lax parses: the strict one's layers then
-/// live in registers instead of being copied into its result.
-#[inline(always)]
 fn read_captured<'a>(
     name: &'static str,
     captured: &'a [u8],

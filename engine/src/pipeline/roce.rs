@@ -24,24 +24,37 @@ pub(super) fn packet(
     let Some(request) = request(bth.opcode, roce.ext.reth) else {
         return;
     };
-    let (src, dst) = match (ip, &roce.grh) {
-        (Some(ip), _) => (ip.src, ip.dst),
-        (None, Some(grh)) => (
-            IpAddr::V6(Ipv6Addr::from(grh.sgid)),
-            IpAddr::V6(Ipv6Addr::from(grh.dgid)),
-        ),
+    // Borrowed, not copied, for RoCEv2: the addresses are copied once, into
+    // the key, and into an event's Endpoints only when there is one.
+    let gids;
+    let ends = match (ip, &roce.grh) {
+        (Some(ip), _) => ip,
+        (None, Some(grh)) => {
+            gids = Ip {
+                src: IpAddr::V6(Ipv6Addr::from(grh.sgid)),
+                dst: IpAddr::V6(Ipv6Addr::from(grh.dgid)),
+            };
+            &gids
+        }
         (None, None) => return,
     };
     let qp = bth.dest_qp;
     let wire_payload_len = roce.truncated.map_or(roce.payload.len(), |t| t.payload_len);
     let p = QpPacket {
-        key: QpKey { dst, qp },
+        key: QpKey { dst: ends.dst, qp },
         psn: bth.psn,
         request,
         payload: roce.payload,
         wire_payload_len,
     };
-    reassembly.roce(&p, &mut |event| emit(Endpoints::Qp { src, dst, qp }, qp_event(event, trees)));
+    reassembly.roce(&p, &mut |event| {
+        let at = Endpoints::Qp {
+            src: ends.src,
+            dst: ends.dst,
+            qp,
+        };
+        emit(at, qp_event(event, trees))
+    });
 }
 
 /// The RC requests SMC-R uses; everything else (ACKs, READs) is not followed.
