@@ -290,23 +290,23 @@ impl Analyzer {
         st.accept = Some((ev.frame, a.clone()));
         let Some(offer) = st.offer else { return };
         let scope = (Some(id), None);
-        let frames = vec![ev.frame];
+        let frames = || vec![ev.frame];
         let offered = if a.env.is_v1() { offer.typev1 } else { offer.typev2 };
         if a.env.version > offer.version || (!a.env.is_v1() && offer.typev2.is_none()) {
             let detail = format!(
                 "Accept v{} to a v{} Proposal offering v2 {}",
                 a.env.version, offer.version, offer.typev2
             );
-            self.report(out, rules::CLC_VERSION_MISMATCH, frames.clone(), scope, detail);
+            self.report(out, rules::CLC_VERSION_MISMATCH, frames(), scope, detail);
         } else if !covers(offered, a.env.typev1) {
             let detail = format!(
                 "Accept v{} path {} but the Proposal offered {offered}",
                 a.env.version, a.env.typev1
             );
-            self.report(out, rules::CLC_PATH_NOT_OFFERED, frames.clone(), scope, detail);
+            self.report(out, rules::CLC_PATH_NOT_OFFERED, frames(), scope, detail);
         }
         if let Some(why) = limits_problem(a, offer.release) {
-            self.report(out, rules::CLC_V21_LIMITS, frames, scope, why);
+            self.report(out, rules::CLC_V21_LIMITS, frames(), scope, why);
         }
         if let AcceptConfirmBody::SmcR(r) = &a.body {
             self.smcr_clc(id, Side::Server, r, a.is_first_contact());
@@ -318,17 +318,18 @@ impl Analyzer {
             return;
         };
         st.stage = Stage::Done;
-        let Some((accept_frame, a)) = st.accept.clone() else {
+        // Only a Confirm looks back at the Accept, and there is one Confirm.
+        let Some((accept_frame, a)) = st.accept.take() else {
             return;
         };
-        let frames = vec![accept_frame, ev.frame];
+        let frames = || vec![accept_frame, ev.frame];
         let scope = (Some(id), None);
         if c.env.version != a.env.version {
             let detail = format!("Confirm v{} after Accept v{}", c.env.version, a.env.version);
-            self.report(out, rules::CLC_VERSION_MISMATCH, frames.clone(), scope, detail);
+            self.report(out, rules::CLC_VERSION_MISMATCH, frames(), scope, detail);
         }
         if let Some(why) = confirm_differs(&a, c) {
-            self.report(out, rules::CLC_CONFIRM_MISMATCH, frames, scope, why);
+            self.report(out, rules::CLC_CONFIRM_MISMATCH, frames(), scope, why);
         }
         let mut n = negotiated(&a);
         match (&a.body, &c.body) {
