@@ -180,8 +180,8 @@ impl<W: Write> Printer<'_, W> {
 }
 
 /// Standard output, written in blocks: a summary line per write(2) would
-/// cost more than decoding it. Summary lines are built right in the block
-/// (BufWriter would copy each once more).
+/// cost more than decoding it. A Vec rather than a BufWriter: a summary
+/// [`text::Line`] goes into it whole, with nothing to fail.
 struct Out<W: Write> {
     block: Vec<u8>,
     to: W,

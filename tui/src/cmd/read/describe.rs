@@ -148,7 +148,7 @@ impl Field<'_> {
             Field::Named(_, v) => v.to_string().into(),
             Field::Hex(v) => format!("{v:#x}").into(),
             Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
-            Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.to_string() }),
+            Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.names() }),
             Field::Cursor(c) => json!({ "wrap": c.wrap, "count": c.count }),
             Field::HexList(items) => items.iter().map(|v| Value::from(format!("{v:#x}"))).collect(),
             Field::Absent => Value::Null,
