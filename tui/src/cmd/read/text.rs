@@ -219,7 +219,9 @@ pub(crate) fn num(line: &mut impl Put, n: u64) {
     decimal(line, n, 0);
 }
 
-/// `n` in decimal, right-aligned in `width` columns (at most 8).
+/// `n` in decimal, right-aligned in `width` columns (at most 8). Inlined:
+/// most numbers are short, and the call cost as much as the digits.
+#[inline(always)]
 fn decimal(line: &mut impl Put, n: u64, width: usize) {
     if n < E8 {
         eight(line, n, 1, width);
@@ -243,14 +245,13 @@ fn wide(line: &mut impl Put, n: u64, width: usize) {
 #[inline(always)]
 fn eight(line: &mut impl Put, n: u64, min: usize, width: usize) {
     let (mut values, mut left, mut at) = (0, n, 0);
-    loop {
+    // The last group without a division.
+    while left >= 1000 {
         values |= u64::from(TRIPLES[(left % 1000) as usize]) << at;
         left /= 1000;
         at += 24;
-        if left == 0 {
-            break;
-        }
     }
+    values |= u64::from(TRIPLES[left as usize]) << at;
     let len = (8 - values.leading_zeros() as usize / 8).max(min);
     // '0' (0x30) for the digits shown, ' ' (0x20) for the columns before them.
     let shown = u64::MAX >> (8 * (8 - len));
