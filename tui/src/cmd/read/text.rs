@@ -215,6 +215,7 @@ const TRIPLES: [u32; 1000] = {
 
 const E8: u64 = 100_000_000;
 
+#[inline(always)]
 pub(crate) fn num(line: &mut impl Put, n: u64) {
     decimal(line, n, 0);
 }
@@ -321,6 +322,7 @@ fn field(line: &mut impl Put, v: &Field) {
 }
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
+#[inline(always)]
 fn hex(line: &mut impl Put, v: u64) {
     let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
     let mut buf = *b"0x0000000000000000";
@@ -418,6 +420,7 @@ fn ipv6(line: &mut impl Put, addr: Ipv6Addr) {
     }
 }
 
+#[inline]
 fn ip(line: &mut impl Put, addr: IpAddr) {
     match addr {
         IpAddr::V4(v4) => ipv4(line, v4),
