@@ -98,6 +98,8 @@ pub fn run(
 }
 
 /// Events to the session engine (its findings printed), then as lines.
+/// Not inlined into the run loop: it is big, and most frames skip it.
+#[inline(never)]
 fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
     printer.before_stdout();
     report.feed(events, &mut printer.out)?;
@@ -138,7 +140,7 @@ impl<W: Write> Printer<'_, W> {
     }
 
     // Inlined into show: one call less per batch of events.
-    #[inline]
+    #[inline(always)]
     fn print(&mut self, events: &[Event]) -> std::io::Result<()> {
         for event in events {
             if let EventKind::Problem(p) = &event.kind {
