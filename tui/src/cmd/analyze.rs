@@ -4,7 +4,7 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::read::describe::{describe, head, json_fields, Description};
+use super::read::describe::{describe, info, json_fields, Description};
 use super::read::text;
 use super::read::tree;
 use super::report::{Report, ReportArgs};
@@ -165,9 +165,9 @@ impl<W: Write> Printer<'_, W> {
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
-                let Some(head) = head(&event.kind) else { continue };
+                let Some(info) = info(&event.kind) else { continue };
                 let line = text::Line::new(&mut self.line, &mut self.out.block);
-                text::summary(line, event, &head, self.start.unwrap_or_default());
+                text::summary(line, event, &info, self.start.unwrap_or_default());
                 self.out.filled()?;
                 if let Some(t) = tree {
                     writeln!(self.out, "{}", tree::text(t))?;

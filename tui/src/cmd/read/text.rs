@@ -3,7 +3,7 @@
 //! as fixed-size chunks (a few moves, no memcpy call or std formatting per
 //! piece); rare text (unknown names, IPv6) still goes through std.
 
-use super::describe::{each_field, Field, Fields, Head, Info};
+use super::describe::{each_field, Field, Fields, Info};
 use engine::pipeline::{Endpoints, Event};
 use engine::source::Timestamp;
 use std::fmt::{self, Display, Write as _};
@@ -89,7 +89,7 @@ impl Drop for Line<'_> {
 
 /// One event's line, as tshark prints it: frame, time since the first
 /// frame, source → destination, protocol, message, then `name=value` fields.
-pub fn summary(mut line: Line, event: &Event, head: &Head, start: Timestamp) {
+pub fn summary(mut line: Line, event: &Event, info: &Info, start: Timestamp) {
     let line = &mut line;
     decimal(line, event.frame, 6);
     line.put(b" ");
@@ -109,7 +109,7 @@ pub fn summary(mut line: Line, event: &Event, head: &Head, start: Timestamp) {
         Endpoints::Frame => line.put("- → -".as_bytes()),
     }
     line.put(b" ");
-    info(line, &head.info);
+    column_and_message(line, info);
     each_field(&event.kind, &mut Words(line));
     line.put(b"\n");
 }
@@ -160,7 +160,7 @@ fn key_value(line: &mut impl Put, k: &str, v: &Field) {
 }
 
 /// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
-fn info(line: &mut impl Put, info: &Info) {
+fn column_and_message(line: &mut impl Put, info: &Info) {
     match info {
         Info::Fixed(s) => line.put(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
