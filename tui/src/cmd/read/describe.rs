@@ -6,7 +6,9 @@
 
 use arrayvec::ArrayVec;
 use dissect::cdc::{ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
-use dissect::clc::{AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Eyecatcher, Path, Proposal};
+use dissect::clc::{
+    AcceptConfirm, AcceptConfirmBody, ClcMessage, ClcType, Decline, Envelope, Eyecatcher, Path, Proposal,
+};
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
 use engine::pipeline::EventKind;
@@ -33,7 +35,8 @@ impl<'a> Fields<'a> for FieldList<'a> {
     }
 }
 
-/// What an event is and its key fields, for JSON and the UI.
+/// What an event is and its key fields, for JSON and the UI (a summary
+/// line takes [`info`] and [`each_field`] instead: no list built).
 pub struct Description<'a> {
     pub proto: &'static str,
     pub msg: &'static str,
@@ -42,17 +45,6 @@ pub struct Description<'a> {
     pub response: Option<bool>,
     /// Sorted by name, the order of the JSON object's keys.
     pub fields: FieldList<'a>,
-}
-
-/// What an event is.
-pub struct Head {
-    pub proto: &'static str,
-    pub msg: &'static str,
-    pub version: Option<u8>,
-    /// LLC only: the response flag.
-    pub response: Option<bool>,
-    /// The summary line's protocol column and message name.
-    pub info: Info,
 }
 
 /// The protocol column and message name of a summary line, as tshark
@@ -148,7 +140,7 @@ impl Field<'_> {
             Field::Named(_, v) => v.to_string().into(),
             Field::Hex(v) => format!("{v:#x}").into(),
             Field::Code { code, name } => json!({ "code": format!("{code:#010x}"), "name": name }),
-            Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.to_string() }),
+            Field::Flags(f) => json!({ "code": format!("{:#04x}", f.raw), "names": f.names() }),
             Field::Cursor(c) => json!({ "wrap": c.wrap, "count": c.count }),
             Field::HexList(items) => items.iter().map(|v| Value::from(format!("{v:#x}"))).collect(),
             Field::Absent => Value::Null,
@@ -161,15 +153,24 @@ pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
     fields.iter().map(|(k, v)| (k.to_string(), v.json())).collect()
 }
 
-/// None for problems: those go to stderr, not to the event stream.
+/// None for problems and segments: problems go to stderr, not to the
+/// event stream.
 pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
-    let Head {
-        proto,
-        msg,
-        version,
-        response,
-        ..
-    } = head(kind)?;
+    let (proto, msg, version, response) = match kind {
+        EventKind::SmcOption { syn_ack, .. } => {
+            ("tcp_option", if *syn_ack { "syn_ack" } else { "syn" }, None, None)
+        }
+        EventKind::Clc(m) => ("clc", clc_msg(m), Some(clc_env(m).version), None),
+        EventKind::Llc(m) => {
+            let header = m.header();
+            // The version nibble is 0 for LLC v1.
+            let version = header.version().max(1);
+            ("llc", llc_msg(m), Some(version), Some(header.is_response()))
+        }
+        EventKind::Cdc(_) => ("cdc", "cdc", None, None),
+        EventKind::RdmaWrite { .. } => ("rdma", "write", None, None),
+        EventKind::Segment(_) | EventKind::Problem(_) => return None,
+    };
     let mut fields = FieldList::new();
     each_field(kind, &mut fields);
     Some(Description {
@@ -181,33 +182,21 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
     })
 }
 
-/// What the event is; None for problems and segments (not described).
+/// The summary line's protocol column and message name; None where
+/// [`describe`] gives none.
 #[inline]
-pub fn head(kind: &EventKind) -> Option<Head> {
+pub fn info(kind: &EventKind) -> Option<Info> {
     Some(match kind {
-        EventKind::SmcOption { syn_ack, .. } => Head {
-            proto: "tcp_option",
-            msg: if *syn_ack { "syn_ack" } else { "syn" },
-            version: None,
-            response: None,
-            info: Info::Fixed(if *syn_ack { "TCP [SYN, ACK]" } else { "TCP [SYN]" }),
+        EventKind::SmcOption { syn_ack, .. } => {
+            Info::Fixed(if *syn_ack { "TCP [SYN, ACK]" } else { "TCP [SYN]" })
+        }
+        EventKind::Clc(m) => clc_info(m),
+        EventKind::Llc(m) => Info::Llc {
+            kind: m.header().llc_type,
+            response: m.header().is_response(),
         },
-        EventKind::Clc(m) => clc_head(m),
-        EventKind::Llc(m) => llc_head(m),
-        EventKind::Cdc(_) => Head {
-            proto: "cdc",
-            msg: "cdc",
-            version: None,
-            response: None,
-            info: Info::Fixed("SMC-R [SMC-R] CDC Message"),
-        },
-        EventKind::RdmaWrite { .. } => Head {
-            proto: "rdma",
-            msg: "write",
-            version: None,
-            response: None,
-            info: Info::Fixed("RRoCE RC RDMA Write"),
-        },
+        EventKind::Cdc(_) => Info::Fixed("SMC-R [SMC-R] CDC Message"),
+        EventKind::RdmaWrite { .. } => Info::Fixed("RRoCE RC RDMA Write"),
         EventKind::Segment(_) | EventKind::Problem(_) => return None,
     })
 }
@@ -238,14 +227,27 @@ pub fn each_field<'a>(kind: &'a EventKind, out: &mut impl Fields<'a>) {
     }
 }
 
-fn clc_head(m: &ClcMessage) -> Head {
-    let (msg, env) = match m {
-        ClcMessage::Proposal(p) => ("proposal", p.env),
-        ClcMessage::Accept(a) => ("accept", a.env),
-        ClcMessage::Confirm(c) => ("confirm", c.env),
-        ClcMessage::Decline(d) => ("decline", d.env),
-        ClcMessage::Unknown(u) => ("unknown", u.env),
-    };
+fn clc_env(m: &ClcMessage) -> &Envelope {
+    match m {
+        ClcMessage::Proposal(p) => &p.env,
+        ClcMessage::Accept(a) | ClcMessage::Confirm(a) => &a.env,
+        ClcMessage::Decline(d) => &d.env,
+        ClcMessage::Unknown(u) => &u.env,
+    }
+}
+
+fn clc_msg(m: &ClcMessage) -> &'static str {
+    match m {
+        ClcMessage::Proposal(_) => "proposal",
+        ClcMessage::Accept(_) => "accept",
+        ClcMessage::Confirm(_) => "confirm",
+        ClcMessage::Decline(_) => "decline",
+        ClcMessage::Unknown(_) => "unknown",
+    }
+}
+
+fn clc_info(m: &ClcMessage) -> Info {
+    let env = clc_env(m);
     // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
     let path = match (m, env.eyecatcher) {
         (ClcMessage::Decline(_), _) if !env.is_v1() => "",
@@ -256,16 +258,10 @@ fn clc_head(m: &ClcMessage) -> Head {
         (_, Eyecatcher::SMCD) => "-D",
         _ => "-R",
     };
-    Head {
-        proto: "clc",
-        msg,
-        version: Some(env.version),
-        response: None,
-        info: Info::Clc {
-            path,
-            v2: !env.is_v1(),
-            kind: m.kind(),
-        },
+    Info::Clc {
+        path,
+        v2: !env.is_v1(),
+        kind: m.kind(),
     }
 }
 
@@ -320,9 +316,8 @@ fn decline<'a>(d: &'a Decline, out: &mut impl Fields<'a>) {
     out.field("out_of_sync", Field::Bool(d.env.flag()));
 }
 
-fn llc_head(m: &LlcMessage) -> Head {
-    let header = m.header();
-    let msg = match m {
+fn llc_msg(m: &LlcMessage) -> &'static str {
+    match m {
         LlcMessage::ConfirmLink(_) => "confirm_link",
         LlcMessage::AddLink(_) => "add_link",
         LlcMessage::AddLinkCont(_) => "add_link_cont",
@@ -333,18 +328,6 @@ fn llc_head(m: &LlcMessage) -> Head {
         LlcMessage::ConfirmRkeyCont(_) => "confirm_rkey_cont",
         LlcMessage::DeleteRkey(_) => "delete_rkey",
         LlcMessage::Unknown(_) => "unknown",
-    };
-    // The version nibble is 0 for LLC v1.
-    let version = header.version().max(1);
-    Head {
-        proto: "llc",
-        msg,
-        version: Some(version),
-        response: Some(header.is_response()),
-        info: Info::Llc {
-            kind: header.llc_type,
-            response: header.is_response(),
-        },
     }
 }
 

@@ -1,13 +1,13 @@
-//! Summary lines, built in a [`Line`] on the stack and written out whole.
+//! Summary lines, built in a reused buffer ([`Line`]) and written out whole.
 //! Numbers, hex and IPv4 addresses are worked out in registers and put in
 //! as fixed-size chunks (a few moves, no memcpy call or std formatting per
 //! piece); rare text (unknown names, IPv6) still goes through std.
 
-use super::describe::{each_field, Field, Fields, Head, Info};
+use super::describe::{each_field, Field, Fields, Info};
 use engine::pipeline::{Endpoints, Event};
 use engine::source::Timestamp;
 use std::fmt::{self, Display, Write as _};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Where text goes: a summary [`Line`], or any Vec (session summaries, the
 /// UI's fields).
@@ -34,10 +34,9 @@ impl Put for Vec<u8> {
 /// Room for a summary line: longer ones go out in pieces.
 pub const LINE: usize = 512;
 
-/// A summary line being built in a reused buffer: each piece costs a bounds
-/// check against a length kept in a register, where pushing to the output
-/// Vec costs a capacity check and a length stored through it. Goes out to
-/// `out` when dropped.
+/// A summary line being built in a reused buffer of fixed size: each piece
+/// costs one bounds check, where pushing to the output Vec cost a capacity
+/// check and a length update through it. Goes out to `out` when dropped.
 pub struct Line<'a> {
     buf: &'a mut [u8; LINE],
     len: usize,
@@ -90,7 +89,7 @@ impl Drop for Line<'_> {
 
 /// One event's line, as tshark prints it: frame, time since the first
 /// frame, source → destination, protocol, message, then `name=value` fields.
-pub fn summary(mut line: Line, event: &Event, head: &Head, start: Timestamp) {
+pub fn summary(mut line: Line, event: &Event, info: &Info, start: Timestamp) {
     let line = &mut line;
     decimal(line, event.frame, 6);
     line.put(b" ");
@@ -110,7 +109,7 @@ pub fn summary(mut line: Line, event: &Event, head: &Head, start: Timestamp) {
         Endpoints::Frame => line.put("- → -".as_bytes()),
     }
     line.put(b" ");
-    info(line, &head.info);
+    column_and_message(line, info);
     each_field(&event.kind, &mut Words(line));
     line.put(b"\n");
 }
@@ -161,7 +160,7 @@ fn key_value(line: &mut impl Put, k: &str, v: &Field) {
 }
 
 /// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
-fn info(line: &mut impl Put, info: &Info) {
+fn column_and_message(line: &mut impl Put, info: &Info) {
     match info {
         Info::Fixed(s) => line.put(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
@@ -216,11 +215,14 @@ const TRIPLES: [u32; 1000] = {
 
 const E8: u64 = 100_000_000;
 
+#[inline(always)]
 pub(crate) fn num(line: &mut impl Put, n: u64) {
     decimal(line, n, 0);
 }
 
-/// `n` in decimal, right-aligned in `width` columns (at most 8).
+/// `n` in decimal, right-aligned in `width` columns (at most 8). Inlined:
+/// most numbers are short, and the call cost as much as the digits.
+#[inline(always)]
 fn decimal(line: &mut impl Put, n: u64, width: usize) {
     if n < E8 {
         eight(line, n, 1, width);
@@ -244,14 +246,13 @@ fn wide(line: &mut impl Put, n: u64, width: usize) {
 #[inline(always)]
 fn eight(line: &mut impl Put, n: u64, min: usize, width: usize) {
     let (mut values, mut left, mut at) = (0, n, 0);
-    loop {
+    // The last group without a division.
+    while left >= 1000 {
         values |= u64::from(TRIPLES[(left % 1000) as usize]) << at;
         left /= 1000;
         at += 24;
-        if left == 0 {
-            break;
-        }
     }
+    values |= u64::from(TRIPLES[left as usize]) << at;
     let len = (8 - values.leading_zeros() as usize / 8).max(min);
     // '0' (0x30) for the digits shown, ' ' (0x20) for the columns before them.
     let shown = u64::MAX >> (8 * (8 - len));
@@ -321,6 +322,7 @@ fn field(line: &mut impl Put, v: &Field) {
 }
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
+#[inline(always)]
 fn hex(line: &mut impl Put, v: u64) {
     let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
     let mut buf = *b"0x0000000000000000";
@@ -375,27 +377,79 @@ fn ipv4(line: &mut impl Put, addr: Ipv4Addr) {
     line.put_part(&buf, n - 1);
 }
 
-fn ip(line: &mut impl Put, addr: IpAddr) {
-    match addr {
-        IpAddr::V4(v4) => ipv4(line, v4),
-        IpAddr::V6(v6) => shown(line, v6),
+/// As std shows it (RFC 5952): groups in hex, the first longest run of two
+/// or more zero groups as "::", an IPv4-mapped address as "::ffff:a.b.c.d".
+/// RoCEv1 endpoints are GIDs: IPv6 is common enough to skip std's fmt.
+fn ipv6(line: &mut impl Put, addr: Ipv6Addr) {
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        line.put(b"::ffff:");
+        return ipv4(line, v4);
+    }
+    let groups = addr.segments();
+    // (start, length) of the first longest run of zero groups.
+    let (mut longest, mut run) = ((0, 0), (0, 0));
+    for (i, &group) in groups.iter().enumerate() {
+        if group == 0 {
+            run = (if run.1 == 0 { i } else { run.0 }, run.1 + 1);
+            if run.1 > longest.1 {
+                longest = run;
+            }
+        } else {
+            run = (0, 0);
+        }
+    }
+    let skipped = if longest.1 > 1 {
+        longest.0..longest.0 + longest.1
+    } else {
+        8..8
+    };
+    for (i, &group) in groups.iter().enumerate() {
+        if i == skipped.start {
+            line.put(b"::");
+        }
+        if skipped.contains(&i) {
+            continue;
+        }
+        if i > 0 && i != skipped.end {
+            line.put(b":");
+        }
+        // `{:x}`: no leading zeros.
+        let digits = (16 - (group | 1).leading_zeros()).div_ceil(4) as usize;
+        let text = hex_digits(group.into()) << (8 * (8 - digits));
+        line.put_part(&text.to_be_bytes(), digits);
     }
 }
 
+#[inline]
+fn ip(line: &mut impl Put, addr: IpAddr) {
+    match addr {
+        IpAddr::V4(v4) => ipv4(line, v4),
+        IpAddr::V6(v6) => ipv6(line, v6),
+    }
+}
+
+/// "a.b.c.d:port", "[v6]:port" or "[v6%scope]:port", as std shows them.
 pub(crate) fn socket(line: &mut impl Put, addr: SocketAddr) {
     match addr {
-        SocketAddr::V4(v4) => {
-            ipv4(line, *v4.ip());
-            line.put(b":");
-            num(line, v4.port().into());
+        SocketAddr::V4(v4) => ipv4(line, *v4.ip()),
+        SocketAddr::V6(v6) => {
+            line.put(b"[");
+            ipv6(line, *v6.ip());
+            if v6.scope_id() != 0 {
+                line.put(b"%");
+                num(line, v6.scope_id().into());
+            }
+            line.put(b"]");
         }
-        SocketAddr::V6(v6) => shown(line, v6),
     }
+    line.put(b":");
+    num(line, addr.port().into());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddrV6;
 
     fn text(f: impl Fn(&mut Vec<u8>)) -> String {
         let mut line = Vec::new();
@@ -424,6 +478,28 @@ mod tests {
             let addr: SocketAddr = a.parse().unwrap();
             assert_eq!(text(|l| socket(l, addr)), addr.to_string());
             assert_eq!(text(|l| ip(l, addr.ip())), addr.ip().to_string());
+        }
+        // IPv6: every pattern of zero and non-zero groups, mapped and
+        // compatible IPv4, scope ids.
+        let values: [u16; 6] = [0, 1, 0xf, 0x10, 0xabc, 0xffff];
+        for zeros in 0..=u8::MAX {
+            for (n, value) in values.into_iter().enumerate() {
+                let groups: [u16; 8] = std::array::from_fn(|i| {
+                    if zeros >> i & 1 == 1 {
+                        0
+                    } else {
+                        value.wrapping_add((i * n) as u16)
+                    }
+                });
+                let v6 = Ipv6Addr::from(groups);
+                assert_eq!(text(|l| ip(l, v6.into())), v6.to_string());
+                let sock = SocketAddr::V6(SocketAddrV6::new(v6, 4791, 0, u32::from(zeros) * 7));
+                assert_eq!(text(|l| socket(l, sock)), sock.to_string());
+            }
+        }
+        for a in ["::ffff:10.0.0.1", "::10.0.0.1", "::ffff:0:1", "64:ff9b::1.2.3.4", "fe80::ffff:1:2"] {
+            let v6: Ipv6Addr = a.parse().unwrap();
+            assert_eq!(text(|l| ip(l, v6.into())), v6.to_string());
         }
     }
 
