@@ -63,6 +63,16 @@ fn rewrite(frame: &Frame, n: u32) -> Frame {
         d[at] = hi;
         d[at + 1] = lo;
     }
+    // The GIDs SMC-R messages carry (CLC and LLC: IPv4-mapped, ::ffff:10.0.0.x)
+    // name the same hosts: changed alike, so each copy's QPs belong to its
+    // own link group, as in the capture it copies.
+    const MAPPED_10: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10];
+    let mut at = 14 + ip_len;
+    while let Some(i) = d.get(at..).and_then(|rest| rest.windows(16).position(|w| w[..13] == MAPPED_10)) {
+        d[at + i + 13] = hi;
+        d[at + i + 14] = lo;
+        at += i + 16;
+    }
     if proto == 6 {
         // The client's (ephemeral) port: the larger one, shifted by the copy.
         let tcp = 14 + ip_len;
