@@ -46,14 +46,20 @@ impl Default for Caps {
     }
 }
 
+/// A live session: its public picture and, beside it (one lookup serves an
+/// event), what the rules need beyond that.
+#[derive(Debug)]
+struct Tracked {
+    session: Session,
+    state: Handshake,
+}
+
 /// The engine.
 #[derive(Debug, Default)]
 pub struct Analyzer {
     caps: Caps,
     /// Live sessions by id (ids count up and are never reused).
-    sessions: HashMap<u32, Session, RandomState>,
-    /// Per session: what the rules need beyond the public picture.
-    state: HashMap<u32, Handshake, RandomState>,
+    sessions: HashMap<u32, Tracked, RandomState>,
     next_session: u32,
     by_flow: HashMap<ConnKey, u32, RandomState>,
     /// Live link groups by id (ids count up and are never reused).
@@ -84,11 +90,11 @@ impl Analyzer {
     /// The sessions not yet let go, in no particular order (an ended one
     /// stays until it has been idle a while).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
-        self.sessions.values()
+        self.sessions.values().map(|t| &t.session)
     }
 
     pub fn session(&self, id: u32) -> Option<&Session> {
-        self.sessions.get(&id)
+        self.sessions.get(&id).map(|t| &t.session)
     }
 
     /// The link groups not yet let go, in no particular order.
@@ -104,7 +110,7 @@ impl Analyzer {
     /// Takes one pipeline event.
     pub fn event(&mut self, event: &Event, out: &mut Vec<Update>) {
         self.tick(event.time, out);
-        match (&event.kind, event.at) {
+        match (&event.kind, &event.at) {
             (EventKind::SmcOption { syn_ack, present }, Endpoints::Tcp(flow)) => {
                 self.smc_option(event, flow, *syn_ack, *present, out)
             }
@@ -116,18 +122,18 @@ impl Analyzer {
             }
             (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
             (EventKind::Llc(m), Endpoints::Qp { src, dst, qp }) => {
-                if let Some(at) = self.receiver(dst, qp) {
-                    self.llc(event, at, normal(src), m, out)
+                if let Some(at) = self.receiver(*dst, *qp) {
+                    self.llc(event, at, normal(*src), m, out)
                 }
             }
             (EventKind::Cdc(c), Endpoints::Qp { dst, qp, .. }) => {
-                if let Some(at) = self.receiver(dst, qp) {
+                if let Some(at) = self.receiver(*dst, *qp) {
                     self.cdc(event, at, c, out)
                 }
             }
             (EventKind::RdmaWrite { target, bytes, .. }, Endpoints::Qp { dst, qp, .. }) => {
-                if let (Some(at), Some(t)) = (self.receiver(dst, qp), target) {
-                    self.rdma_write(event, at, t, *bytes, out)
+                if let Some(at) = self.receiver(*dst, *qp) {
+                    self.rdma_write(event, at, target.as_ref(), *bytes, out)
                 }
             }
             _ => {}
@@ -139,7 +145,10 @@ impl Analyzer {
         if now > self.now {
             self.now = now;
         }
-        self.test_link_deadlines(out);
+        // Most events come while no TEST_LINK waits.
+        if self.open_tests > 0 {
+            self.test_link_deadlines(out);
+        }
         self.sweep(out);
     }
 
@@ -153,14 +162,10 @@ impl Analyzer {
         }
     }
 
-    /// The link group and side owning the QP a RoCE packet went to.
-    /// Counts as traffic on the link group.
-    fn receiver(&mut self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
-        let found = self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied();
-        if let Some(g) = found.and_then(|(l, _)| self.lgrs.get_mut(&l)) {
-            g.last = self.now;
-        }
-        found
+    /// The link group and side owning the QP a RoCE packet went to. Its
+    /// handler counts the packet as traffic on the link group.
+    fn receiver(&self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
+        self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied()
     }
 
     fn add_qp(&mut self, end: QpEnd, lgr: u32, side: Side) {
@@ -181,18 +186,44 @@ impl Analyzer {
         detail: String,
     ) {
         let (session, link_group) = scope;
-        if let Some(s) = session.and_then(|id| self.sessions.get_mut(&id)) {
-            s.findings = s.findings.saturating_add(1);
+        match session.and_then(|id| self.sessions.get_mut(&id)) {
+            Some(t) => t.report(out, self.now, rule, frames, link_group, detail),
+            None => out.push(finding(self.now, rule, frames, scope, detail)),
         }
-        out.push(Update::Finding(Finding {
-            rule,
-            frames,
-            time: self.now,
-            session,
-            link_group,
-            detail,
-        }));
     }
+}
+
+impl Tracked {
+    /// Reports a finding of this session (and link group `lgr`), counted on it.
+    fn report(
+        &mut self,
+        out: &mut Vec<Update>,
+        now: Timestamp,
+        rule: &'static Rule,
+        frames: Vec<u64>,
+        lgr: Option<u32>,
+        detail: String,
+    ) {
+        self.session.findings = self.session.findings.saturating_add(1);
+        out.push(finding(now, rule, frames, (Some(self.session.id), lgr), detail));
+    }
+}
+
+fn finding(
+    time: Timestamp,
+    rule: &'static Rule,
+    frames: Vec<u64>,
+    (session, link_group): (Option<u32>, Option<u32>),
+    detail: String,
+) -> Update {
+    Update::Finding(Finding {
+        rule,
+        frames,
+        time,
+        session,
+        link_group,
+        detail,
+    })
 }
 
 /// IPv4-mapped addresses (RoCEv2 GIDs) as IPv4, so GIDs and IP headers compare.

@@ -3,7 +3,9 @@
 
 use crate::rules::Rule;
 use crate::source::Timestamp;
+use dissect::capture::QpKey;
 use dissect::clc::{ClcType, DeclineDiagnosis, Release};
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 /// The two ends of an SMC connection: the client proposes, the server accepts.
@@ -101,10 +103,22 @@ pub struct RmbSeen {
 }
 
 /// One end of an SMC-R link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QpEnd {
     pub ip: IpAddr,
     pub qpn: u32,
+}
+
+/// Every RoCE event looks its receiver up: hashed as the pipeline's QP key
+/// (an IPv4 end as one word).
+impl Hash for QpEnd {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        QpKey {
+            dst: self.ip,
+            qp: self.qpn,
+        }
+        .hash(state)
+    }
 }
 
 /// SMC-R specifics of a connection.
