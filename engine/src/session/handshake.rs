@@ -7,15 +7,13 @@ use super::{micros, Analyzer, Tracked};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
+use arrayvec::ArrayVec;
 use dissect::capture::{ConnKey, Flow};
 use dissect::clc::{
-    AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, FirstContactExt, Path, Proposal,
-    Release,
+    AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
+    Proposal, Release,
 };
 use dissect::{ErrorKind, Wire};
-
-/// CLC messages kept per session for the summary.
-const CLC_KEPT: usize = 16;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -142,7 +140,7 @@ impl Analyzer {
             start: ev.time,
             syn_option: None,
             synack_option: None,
-            clc: Vec::new(),
+            clc: ArrayVec::new(),
             outcome: Outcome::Pending,
             handshake_micros: None,
             tcp_bytes: [0; 2],
@@ -249,7 +247,7 @@ impl Analyzer {
             return;
         };
         let side = s.sender(flow);
-        if s.clc.len() < CLC_KEPT {
+        if !s.clc.is_full() {
             s.clc.push((ev.frame, side, m.kind()));
         }
         st.last = self.now;
@@ -484,12 +482,20 @@ fn negotiated(a: &AcceptConfirm) -> Negotiated {
         smcd: matches!(a.body, AcceptConfirmBody::SmcD(_)),
         version: a.env.version,
         release: fce.map(|f| f.release),
-        eid: eid.map(|e| String::from_utf8_lossy(&e).trim_end().to_string()),
+        eid: eid.map(|e| eid_text(&e)),
         max_conns: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_conns),
         max_links: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_links),
         buffer_size: [0; 2],
         first_contact: a.is_first_contact(),
     }
+}
+
+fn eid_text(eid: &Eid) -> EidText {
+    // The blank padding goes as bytes first: decoding and trimming it char
+    // by char cost more than the rest of the Confirm.
+    let text = String::from_utf8_lossy(eid.trim_ascii_end());
+    // Never too long (see EidText).
+    EidText::from(text.trim_end()).unwrap_or_default()
 }
 
 /// The rule a codec error shows a violation of; None for what Linux accepts

@@ -2,10 +2,11 @@
 //! announced, and the LLC flows that run on them, with the LLC rules.
 
 use super::model::*;
-use super::{gid_ip, micros, Analyzer};
+use super::{gid_ip, insert_capped, micros, Analyzer};
 use crate::pipeline::Event;
 use crate::rules;
 use crate::source::Timestamp;
+use arrayvec::ArrayVec;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
 use foldhash::fast::RandomState;
@@ -16,6 +17,8 @@ use std::net::IpAddr;
 const TEST_LINK_WAIT_MICROS: u64 = 2_000_000;
 /// Links, RMBs per side, sessions and open TEST_LINKs kept per link group.
 const PER_LGR_CAP: usize = 4096;
+/// Rkeys (one per link) kept per RMB.
+const RMB_TOKENS: usize = 8;
 
 /// One link of a link group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +29,11 @@ pub struct Link {
     pub deleted: bool,
 }
 
-/// An RMB as the link group knows it: its rkey and address per link.
+/// An RMB as the link group knows it: its rkey and address per link (kept
+/// inline: most have one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Rmb {
-    pub tokens: Vec<(u32, u64)>,
+    pub tokens: ArrayVec<(u32, u64), RMB_TOKENS>,
     pub size: Option<u32>,
     pub session: Option<u32>,
 }
@@ -130,7 +134,7 @@ impl LinkGroup {
             return None;
         }
         rmbs.push(Rmb {
-            tokens: vec![(rkey, vaddr)],
+            tokens: [(rkey, vaddr)].into_iter().collect(),
             size: None,
             session: None,
         });
@@ -194,7 +198,7 @@ impl LinkGroup {
             None => self.announce(owner, token.0, token.1),
         };
         if let Some(r) = i.and_then(|i| self.rmbs[owner.index()].get_mut(i)) {
-            if !r.tokens.contains(&token) && r.tokens.len() < 8 {
+            if !r.tokens.contains(&token) && !r.tokens.is_full() {
                 r.tokens.push(token);
             }
         }
@@ -213,9 +217,13 @@ impl Analyzer {
             return;
         };
         let known = t.session.smcr.as_ref().and_then(|s| s.link_group);
-        let lgr = match known {
+        // Not a first contact: the link group its QP is on.
+        let joined = || match self.qps.get(&qp) {
+            Some(&(l, owner)) if !first_contact && owner == side => Some(l),
+            _ => None,
+        };
+        let lgr = match known.or_else(joined) {
             Some(l) => l,
-            None if !first_contact && self.qps.get(&qp).is_some_and(|q| q.1 == side) => self.qps[&qp].0,
             None if self.lgrs.len() < self.caps.link_groups && self.next_lgr < u32::MAX => {
                 let l = self.next_lgr;
                 self.next_lgr += 1;
@@ -248,9 +256,7 @@ impl Analyzer {
             rmb.size = Some(size);
             rmb.session = Some(id);
         }
-        if g.conns.len() < PER_LGR_CAP || g.conns.contains_key(&(side, r.rmbe_alert_token)) {
-            g.conns.insert((side, r.rmbe_alert_token), id);
-        }
+        insert_capped(&mut g.conns, PER_LGR_CAP, (side, r.rmbe_alert_token), id);
         let Some(t) = self.sessions.get_mut(&id) else {
             return;
         };

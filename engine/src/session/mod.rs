@@ -15,7 +15,8 @@ mod retire;
 
 pub use lgr::LinkGroup;
 pub use model::{
-    Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen, Update,
+    EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen,
+    Update, CLC_KEPT,
 };
 
 use crate::pipeline::{Endpoints, Event, EventKind};
@@ -25,6 +26,7 @@ use dissect::capture::ConnKey;
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 
 /// Caps that keep a hostile capture from growing the engine without bound.
@@ -169,9 +171,7 @@ impl Analyzer {
     }
 
     fn add_qp(&mut self, end: QpEnd, lgr: u32, side: Side) {
-        if self.qps.len() < self.caps.qps || self.qps.contains_key(&end) {
-            self.qps.insert(end, (lgr, side));
-        } else {
+        if !insert_capped(&mut self.qps, self.caps.qps, end, (lgr, side)) {
             self.over_caps += 1;
         }
     }
@@ -224,6 +224,23 @@ fn finding(
         link_group,
         detail,
     })
+}
+
+/// Inserts or replaces, unless a new key would grow `map` past `cap` (false then).
+fn insert_capped<K: Hash + Eq, V>(
+    map: &mut HashMap<K, V, RandomState>,
+    cap: usize,
+    key: K,
+    value: V,
+) -> bool {
+    if map.len() < cap {
+        map.insert(key, value);
+    } else if let Some(v) = map.get_mut(&key) {
+        *v = value;
+    } else {
+        return false;
+    }
+    true
 }
 
 /// IPv4-mapped addresses (RoCEv2 GIDs) as IPv4, so GIDs and IP headers compare.
