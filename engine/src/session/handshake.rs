@@ -3,12 +3,12 @@
 
 use super::cdc::CdcSide;
 use super::model::*;
-use super::{micros, Analyzer, Tracked};
+use super::{micros, Analyzer, Tracked, Way};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
 use arrayvec::ArrayVec;
-use dissect::capture::{ConnKey, Flow};
+use dissect::capture::Flow;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,
@@ -59,15 +59,6 @@ pub(super) struct Handshake {
 }
 
 impl Session {
-    /// Which end sent a segment or message of `flow`.
-    fn sender(&self, flow: &Flow) -> Side {
-        if self.client == flow.src {
-            Side::Client
-        } else {
-            Side::Server
-        }
-    }
-
     fn decide(&mut self, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
         self.outcome = outcome;
         self.handshake_micros = Some(micros(self.start, ev.time));
@@ -97,18 +88,18 @@ impl Handshake {
 }
 
 impl Analyzer {
-    /// The session of a TCP connection; created when new and under the cap.
+    /// The session of a TCP connection and the side sending `flow`'s way;
+    /// created when new and under the cap.
     fn session_for(
         &mut self,
         ev: &Event,
         flow: &Flow,
         client_is_src: bool,
         out: &mut Vec<Update>,
-    ) -> Option<u32> {
-        let key = flow.key().0;
-        match self.by_flow.get(&key) {
-            Some(&id) => Some(id),
-            None => self.open(ev, flow, key, client_is_src, out),
+    ) -> Option<(u32, Side)> {
+        match self.by_flow.get(&Way(*flow)) {
+            Some(&known) => Some(known),
+            None => self.open(ev, flow, client_is_src, out),
         }
     }
 
@@ -117,10 +108,9 @@ impl Analyzer {
         &mut self,
         ev: &Event,
         flow: &Flow,
-        key: ConnKey,
         client_is_src: bool,
         out: &mut Vec<Update>,
-    ) -> Option<u32> {
+    ) -> Option<(u32, Side)> {
         if self.sessions.len() >= self.caps.sessions || self.next_session == u32::MAX {
             self.over_caps += 1;
             return None;
@@ -155,9 +145,17 @@ impl Analyzer {
             ..Handshake::default()
         };
         self.sessions.insert(id, Tracked { session, state });
-        self.by_flow.insert(key, id);
+        // Both ways, the client's last: a connection to itself is the client's.
+        for (src, dst, side) in [(server, client, Side::Server), (client, server, Side::Client)] {
+            self.by_flow.insert(Way(Flow { src, dst }), (id, side));
+        }
         out.push(Update::Session(id));
-        Some(id)
+        let sender = if client == flow.src {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        Some((id, sender))
     }
 
     pub(super) fn smc_option(
@@ -168,16 +166,15 @@ impl Analyzer {
         present: bool,
         out: &mut Vec<Update>,
     ) {
-        let key = flow.key().0;
-        let mut known = self.by_flow.get(&key).copied();
+        let mut known = self.by_flow.get(&Way(*flow)).copied();
         // A new connection on the addresses and ports of one that ended.
-        if let Some(old) = known.filter(|_| !syn_ack) {
+        if let Some((old, _)) = known.filter(|_| !syn_ack) {
             if self.sessions.get(&old).is_some_and(|t| t.state.ended) {
                 self.let_go(old);
                 known = None;
             }
         }
-        let Some(id) = known.or_else(|| self.open(ev, flow, key, !syn_ack, out)) else {
+        let Some((id, _)) = known.or_else(|| self.open(ev, flow, !syn_ack, out)) else {
             return;
         };
         let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id) else {
@@ -195,14 +192,13 @@ impl Analyzer {
     }
 
     pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let Some(&id) = self.by_flow.get(&flow.key().0) else {
+        let Some(&(id, side)) = self.by_flow.get(&Way(*flow)) else {
             return;
         };
         let Some(t) = self.sessions.get_mut(&id) else {
             return;
         };
         let (s, st) = (&mut t.session, &mut t.state);
-        let side = s.sender(flow);
         st.last = self.now;
         st.fin[side.index()] |= seg.fin;
         let pos = &mut st.stream[side.index()];
@@ -236,7 +232,7 @@ impl Analyzer {
 
     pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
-        let Some(id) = self.session_for(ev, flow, client_is_src, out) else {
+        let Some((id, side)) = self.session_for(ev, flow, client_is_src, out) else {
             return;
         };
         let Some(Tracked {
@@ -246,7 +242,6 @@ impl Analyzer {
         else {
             return;
         };
-        let side = s.sender(flow);
         if !s.clc.is_full() {
             s.clc.push((ev.frame, side, m.kind()));
         }
@@ -391,7 +386,7 @@ impl Analyzer {
         let Some(rule) = rejection_rule(e) else {
             return;
         };
-        let Some(id) = self.session_for(ev, flow, true, out) else {
+        let Some((id, _)) = self.session_for(ev, flow, true, out) else {
             return;
         };
         self.report(out, rule, vec![ev.frame], (Some(id), None), e.to_string());

@@ -22,11 +22,11 @@ pub use model::{
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
-use dissect::capture::ConnKey;
+use dissect::capture::{ConnKey, Flow};
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Caps that keep a hostile capture from growing the engine without bound.
@@ -56,6 +56,18 @@ struct Tracked {
     state: Handshake,
 }
 
+/// One way of a TCP connection: a segment finds its session and sender
+/// without the ends put in order first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Way(Flow);
+
+/// Hashed as the pipeline hashes a connection (three words).
+impl Hash for Way {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        ConnKey(self.0.src, self.0.dst).hash(state)
+    }
+}
+
 /// The engine.
 #[derive(Debug, Default)]
 pub struct Analyzer {
@@ -63,7 +75,9 @@ pub struct Analyzer {
     /// Live sessions by id (ids count up and are never reused).
     sessions: HashMap<u32, Tracked, RandomState>,
     next_session: u32,
-    by_flow: HashMap<ConnKey, u32, RandomState>,
+    /// Each way of a live session's TCP connection: the session and the
+    /// side sending that way.
+    by_flow: HashMap<Way, (u32, Side), RandomState>,
     /// Live link groups by id (ids count up and are never reused).
     lgrs: HashMap<u32, LinkGroup, RandomState>,
     next_lgr: u32,

@@ -3,7 +3,8 @@
 //! has gone idle. A session's last picture goes out in `SessionEnded` first.
 
 use super::model::*;
-use super::{Analyzer, Tracked};
+use super::{Analyzer, Tracked, Way};
+use dissect::capture::Flow;
 
 /// Capture seconds without a message after which a session, or a link group
 /// without sessions, is let go (as the pipeline does with TCP and QP state).
@@ -50,14 +51,11 @@ impl Analyzer {
         let Some(Tracked { session: s, .. }) = self.sessions.remove(&id) else {
             return;
         };
-        let key = dissect::capture::Flow {
-            src: s.client,
-            dst: s.server,
-        }
-        .key()
-        .0;
-        if self.by_flow.get(&key) == Some(&id) {
-            self.by_flow.remove(&key);
+        for (src, dst) in [(s.client, s.server), (s.server, s.client)] {
+            let way = Way(Flow { src, dst });
+            if self.by_flow.get(&way).is_some_and(|&(owner, _)| owner == id) {
+                self.by_flow.remove(&way);
+            }
         }
         let lgr = s.smcr.and_then(|r| r.link_group);
         let Some(g) = lgr.and_then(|l| self.lgrs.get_mut(&l)) else {
