@@ -161,11 +161,13 @@ impl Analyzer {
         if now > self.now {
             self.now = now;
         }
-        // Most events come while no TEST_LINK waits.
+        // Most events come while no TEST_LINK waits and no sweep is due.
         if self.open_tests > 0 {
             self.test_link_deadlines(out);
         }
-        self.sweep(out);
+        if self.now.secs >= self.next_sweep {
+            self.sweep(out);
+        }
     }
 
     /// End of input: every session still open ends, in id order.

@@ -77,12 +77,11 @@ impl Analyzer {
         }
     }
 
-    /// Every SWEEP_SECS of capture time: ends (if not yet ended) and lets go
-    /// idle sessions, then idle link groups that no session uses, with their QPs.
+    /// Every SWEEP_SECS of capture time (`next_sweep`): ends (if not yet
+    /// ended) and lets go idle sessions, then idle link groups that no
+    /// session uses, with their QPs.
+    #[cold]
     pub(super) fn sweep(&mut self, out: &mut Vec<Update>) {
-        if self.now.secs < self.next_sweep {
-            return;
-        }
         self.next_sweep = self.now.secs.saturating_add(SWEEP_SECS);
         let before = self.now.secs.saturating_sub(IDLE_SECS);
         // An SMC-R connection lives as long as its link group: one with no
