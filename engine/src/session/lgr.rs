@@ -79,7 +79,9 @@ impl LinkGroup {
             links: Vec::new(),
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
-            conns: HashMap::default(),
+            // Room for a few connections each way from the start: most link
+            // groups would otherwise regrow (and rehash) the table twice.
+            conns: HashMap::with_capacity_and_hasher(8, RandomState::default()),
             retired: VecDeque::new(),
             last: now,
             pending: HashMap::default(),
