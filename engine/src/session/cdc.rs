@@ -53,7 +53,8 @@ impl Analyzer {
         out: &mut Vec<Update>,
     ) {
         let sender = receiver.peer();
-        let Some(g) = self.lgrs.get(&lgr) else { return };
+        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        g.last = self.now;
         let Some(&id) = g.conns.get(&(receiver, c.token)) else {
             let late = g.retired.contains(&(receiver, c.token));
             if g.whole && !late && self.lgr_once(lgr, rules::CDC_UNKNOWN_TOKEN) {
@@ -68,10 +69,10 @@ impl Analyzer {
             }
             return;
         };
-        let Some(session) = self.sessions.get_mut(&id) else {
+        let Some(t) = self.sessions.get_mut(&id) else {
             return;
         };
-        let smcr = session.smcr.get_or_insert_with(SmcrSeen::default);
+        let smcr = t.session.smcr.get_or_insert_with(SmcrSeen::default);
         smcr.cdc[sender.index()] += 1;
         // A failover validation CDC repeats the last sequence number and carries no cursors.
         if c.producer_flags.contains(ProducerFlags::FAILOVER_VALIDATION) {
@@ -79,12 +80,10 @@ impl Analyzer {
         }
         let rings = smcr.rmb.map(|r| r.map(|r| r.size));
         let (produce_ring, consume_ring) = (rings[receiver.index()], rings[sender.index()]);
-        let Some(h) = self.state.get_mut(&id) else {
-            return;
-        };
+        let h = &mut t.state;
         h.last = self.now;
         let peer_consumer = h.cdc[receiver.index()].consumer;
-        let mut st = h.cdc[sender.index()];
+        let st = &mut h.cdc[sender.index()];
         let mut found: Vec<(&'static Rule, String)> = Vec::new();
         if let Some(last) = st.seq.filter(|&last| !seq_before(last, c.seqno)) {
             found.push((rules::CDC_SEQ_ORDER, format!("seqno {} after {last}", c.seqno)));
@@ -146,32 +145,31 @@ impl Analyzer {
         let over = ConnStateFlags::PEER_CONN_CLOSED.0 | ConnStateFlags::PEER_CONN_ABORT.0;
         st.closed |= c.conn_state_flags.0 & over != 0;
         let closed_at = st.closed_at;
-        if let Some(h) = self.state.get_mut(&id) {
-            h.cdc[sender.index()] = st;
-        }
         for (rule, detail) in found {
-            if self.once(id, sender, rule) {
+            if t.state.once(sender, rule) {
                 let frames = match (rule == rules::CDC_DATA_AFTER_CLOSE, closed_at) {
                     (true, Some(f)) => vec![f, ev.frame],
                     _ => vec![ev.frame],
                 };
                 let detail = format!("{}: {detail}", sender.name());
-                self.report(out, rule, frames, (Some(id), Some(lgr)), detail);
+                t.report(out, self.now, rule, frames, Some(lgr), detail);
             }
         }
-        self.end_if_over(id, out);
+        t.end_if_over(out);
     }
 
     pub(super) fn rdma_write(
         &mut self,
         ev: &Event,
         (lgr, receiver): (u32, Side),
-        t: &WriteTarget,
+        target: Option<&WriteTarget>,
         bytes: u64,
         out: &mut Vec<Update>,
     ) {
         let sender = receiver.peer();
-        let Some(g) = self.lgrs.get(&lgr) else { return };
+        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        g.last = self.now;
+        let Some(t) = target else { return };
         let Some((i, vaddr)) = g.rmb(receiver, t.rkey) else {
             if g.whole && self.lgr_once(lgr, rules::RDMA_WRONG_RKEY) {
                 let detail = format!("rkey {:#x} into the {}'s RMBs", t.rkey, receiver.name());
@@ -191,7 +189,10 @@ impl Analyzer {
         let outside = size
             .is_some_and(|s| t.vaddr < vaddr || end.map_or(true, |e| e > vaddr.saturating_add(u64::from(s))));
         let Some(id) = session else { return };
-        if outside && self.once(id, sender, rules::RDMA_OUTSIDE_RMB) {
+        let Some(live) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if outside && live.state.once(sender, rules::RDMA_OUTSIDE_RMB) {
             let detail = format!(
                 "{:#x}+{} outside the {}'s RMB {vaddr:#x}+{}",
                 t.vaddr,
@@ -199,31 +200,28 @@ impl Analyzer {
                 receiver.name(),
                 size.unwrap_or_default()
             );
-            self.report(
+            live.report(
                 out,
+                self.now,
                 rules::RDMA_OUTSIDE_RMB,
                 vec![ev.frame],
-                (Some(id), Some(lgr)),
+                Some(lgr),
                 detail,
             );
         }
-        if let Some(s) = self.sessions.get_mut(&id) {
-            s.rdma_bytes[sender.index()] += bytes;
-        }
-        let Some(h) = self.state.get_mut(&id) else {
-            return;
-        };
-        h.last = self.now;
-        let st = &mut h.cdc[sender.index()];
+        live.session.rdma_bytes[sender.index()] += bytes;
+        let st = &mut live.state.cdc[sender.index()];
+        live.state.last = self.now;
         st.written += bytes;
         if let Some(closed) = st.closed_at {
-            if self.once(id, sender, rules::CDC_DATA_AFTER_CLOSE) {
+            if live.state.once(sender, rules::CDC_DATA_AFTER_CLOSE) {
                 let detail = format!("{}: RDMA WRITE of {bytes} bytes after close", sender.name());
-                self.report(
+                live.report(
                     out,
+                    self.now,
                     rules::CDC_DATA_AFTER_CLOSE,
                     vec![closed, ev.frame],
-                    (Some(id), Some(lgr)),
+                    Some(lgr),
                     detail,
                 );
             }

@@ -3,19 +3,17 @@
 
 use super::cdc::CdcSide;
 use super::model::*;
-use super::{micros, Analyzer};
+use super::{micros, Analyzer, Tracked, Way};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
+use arrayvec::ArrayVec;
 use dissect::capture::Flow;
 use dissect::clc::{
-    AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, FirstContactExt, Path, Proposal,
-    Release,
+    AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
+    Proposal, Release,
 };
 use dissect::{ErrorKind, Wire};
-
-/// CLC messages kept per session for the summary.
-const CLC_KEPT: usize = 16;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -60,19 +58,59 @@ pub(super) struct Handshake {
     pub(super) ended: bool,
 }
 
+impl Session {
+    fn decide(&mut self, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
+        self.outcome = outcome;
+        self.handshake_micros = Some(micros(self.start, ev.time));
+        out.push(Update::Session(self.id));
+    }
+}
+
+impl Handshake {
+    fn proposed(&mut self, p: &Proposal) {
+        self.stage = Stage::Proposed;
+        self.offer = Some(Offer {
+            version: p.env.version,
+            typev1: p.env.typev1,
+            typev2: if p.env.is_v1() { Path::N } else { p.env.typev2 },
+            release: p.v2_ext.as_ref().map(|v| v.release),
+        });
+    }
+
+    /// Reports `rule` for `side` of a session only the first time.
+    pub(super) fn once(&mut self, side: Side, rule: &'static Rule) -> bool {
+        let bit = super::rule_bit(rule);
+        let fired = &mut self.fired[side.index()];
+        let first = *fired & bit == 0;
+        *fired |= bit;
+        first
+    }
+}
+
 impl Analyzer {
-    /// The session of a TCP connection; created when `create` and under the cap.
+    /// The session of a TCP connection and the side sending `flow`'s way;
+    /// created when new and under the cap.
     fn session_for(
         &mut self,
         ev: &Event,
-        flow: Flow,
+        flow: &Flow,
         client_is_src: bool,
         out: &mut Vec<Update>,
-    ) -> Option<u32> {
-        let key = flow.key().0;
-        if let Some(&id) = self.by_flow.get(&key) {
-            return Some(id);
+    ) -> Option<(u32, Side)> {
+        match self.by_flow.get(&Way(*flow)) {
+            Some(&known) => Some(known),
+            None => self.open(ev, flow, client_is_src, out),
         }
+    }
+
+    /// A new session for a TCP connection not yet known, if under the cap.
+    fn open(
+        &mut self,
+        ev: &Event,
+        flow: &Flow,
+        client_is_src: bool,
+        out: &mut Vec<Update>,
+    ) -> Option<(u32, Side)> {
         if self.sessions.len() >= self.caps.sessions || self.next_session == u32::MAX {
             self.over_caps += 1;
             return None;
@@ -92,7 +130,7 @@ impl Analyzer {
             start: ev.time,
             syn_option: None,
             synack_option: None,
-            clc: Vec::new(),
+            clc: ArrayVec::new(),
             outcome: Outcome::Pending,
             handshake_micros: None,
             tcp_bytes: [0; 2],
@@ -102,52 +140,44 @@ impl Analyzer {
             smcd: None,
             findings: 0,
         };
-        self.sessions.insert(id, session);
         let state = Handshake {
             last: self.now,
             ..Handshake::default()
         };
-        self.state.insert(id, state);
-        self.by_flow.insert(key, id);
+        self.sessions.insert(id, Tracked { session, state });
+        // Both ways, the client's last: a connection to itself is the client's.
+        for (src, dst, side) in [(server, client, Side::Server), (client, server, Side::Client)] {
+            self.by_flow.insert(Way(Flow { src, dst }), (id, side));
+        }
         out.push(Update::Session(id));
-        Some(id)
-    }
-
-    fn sender(&self, id: u32, flow: Flow) -> Side {
-        if self.sessions.get(&id).is_some_and(|s| s.client == flow.src) {
+        let sender = if client == flow.src {
             Side::Client
         } else {
             Side::Server
-        }
-    }
-
-    fn decide(&mut self, id: u32, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
-        let Some(s) = self.sessions.get_mut(&id) else {
-            return;
         };
-        s.outcome = outcome;
-        s.handshake_micros = Some(micros(s.start, ev.time));
-        out.push(Update::Session(id));
+        Some((id, sender))
     }
 
     pub(super) fn smc_option(
         &mut self,
         ev: &Event,
-        flow: Flow,
+        flow: &Flow,
         syn_ack: bool,
         present: bool,
         out: &mut Vec<Update>,
     ) {
+        let mut known = self.by_flow.get(&Way(*flow)).copied();
         // A new connection on the addresses and ports of one that ended.
-        if let Some(&old) = self.by_flow.get(&flow.key().0) {
-            if !syn_ack && self.state.get(&old).is_some_and(|st| st.ended) {
+        if let Some((old, _)) = known.filter(|_| !syn_ack) {
+            if self.sessions.get(&old).is_some_and(|t| t.state.ended) {
                 self.let_go(old);
+                known = None;
             }
         }
-        let Some(id) = self.session_for(ev, flow, !syn_ack, out) else {
+        let Some((id, _)) = known.or_else(|| self.open(ev, flow, !syn_ack, out)) else {
             return;
         };
-        let Some(s) = self.sessions.get_mut(&id) else {
+        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id) else {
             return;
         };
         if syn_ack {
@@ -157,18 +187,18 @@ impl Analyzer {
         }
         if !present && s.outcome == Outcome::Pending {
             let lacking = if syn_ack { Side::Server } else { Side::Client };
-            self.decide(id, ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
+            s.decide(ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
         }
     }
 
-    pub(super) fn segment(&mut self, ev: &Event, flow: Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let Some(&id) = self.by_flow.get(&flow.key().0) else {
+    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) {
+        let Some(&(id, side)) = self.by_flow.get(&Way(*flow)) else {
             return;
         };
-        let side = self.sender(id, flow);
-        let (Some(st), Some(s)) = (self.state.get_mut(&id), self.sessions.get_mut(&id)) else {
+        let Some(t) = self.sessions.get_mut(&id) else {
             return;
         };
+        let (s, st) = (&mut t.session, &mut t.state);
         st.last = self.now;
         st.fin[side.index()] |= seg.fin;
         let pos = &mut st.stream[side.index()];
@@ -195,21 +225,24 @@ impl Analyzer {
                 reset: seg.rst,
                 after,
             };
-            self.decide(id, ev, Outcome::Fallback(aborted), out);
+            s.decide(ev, Outcome::Fallback(aborted), out);
         }
-        self.end_if_over(id, out);
+        t.end_if_over(out);
     }
 
-    pub(super) fn clc(&mut self, ev: &Event, flow: Flow, m: &ClcMessage, out: &mut Vec<Update>) {
+    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
-        let Some(id) = self.session_for(ev, flow, client_is_src, out) else {
+        let Some((id, side)) = self.session_for(ev, flow, client_is_src, out) else {
             return;
         };
-        let side = self.sender(id, flow);
-        let (Some(st), Some(s)) = (self.state.get_mut(&id), self.sessions.get_mut(&id)) else {
+        let Some(Tracked {
+            session: s,
+            state: st,
+        }) = self.sessions.get_mut(&id)
+        else {
             return;
         };
-        if s.clc.len() < CLC_KEPT {
+        if !s.clc.is_full() {
             s.clc.push((ev.frame, side, m.kind()));
         }
         st.last = self.now;
@@ -217,7 +250,7 @@ impl Analyzer {
         let stage = st.stage;
         match (m, side, stage) {
             (ClcMessage::Decline(d), _, _) => self.declined(id, ev, side, d, out),
-            (ClcMessage::Proposal(p), Side::Client, Stage::Start) => self.proposed(id, p),
+            (ClcMessage::Proposal(p), Side::Client, Stage::Start) => st.proposed(p),
             (ClcMessage::Accept(a), Side::Server, Stage::Proposed) => self.accepted(id, ev, a, out),
             (ClcMessage::Confirm(c), Side::Client, Stage::Accepted) => self.confirmed(id, ev, c, out),
             _ => {
@@ -237,23 +270,7 @@ impl Analyzer {
         }
     }
 
-    fn proposed(&mut self, id: u32, p: &Proposal) {
-        let Some(st) = self.state.get_mut(&id) else {
-            return;
-        };
-        st.stage = Stage::Proposed;
-        st.offer = Some(Offer {
-            version: p.env.version,
-            typev1: p.env.typev1,
-            typev2: if p.env.is_v1() { Path::N } else { p.env.typev2 },
-            release: p.v2_ext.as_ref().map(|v| v.release),
-        });
-    }
-
     fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {
-        if let Some(st) = self.state.get_mut(&id) {
-            st.stage = Stage::Done;
-        }
         if d.is_out_of_sync() != (d.diagnosis == DeclineDiagnosis::SYNCERR) {
             let detail = format!(
                 "out-of-sync flag {} with diagnosis {}",
@@ -268,22 +285,22 @@ impl Analyzer {
                 detail,
             );
         }
-        if self
-            .sessions
-            .get(&id)
-            .is_some_and(|s| s.outcome == Outcome::Pending)
-        {
+        let Some(t) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        t.state.stage = Stage::Done;
+        if t.session.outcome == Outcome::Pending {
             let f = Fallback::Declined {
                 by,
                 version: d.env.version,
                 diagnosis: d.diagnosis,
             };
-            self.decide(id, ev, Outcome::Fallback(f), out);
+            t.session.decide(ev, Outcome::Fallback(f), out);
         }
     }
 
     fn accepted(&mut self, id: u32, ev: &Event, a: &AcceptConfirm, out: &mut Vec<Update>) {
-        let Some(st) = self.state.get_mut(&id) else {
+        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id) else {
             return;
         };
         st.stage = Stage::Accepted;
@@ -314,7 +331,7 @@ impl Analyzer {
     }
 
     fn confirmed(&mut self, id: u32, ev: &Event, c: &AcceptConfirm, out: &mut Vec<Update>) {
-        let Some(st) = self.state.get_mut(&id) else {
+        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id) else {
             return;
         };
         st.stage = Stage::Done;
@@ -332,6 +349,7 @@ impl Analyzer {
             self.report(out, rules::CLC_CONFIRM_MISMATCH, frames(), scope, why);
         }
         let mut n = negotiated(&a);
+        let mut smcd = None;
         match (&a.body, &c.body) {
             (AcceptConfirmBody::SmcR(ar), AcceptConfirmBody::SmcR(cr)) => {
                 n.buffer_size = [buffer_size(cr.rmbe_size), buffer_size(ar.rmbe_size)];
@@ -339,42 +357,39 @@ impl Analyzer {
             }
             (AcceptConfirmBody::SmcD(ad), AcceptConfirmBody::SmcD(cd)) => {
                 n.buffer_size = [buffer_size(cd.dmbe_size), buffer_size(ad.dmbe_size)];
-                let smcd = SmcdSeen {
+                smcd = Some(SmcdSeen {
                     gid: [cd.gid, ad.gid],
                     dmb_token: [cd.dmb_token, ad.dmb_token],
                     link_id: ad.link_id,
                     chid: ad.v2.as_ref().map(|v| v.chid),
-                };
-                if let Some(s) = self.sessions.get_mut(&id) {
-                    s.smcd = Some(smcd);
-                }
+                });
             }
             _ => {}
         }
-        self.decide(id, ev, Outcome::Smc(n), out);
+        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        if smcd.is_some() {
+            s.smcd = smcd;
+        }
+        s.decide(ev, Outcome::Smc(n), out);
     }
 
     /// A CLC message Linux would reject, seen as the codec's error.
-    pub(super) fn clc_rejected(&mut self, ev: &Event, flow: Flow, e: &dissect::Error, out: &mut Vec<Update>) {
+    pub(super) fn clc_rejected(
+        &mut self,
+        ev: &Event,
+        flow: &Flow,
+        e: &dissect::Error,
+        out: &mut Vec<Update>,
+    ) {
         let Some(rule) = rejection_rule(e) else {
             return;
         };
-        let Some(id) = self.session_for(ev, flow, true, out) else {
+        let Some((id, _)) = self.session_for(ev, flow, true, out) else {
             return;
         };
         self.report(out, rule, vec![ev.frame], (Some(id), None), e.to_string());
-    }
-
-    /// Reports `rule` for `side` of a session only the first time.
-    pub(super) fn once(&mut self, id: u32, side: Side, rule: &'static Rule) -> bool {
-        let bit = super::rule_bit(rule);
-        let Some(st) = self.state.get_mut(&id) else {
-            return false;
-        };
-        let fired = &mut st.fired[side.index()];
-        let first = *fired & bit == 0;
-        *fired |= bit;
-        first
     }
 }
 
@@ -462,12 +477,20 @@ fn negotiated(a: &AcceptConfirm) -> Negotiated {
         smcd: matches!(a.body, AcceptConfirmBody::SmcD(_)),
         version: a.env.version,
         release: fce.map(|f| f.release),
-        eid: eid.map(|e| String::from_utf8_lossy(&e).trim_end().to_string()),
+        eid: eid.map(|e| eid_text(&e)),
         max_conns: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_conns),
         max_links: fce.and_then(|f| f.v2x.as_ref()).map(|x| x.max_links),
         buffer_size: [0; 2],
         first_contact: a.is_first_contact(),
     }
+}
+
+fn eid_text(eid: &Eid) -> EidText {
+    // The blank padding goes as bytes first: decoding and trimming it char
+    // by char cost more than the rest of the Confirm.
+    let text = String::from_utf8_lossy(eid.trim_ascii_end());
+    // Never too long (see EidText).
+    EidText::from(text.trim_end()).unwrap_or_default()
 }
 
 /// The rule a codec error shows a violation of; None for what Linux accepts

@@ -2,10 +2,11 @@
 //! announced, and the LLC flows that run on them, with the LLC rules.
 
 use super::model::*;
-use super::{gid_ip, micros, Analyzer};
+use super::{gid_ip, insert_capped, micros, Analyzer};
 use crate::pipeline::Event;
 use crate::rules;
 use crate::source::Timestamp;
+use arrayvec::ArrayVec;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
 use foldhash::fast::RandomState;
@@ -16,6 +17,8 @@ use std::net::IpAddr;
 const TEST_LINK_WAIT_MICROS: u64 = 2_000_000;
 /// Links, RMBs per side, sessions and open TEST_LINKs kept per link group.
 const PER_LGR_CAP: usize = 4096;
+/// Rkeys (one per link) kept per RMB.
+const RMB_TOKENS: usize = 8;
 
 /// One link of a link group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +29,11 @@ pub struct Link {
     pub deleted: bool,
 }
 
-/// An RMB as the link group knows it: its rkey and address per link.
+/// An RMB as the link group knows it: its rkey and address per link (kept
+/// inline: most have one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Rmb {
-    pub tokens: Vec<(u32, u64)>,
+    pub tokens: ArrayVec<(u32, u64), RMB_TOKENS>,
     pub size: Option<u32>,
     pub session: Option<u32>,
 }
@@ -75,7 +79,9 @@ impl LinkGroup {
             links: Vec::new(),
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
-            conns: HashMap::default(),
+            // Room for a few connections each way from the start: most link
+            // groups would otherwise regrow (and rehash) the table twice.
+            conns: HashMap::with_capacity_and_hasher(8, RandomState::default()),
             retired: VecDeque::new(),
             last: now,
             pending: HashMap::default(),
@@ -130,11 +136,61 @@ impl LinkGroup {
             return None;
         }
         rmbs.push(Rmb {
-            tokens: vec![(rkey, vaddr)],
+            tokens: [(rkey, vaddr)].into_iter().collect(),
             size: None,
             session: None,
         });
         Some(rmbs.len() - 1)
+    }
+
+    /// A request of `kind` from `sender`, outstanding until answered.
+    fn request(&mut self, sender: Side, kind: u8, frame: u64, link_id: Option<u8>) {
+        let request = Request {
+            frame,
+            link_id,
+            answered: false,
+        };
+        self.pending.insert((sender, kind), request);
+    }
+
+    /// A response must answer the peer's outstanding request of its type:
+    /// the frames that show one which does not (in a whole link group).
+    fn answer(
+        &mut self,
+        sender: Side,
+        kind: u8,
+        frame: u64,
+        link_id: Option<u8>,
+        reject: bool,
+    ) -> Option<Vec<u64>> {
+        match self.pending.get_mut(&(sender.peer(), kind)) {
+            Some(req) if !req.answered => {
+                req.answered = true;
+                None
+            }
+            // Linux's client rejects an ADD_LINK it had accepted when the new
+            // link's CONFIRM_LINK never came (smc_llc_cli_add_link).
+            Some(req) if reject && kind == 2 && req.link_id == link_id => None,
+            other if self.whole => Some(other.map(|r| r.frame).into_iter().chain([frame]).collect()),
+            _ => None,
+        }
+    }
+
+    /// A request or (see `answer`) a response.
+    fn exchange(
+        &mut self,
+        sender: Side,
+        kind: u8,
+        rsp: bool,
+        frame: u64,
+        link_id: Option<u8>,
+    ) -> Option<Vec<u64>> {
+        if rsp {
+            self.answer(sender, kind, frame, link_id, false)
+        } else {
+            self.request(sender, kind, frame, link_id);
+            None
+        }
     }
 
     /// The same RMB on another link: `rkey` on a known link, `token` on the new one.
@@ -144,7 +200,7 @@ impl LinkGroup {
             None => self.announce(owner, token.0, token.1),
         };
         if let Some(r) = i.and_then(|i| self.rmbs[owner.index()].get_mut(i)) {
-            if !r.tokens.contains(&token) && r.tokens.len() < 8 {
+            if !r.tokens.contains(&token) && !r.tokens.is_full() {
                 r.tokens.push(token);
             }
         }
@@ -159,13 +215,17 @@ impl Analyzer {
             ip: gid_ip(r.gid),
             qpn: r.qpn,
         };
-        let Some(session) = self.sessions.get(&id) else {
+        let Some(t) = self.sessions.get(&id) else {
             return;
         };
-        let known = session.smcr.as_ref().and_then(|s| s.link_group);
-        let lgr = match known {
+        let known = t.session.smcr.as_ref().and_then(|s| s.link_group);
+        // Not a first contact: the link group its QP is on.
+        let joined = || match self.qps.get(&qp) {
+            Some(&(l, owner)) if !first_contact && owner == side => Some(l),
+            _ => None,
+        };
+        let lgr = match known.or_else(joined) {
             Some(l) => l,
-            None if !first_contact && self.qps.get(&qp).is_some_and(|q| q.1 == side) => self.qps[&qp].0,
             None if self.lgrs.len() < self.caps.link_groups && self.next_lgr < u32::MAX => {
                 let l = self.next_lgr;
                 self.next_lgr += 1;
@@ -198,13 +258,11 @@ impl Analyzer {
             rmb.size = Some(size);
             rmb.session = Some(id);
         }
-        if g.conns.len() < PER_LGR_CAP || g.conns.contains_key(&(side, r.rmbe_alert_token)) {
-            g.conns.insert((side, r.rmbe_alert_token), id);
-        }
-        let Some(session) = self.sessions.get_mut(&id) else {
+        insert_capped(&mut g.conns, PER_LGR_CAP, (side, r.rmbe_alert_token), id);
+        let Some(t) = self.sessions.get_mut(&id) else {
             return;
         };
-        let s = session.smcr.get_or_insert_with(SmcrSeen::default);
+        let s = t.session.smcr.get_or_insert_with(SmcrSeen::default);
         s.link_group = Some(lgr);
         s.qp[side.index()] = Some(qp);
         s.rmb[side.index()] = Some(RmbSeen {
@@ -230,8 +288,10 @@ impl Analyzer {
         let kind = h.llc_type.kind();
         let scope = (None, Some(lgr));
         let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        g.last = self.now;
         let whole = g.whole;
-        match m {
+        // A response that answers no request: the frames that show it.
+        let unanswered = match m {
             LlcMessage::ConfirmLink(l) => {
                 if h.flags.0 & LlcFlags::NO_RMBE_EYECATCHER.0 == 0 {
                     let detail = format!("flags {:#04x} from the {}", h.flags.0, sender.name());
@@ -253,14 +313,14 @@ impl Analyzer {
                     link.qp[sender.index()] = Some(qp);
                     link.confirmed |= rsp;
                 }
-                if rsp {
+                let unanswered = if rsp {
                     g.add_link = None;
-                    self.respond(ev, lgr, sender, kind, None, false, out);
+                    g.answer(sender, kind, ev.frame, None, false)
                 } else {
                     let in_flow = sender == Side::Server
                         && (g.first_confirm_due || g.add_link.is_some_and(|(_, accepted)| accepted));
                     g.first_confirm_due = false;
-                    self.request(ev, lgr, sender, kind, Some(l.body.link_id));
+                    g.request(sender, kind, ev.frame, Some(l.body.link_id));
                     if whole && !in_flow {
                         let detail = format!("link {} from the {}", l.body.link_id, sender.name());
                         self.report(
@@ -271,12 +331,21 @@ impl Analyzer {
                             detail,
                         );
                     }
-                }
+                    None
+                };
                 self.add_qp(qp, lgr, sender);
+                unanswered
             }
             LlcMessage::AddLink(l) => {
                 let reject = h.flags.contains(LlcFlags::ADD_LINK_REJECT);
-                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+                let unanswered = if rsp {
+                    g.add_link = (!reject).then_some((l.body.link_id, true));
+                    g.answer(sender, kind, ev.frame, Some(l.body.link_id), reject)
+                } else {
+                    g.add_link = Some((l.body.link_id, false));
+                    g.request(sender, kind, ev.frame, Some(l.body.link_id));
+                    None
+                };
                 if !reject {
                     let qp = QpEnd {
                         ip: gid_ip(l.body.sender_gid),
@@ -290,14 +359,7 @@ impl Analyzer {
                     }
                     self.add_qp(qp, lgr, sender);
                 }
-                let Some(g) = self.lgrs.get_mut(&lgr) else { return };
-                if rsp {
-                    g.add_link = (!reject).then_some((l.body.link_id, true));
-                    self.respond(ev, lgr, sender, kind, Some(l.body.link_id), reject, out);
-                } else {
-                    g.add_link = Some((l.body.link_id, false));
-                    self.request(ev, lgr, sender, kind, Some(l.body.link_id));
-                }
+                unanswered
             }
             LlcMessage::AddLinkCont(l) => {
                 if whole && g.add_link.is_none() {
@@ -315,6 +377,7 @@ impl Analyzer {
                 for p in l.body.rkeys.iter().take(n) {
                     alias_pair(g, sender, p);
                 }
+                None
             }
             LlcMessage::DeleteLink(l) => {
                 if let Some(link) = g.link(l.body.link_id, &mut self.link_generation) {
@@ -323,7 +386,7 @@ impl Analyzer {
                 if g.add_link.is_some_and(|(id, _)| id == l.body.link_id) {
                     g.add_link = None;
                 }
-                self.exchange(ev, lgr, sender, kind, rsp, Some(l.body.link_id), out);
+                g.exchange(sender, kind, rsp, ev.frame, Some(l.body.link_id))
             }
             LlcMessage::ConfirmRkey(l) => {
                 if !rsp {
@@ -334,111 +397,53 @@ impl Analyzer {
                         g.alias(sender, t.rkey, (o.rtoken.rkey, o.rtoken.vaddr));
                     }
                 }
-                self.exchange(ev, lgr, sender, kind, rsp, None, out);
+                g.exchange(sender, kind, rsp, ev.frame, None)
             }
             LlcMessage::DeleteRkey(_) | LlcMessage::RequestAddLink(_) => {
-                self.exchange(ev, lgr, sender, kind, rsp, None, out);
+                g.exchange(sender, kind, rsp, ev.frame, None)
             }
-            LlcMessage::TestLink(_) if rsp => match g.tests.iter().position(|t| t.0 == receiver) {
-                Some(i) => {
-                    g.tests.remove(i);
-                    self.open_tests = self.open_tests.saturating_sub(1);
+            LlcMessage::TestLink(_) if rsp => {
+                match g.tests.iter().position(|t| t.0 == receiver) {
+                    Some(i) => {
+                        g.tests.remove(i);
+                        self.open_tests = self.open_tests.saturating_sub(1);
+                    }
+                    None if whole => {
+                        let detail = format!("TEST_LINK response from the {}", sender.name());
+                        self.report(
+                            out,
+                            rules::LLC_RESPONSE_WITHOUT_REQUEST,
+                            vec![ev.frame],
+                            scope,
+                            detail,
+                        );
+                    }
+                    None => {}
                 }
-                None if whole => {
-                    let detail = format!("TEST_LINK response from the {}", sender.name());
-                    self.report(
-                        out,
-                        rules::LLC_RESPONSE_WITHOUT_REQUEST,
-                        vec![ev.frame],
-                        scope,
-                        detail,
-                    );
-                }
-                None => {}
-            },
+                None
+            }
             LlcMessage::TestLink(_) => {
                 if g.tests.len() < PER_LGR_CAP {
                     g.tests.push((sender, ev.frame, ev.time));
                     self.open_tests += 1;
                 }
+                None
             }
-            LlcMessage::ConfirmRkeyCont(_) => {}
+            LlcMessage::ConfirmRkeyCont(_) => None,
             LlcMessage::Unknown(u) => {
                 let detail = format!("type {:#04x} from the {}", u.header.llc_type.0, sender.name());
                 self.report(out, rules::LLC_UNKNOWN_TYPE, vec![ev.frame], scope, detail);
+                None
             }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn exchange(
-        &mut self,
-        ev: &Event,
-        lgr: u32,
-        sender: Side,
-        kind: u8,
-        rsp: bool,
-        link_id: Option<u8>,
-        out: &mut Vec<crate::session::Update>,
-    ) {
-        if rsp {
-            self.respond(ev, lgr, sender, kind, link_id, false, out);
-        } else {
-            self.request(ev, lgr, sender, kind, link_id);
-        }
-    }
-
-    fn request(&mut self, ev: &Event, lgr: u32, sender: Side, kind: u8, link_id: Option<u8>) {
-        let request = Request {
-            frame: ev.frame,
-            link_id,
-            answered: false,
         };
-        if let Some(g) = self.lgrs.get_mut(&lgr) {
-            g.pending.insert((sender, kind), request);
-        }
-    }
-
-    /// A response must answer the peer's outstanding request of its type.
-    #[allow(clippy::too_many_arguments)]
-    fn respond(
-        &mut self,
-        ev: &Event,
-        lgr: u32,
-        sender: Side,
-        kind: u8,
-        link_id: Option<u8>,
-        reject: bool,
-        out: &mut Vec<crate::session::Update>,
-    ) {
-        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
-        let whole = g.whole;
-        match g.pending.get_mut(&(sender.peer(), kind)) {
-            Some(req) if !req.answered => req.answered = true,
-            // Linux's client rejects an ADD_LINK it had accepted when the new
-            // link's CONFIRM_LINK never came (smc_llc_cli_add_link).
-            Some(req) if reject && kind == 2 && req.link_id == link_id => {}
-            other if whole => {
-                let mut frames: Vec<u64> = other.map(|r| r.frame).into_iter().collect();
-                frames.push(ev.frame);
-                let detail = format!("LLC type {kind:#x} response from the {}", sender.name());
-                self.report(
-                    out,
-                    rules::LLC_RESPONSE_WITHOUT_REQUEST,
-                    frames,
-                    (None, Some(lgr)),
-                    detail,
-                );
-            }
-            _ => {}
+        if let Some(frames) = unanswered {
+            let detail = format!("LLC type {kind:#x} response from the {}", sender.name());
+            self.report(out, rules::LLC_RESPONSE_WITHOUT_REQUEST, frames, scope, detail);
         }
     }
 
     /// TEST_LINK requests past their deadline.
     pub(super) fn test_link_deadlines(&mut self, out: &mut Vec<crate::session::Update>) {
-        if self.open_tests == 0 {
-            return;
-        }
         let now = self.now;
         let mut late = Vec::new();
         for g in self.lgrs.values_mut() {

@@ -15,16 +15,18 @@ mod retire;
 
 pub use lgr::LinkGroup;
 pub use model::{
-    Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen, Update,
+    EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen,
+    Update, CLC_KEPT,
 };
 
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
-use dissect::capture::ConnKey;
+use dissect::capture::{ConnKey, Flow};
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Caps that keep a hostile capture from growing the engine without bound.
@@ -46,16 +48,36 @@ impl Default for Caps {
     }
 }
 
+/// A live session: its public picture and, beside it (one lookup serves an
+/// event), what the rules need beyond that.
+#[derive(Debug)]
+struct Tracked {
+    session: Session,
+    state: Handshake,
+}
+
+/// One way of a TCP connection: a segment finds its session and sender
+/// without the ends put in order first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Way(Flow);
+
+/// Hashed as the pipeline hashes a connection (three words).
+impl Hash for Way {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        ConnKey(self.0.src, self.0.dst).hash(state)
+    }
+}
+
 /// The engine.
 #[derive(Debug, Default)]
 pub struct Analyzer {
     caps: Caps,
     /// Live sessions by id (ids count up and are never reused).
-    sessions: HashMap<u32, Session, RandomState>,
-    /// Per session: what the rules need beyond the public picture.
-    state: HashMap<u32, Handshake, RandomState>,
+    sessions: HashMap<u32, Tracked, RandomState>,
     next_session: u32,
-    by_flow: HashMap<ConnKey, u32, RandomState>,
+    /// Each way of a live session's TCP connection: the session and the
+    /// side sending that way.
+    by_flow: HashMap<Way, (u32, Side), RandomState>,
     /// Live link groups by id (ids count up and are never reused).
     lgrs: HashMap<u32, LinkGroup, RandomState>,
     next_lgr: u32,
@@ -84,11 +106,11 @@ impl Analyzer {
     /// The sessions not yet let go, in no particular order (an ended one
     /// stays until it has been idle a while).
     pub fn sessions(&self) -> impl Iterator<Item = &Session> {
-        self.sessions.values()
+        self.sessions.values().map(|t| &t.session)
     }
 
     pub fn session(&self, id: u32) -> Option<&Session> {
-        self.sessions.get(&id)
+        self.sessions.get(&id).map(|t| &t.session)
     }
 
     /// The link groups not yet let go, in no particular order.
@@ -104,7 +126,7 @@ impl Analyzer {
     /// Takes one pipeline event.
     pub fn event(&mut self, event: &Event, out: &mut Vec<Update>) {
         self.tick(event.time, out);
-        match (&event.kind, event.at) {
+        match (&event.kind, &event.at) {
             (EventKind::SmcOption { syn_ack, present }, Endpoints::Tcp(flow)) => {
                 self.smc_option(event, flow, *syn_ack, *present, out)
             }
@@ -116,18 +138,18 @@ impl Analyzer {
             }
             (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
             (EventKind::Llc(m), Endpoints::Qp { src, dst, qp }) => {
-                if let Some(at) = self.receiver(dst, qp) {
-                    self.llc(event, at, normal(src), m, out)
+                if let Some(at) = self.receiver(*dst, *qp) {
+                    self.llc(event, at, normal(*src), m, out)
                 }
             }
             (EventKind::Cdc(c), Endpoints::Qp { dst, qp, .. }) => {
-                if let Some(at) = self.receiver(dst, qp) {
+                if let Some(at) = self.receiver(*dst, *qp) {
                     self.cdc(event, at, c, out)
                 }
             }
             (EventKind::RdmaWrite { target, bytes, .. }, Endpoints::Qp { dst, qp, .. }) => {
-                if let (Some(at), Some(t)) = (self.receiver(dst, qp), target) {
-                    self.rdma_write(event, at, t, *bytes, out)
+                if let Some(at) = self.receiver(*dst, *qp) {
+                    self.rdma_write(event, at, target.as_ref(), *bytes, out)
                 }
             }
             _ => {}
@@ -139,8 +161,13 @@ impl Analyzer {
         if now > self.now {
             self.now = now;
         }
-        self.test_link_deadlines(out);
-        self.sweep(out);
+        // Most events come while no TEST_LINK waits and no sweep is due.
+        if self.open_tests > 0 {
+            self.test_link_deadlines(out);
+        }
+        if self.now.secs >= self.next_sweep {
+            self.sweep(out);
+        }
     }
 
     /// End of input: every session still open ends, in id order.
@@ -153,20 +180,14 @@ impl Analyzer {
         }
     }
 
-    /// The link group and side owning the QP a RoCE packet went to.
-    /// Counts as traffic on the link group.
-    fn receiver(&mut self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
-        let found = self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied();
-        if let Some(g) = found.and_then(|(l, _)| self.lgrs.get_mut(&l)) {
-            g.last = self.now;
-        }
-        found
+    /// The link group and side owning the QP a RoCE packet went to. Its
+    /// handler counts the packet as traffic on the link group.
+    fn receiver(&self, dst: IpAddr, qpn: u32) -> Option<(u32, Side)> {
+        self.qps.get(&QpEnd { ip: normal(dst), qpn }).copied()
     }
 
     fn add_qp(&mut self, end: QpEnd, lgr: u32, side: Side) {
-        if self.qps.len() < self.caps.qps || self.qps.contains_key(&end) {
-            self.qps.insert(end, (lgr, side));
-        } else {
+        if !insert_capped(&mut self.qps, self.caps.qps, end, (lgr, side)) {
             self.over_caps += 1;
         }
     }
@@ -181,18 +202,61 @@ impl Analyzer {
         detail: String,
     ) {
         let (session, link_group) = scope;
-        if let Some(s) = session.and_then(|id| self.sessions.get_mut(&id)) {
-            s.findings = s.findings.saturating_add(1);
+        match session.and_then(|id| self.sessions.get_mut(&id)) {
+            Some(t) => t.report(out, self.now, rule, frames, link_group, detail),
+            None => out.push(finding(self.now, rule, frames, scope, detail)),
         }
-        out.push(Update::Finding(Finding {
-            rule,
-            frames,
-            time: self.now,
-            session,
-            link_group,
-            detail,
-        }));
     }
+}
+
+impl Tracked {
+    /// Reports a finding of this session (and link group `lgr`), counted on it.
+    fn report(
+        &mut self,
+        out: &mut Vec<Update>,
+        now: Timestamp,
+        rule: &'static Rule,
+        frames: Vec<u64>,
+        lgr: Option<u32>,
+        detail: String,
+    ) {
+        self.session.findings = self.session.findings.saturating_add(1);
+        out.push(finding(now, rule, frames, (Some(self.session.id), lgr), detail));
+    }
+}
+
+fn finding(
+    time: Timestamp,
+    rule: &'static Rule,
+    frames: Vec<u64>,
+    (session, link_group): (Option<u32>, Option<u32>),
+    detail: String,
+) -> Update {
+    Update::Finding(Finding {
+        rule,
+        frames,
+        time,
+        session,
+        link_group,
+        detail,
+    })
+}
+
+/// Inserts or replaces, unless a new key would grow `map` past `cap` (false then).
+fn insert_capped<K: Hash + Eq, V>(
+    map: &mut HashMap<K, V, RandomState>,
+    cap: usize,
+    key: K,
+    value: V,
+) -> bool {
+    if map.len() < cap {
+        map.insert(key, value);
+    } else if let Some(v) = map.get_mut(&key) {
+        *v = value;
+    } else {
+        return false;
+    }
+    true
 }
 
 /// IPv4-mapped addresses (RoCEv2 GIDs) as IPv4, so GIDs and IP headers compare.

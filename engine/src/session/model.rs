@@ -3,7 +3,10 @@
 
 use crate::rules::Rule;
 use crate::source::Timestamp;
+use arrayvec::{ArrayString, ArrayVec};
+use dissect::capture::QpKey;
 use dissect::clc::{ClcType, DeclineDiagnosis, Release};
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 /// The two ends of an SMC connection: the client proposes, the server accepts.
@@ -54,6 +57,10 @@ impl Outcome {
     }
 }
 
+/// An EID as text, kept inline (a session's picture is copied when it ends):
+/// 32 bytes on the wire, each invalid one decoded as a 3-byte U+FFFD.
+pub type EidText = ArrayString<{ 3 * 32 }>;
+
 /// What the CLC handshake settled on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
@@ -62,7 +69,7 @@ pub struct Negotiated {
     /// v2 with a First Contact Extension only.
     pub release: Option<Release>,
     /// The negotiated EID (v2), blanks trimmed.
-    pub eid: Option<String>,
+    pub eid: Option<EidText>,
     pub max_conns: Option<u8>,
     pub max_links: Option<u8>,
     /// RMBE (SMC-R) or DMBE (SMC-D) bytes of the client and the server.
@@ -101,10 +108,22 @@ pub struct RmbSeen {
 }
 
 /// One end of an SMC-R link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QpEnd {
     pub ip: IpAddr,
     pub qpn: u32,
+}
+
+/// Every RoCE event looks its receiver up: hashed as the pipeline's QP key
+/// (an IPv4 end as one word).
+impl Hash for QpEnd {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        QpKey {
+            dst: self.ip,
+            qp: self.qpn,
+        }
+        .hash(state)
+    }
 }
 
 /// SMC-R specifics of a connection.
@@ -127,6 +146,9 @@ pub struct SmcdSeen {
     pub chid: Option<u16>,
 }
 
+/// CLC messages kept per session for the summary.
+pub const CLC_KEPT: usize = 16;
+
 /// One SMC connection: TCP connection, CLC handshake, what it moved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -137,8 +159,9 @@ pub struct Session {
     pub start: Timestamp,
     pub syn_option: Option<bool>,
     pub synack_option: Option<bool>,
-    /// CLC messages in order: frame, sender, type (capped).
-    pub clc: Vec<(u64, Side, ClcType)>,
+    /// CLC messages in order: frame, sender, type (the first CLC_KEPT, kept
+    /// inline: a session's picture is copied when it ends).
+    pub clc: ArrayVec<(u64, Side, ClcType), CLC_KEPT>,
     pub outcome: Outcome,
     /// From the first frame to the one that decided the outcome.
     pub handshake_micros: Option<u64>,

@@ -3,7 +3,8 @@
 //! has gone idle. A session's last picture goes out in `SessionEnded` first.
 
 use super::model::*;
-use super::Analyzer;
+use super::{Analyzer, Tracked, Way};
+use dissect::capture::Flow;
 
 /// Capture seconds without a message after which a session, or a link group
 /// without sessions, is let go (as the pipeline does with TCP and QP state).
@@ -14,49 +15,47 @@ const SWEEP_SECS: i64 = 10;
 /// (a retransmission) to one is not a CDC to an unknown token.
 const RETIRED_TOKENS: usize = 64;
 
-impl Analyzer {
+impl Tracked {
     /// Ends the session when its TCP connection is closed (FIN both ways or
     /// RST) and its SMC connection is over (SMC-R: both sides' CDC said
     /// closed or aborted; no SMC-R: nothing runs beside TCP).
-    pub(super) fn end_if_over(&mut self, id: u32, out: &mut Vec<Update>) {
-        let (Some(s), Some(st)) = (self.sessions.get(&id), self.state.get(&id)) else {
-            return;
-        };
-        let tcp_over = s.reset || st.fin == [true; 2];
-        let smc_over = match &s.outcome {
-            Outcome::Smc(n) if !n.smcd => st.cdc.iter().all(|c| c.closed),
+    pub(super) fn end_if_over(&mut self, out: &mut Vec<Update>) {
+        let tcp_over = self.session.reset || self.state.fin == [true; 2];
+        let smc_over = match &self.session.outcome {
+            Outcome::Smc(n) if !n.smcd => self.state.cdc.iter().all(|c| c.closed),
             _ => true,
         };
         if tcp_over && smc_over {
-            self.end(id, out);
+            self.end(out);
         }
     }
 
     /// Reports the session's end. Its state stays until it has been idle
     /// for IDLE_SECS, so that late messages still meet the rules.
+    pub(super) fn end(&mut self, out: &mut Vec<Update>) {
+        if !self.state.ended {
+            self.state.ended = true;
+            out.push(Update::SessionEnded(Box::new(self.session.clone())));
+        }
+    }
+}
+
+impl Analyzer {
     pub(super) fn end(&mut self, id: u32, out: &mut Vec<Update>) {
-        let Some(st) = self.state.get_mut(&id).filter(|st| !st.ended) else {
-            return;
-        };
-        st.ended = true;
-        if let Some(s) = self.sessions.get(&id) {
-            out.push(Update::SessionEnded(Box::new(s.clone())));
+        if let Some(t) = self.sessions.get_mut(&id) {
+            t.end(out);
         }
     }
 
     pub(super) fn let_go(&mut self, id: u32) {
-        self.state.remove(&id);
-        let Some(s) = self.sessions.remove(&id) else {
+        let Some(Tracked { session: s, .. }) = self.sessions.remove(&id) else {
             return;
         };
-        let key = dissect::capture::Flow {
-            src: s.client,
-            dst: s.server,
-        }
-        .key()
-        .0;
-        if self.by_flow.get(&key) == Some(&id) {
-            self.by_flow.remove(&key);
+        for (src, dst) in [(s.client, s.server), (s.server, s.client)] {
+            let way = Way(Flow { src, dst });
+            if self.by_flow.get(&way).is_some_and(|&(owner, _)| owner == id) {
+                self.by_flow.remove(&way);
+            }
         }
         let lgr = s.smcr.and_then(|r| r.link_group);
         let Some(g) = lgr.and_then(|l| self.lgrs.get_mut(&l)) else {
@@ -78,25 +77,27 @@ impl Analyzer {
         }
     }
 
-    /// Every SWEEP_SECS of capture time: ends (if not yet ended) and lets go
-    /// idle sessions, then idle link groups that no session uses, with their QPs.
+    /// Every SWEEP_SECS of capture time (`next_sweep`): ends (if not yet
+    /// ended) and lets go idle sessions, then idle link groups that no
+    /// session uses, with their QPs.
+    #[cold]
     pub(super) fn sweep(&mut self, out: &mut Vec<Update>) {
-        if self.now.secs < self.next_sweep {
-            return;
-        }
         self.next_sweep = self.now.secs.saturating_add(SWEEP_SECS);
         let before = self.now.secs.saturating_sub(IDLE_SECS);
         // An SMC-R connection lives as long as its link group: one with no
         // data for a while is still open while TEST_LINKs keep the link up.
         let lgr_idle = |id: &u32| {
-            let lgr = self.sessions.get(id).and_then(|s| s.smcr.as_ref()?.link_group);
+            let lgr = self
+                .sessions
+                .get(id)
+                .and_then(|t| t.session.smcr.as_ref()?.link_group);
             lgr.and_then(|l| self.lgrs.get(&l))
                 .map_or(true, |g| g.last.secs < before)
         };
         let mut idle: Vec<u32> = self
-            .state
+            .sessions
             .iter()
-            .filter(|(id, st)| st.last.secs < before && (st.ended || lgr_idle(id)))
+            .filter(|(id, t)| t.state.last.secs < before && (t.state.ended || lgr_idle(id)))
             .map(|(&id, _)| id)
             .collect();
         idle.sort_unstable();
