@@ -91,16 +91,15 @@ impl Drop for Tmux {
 #[test]
 fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
     let t = Tmux::start("read", &format!("read {CORPORA}/server-no-ueid.pcapng"));
-    let screen = t.wait_for(" DONE ");
-    assert!(screen.contains("fallback NOSMCDEV by server"), "{screen}");
-    assert!(
-        screen.contains("CLC proposal v2") && screen.contains("CLC decline v2"),
-        "{screen}"
-    );
+    t.wait_for(" DONE ");
+    // A screen caught while tmux redraws can lack a pane's lines: each is waited for.
+    for shown in ["fallback NOSMCDEV by server", "CLC proposal v2", "CLC decline v2"] {
+        t.wait_for(shown);
+    }
     // Events pane, fourth event (the Decline), then its field tree.
     t.keys(&["Tab", "Down", "Down", "Down"]);
-    let screen = t.wait_for("CLC Decline (44 bytes)");
-    assert!(screen.contains("diagnosis: 0x3030000 (NOSMCDEV)"), "{screen}");
+    t.wait_for("CLC Decline (44 bytes)");
+    t.wait_for("diagnosis: 0x3030000 (NOSMCDEV)");
     // The help screen opens and closes.
     t.keys(&["?"]);
     t.wait_for("Any key closes this help.");
@@ -120,9 +119,9 @@ fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
 #[test]
 fn no_arguments_open_the_shipped_capture() {
     let t = Tmux::start("embedded", "");
-    let screen = t.wait_for(" DONE ");
-    assert!(screen.contains("Sessions 4 "), "{screen}");
-    assert!(screen.contains("reused link group"), "{screen}");
+    t.wait_for(" DONE ");
+    t.wait_for("Sessions 4 ");
+    t.wait_for("reused link group");
     // e exports the selected session (the first); the file reads back as it.
     t.keys(&["e"]);
     t.wait_for("session 0 written to smc-session-0.pcapng");
