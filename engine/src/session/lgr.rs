@@ -38,6 +38,42 @@ pub(super) struct Rmb {
     pub session: Option<u32>,
 }
 
+/// The engine-wide cap on RMB rkeys ([`super::Caps::qps`]): how many all
+/// link groups hold, and the count of what the cap turned away.
+pub(super) struct RkeyRoom<'a> {
+    pub held: &'a mut usize,
+    pub cap: usize,
+    pub over: &'a mut u64,
+}
+
+/// The room, borrowed from the engine beside one of its link groups (a
+/// method would borrow all of the engine).
+macro_rules! rkey_room {
+    ($engine:expr) => {
+        &mut RkeyRoom {
+            held: &mut $engine.rkeys,
+            cap: $engine.caps.qps,
+            over: &mut $engine.over_caps,
+        }
+    };
+}
+
+impl RkeyRoom<'_> {
+    fn left(&self) -> bool {
+        *self.held < self.cap
+    }
+
+    /// Takes room for one more rkey, or counts it as over the cap.
+    fn take(&mut self) -> bool {
+        if !self.left() {
+            *self.over += 1;
+            return false;
+        }
+        *self.held += 1;
+        true
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Request {
     frame: u64,
@@ -55,6 +91,9 @@ pub struct LinkGroup {
     pub links: Vec<Link>,
     pub sessions: Vec<u32>,
     pub(super) rmbs: [Vec<Rmb>; 2],
+    /// Per side, which RMB has each rkey (the first in `rmbs` that does):
+    /// an RDMA WRITE finds its RMB without a walk over up to 4096 of them.
+    rkeys: [HashMap<u32, usize, RandomState>; 2],
     /// (side that announced the token, alert token) to session.
     pub(super) conns: HashMap<(Side, u32), u32, RandomState>,
     /// Tokens of connections let go, newest last: CDC to them is late, not unknown.
@@ -79,6 +118,7 @@ impl LinkGroup {
             links: Vec::new(),
             sessions: Vec::new(),
             rmbs: [Vec::new(), Vec::new()],
+            rkeys: Default::default(),
             // Room for a few connections each way from the start: most link
             // groups would otherwise regrow (and rehash) the table twice.
             conns: HashMap::with_capacity_and_hasher(8, RandomState::default()),
@@ -117,15 +157,34 @@ impl LinkGroup {
 
     /// Index of the `owner`'s RMB that has `rkey`, with its address on that link.
     pub(super) fn rmb(&self, owner: Side, rkey: u32) -> Option<(usize, u64)> {
-        self.rmbs[owner.index()]
-            .iter()
-            .enumerate()
-            .find_map(|(i, r)| r.tokens.iter().find(|t| t.0 == rkey).map(|t| (i, t.1)))
+        let i = *self.rkeys[owner.index()].get(&rkey)?;
+        let token = self.rmbs[owner.index()].get(i)?.tokens.iter().find(|t| t.0 == rkey)?;
+        Some((i, token.1))
+    }
+
+    /// Rkeys this link group holds, both sides (counted against the cap).
+    pub(super) fn rkeys_held(&self) -> usize {
+        self.rkeys.iter().map(HashMap::len).sum()
+    }
+
+    /// Gives the `owner`'s RMB `i` the token (rkey, address) if the RMB and
+    /// the engine-wide cap have room.
+    fn add_token(&mut self, owner: Side, i: usize, token: (u32, u64), room: &mut RkeyRoom) {
+        let Some(r) = self.rmbs[owner.index()].get_mut(i) else { return };
+        let rkeys = &mut self.rkeys[owner.index()];
+        let new = !rkeys.contains_key(&token.0);
+        if r.tokens.is_full() || (new && !room.take()) {
+            return;
+        }
+        r.tokens.push(token);
+        let first = rkeys.entry(token.0).or_insert(i);
+        *first = (*first).min(i);
     }
 
     /// An RMB announced with `rkey` at `vaddr` (CLC or CONFIRM_RKEY).
-    fn announce(&mut self, owner: Side, rkey: u32, vaddr: u64) -> Option<usize> {
+    fn announce(&mut self, owner: Side, rkey: u32, vaddr: u64, room: &mut RkeyRoom) -> Option<usize> {
         if let Some((i, _)) = self.rmb(owner, rkey) {
+            // A new address for the rkey: the RMB keeps it, as the last token.
             let r = &mut self.rmbs[owner.index()][i];
             r.tokens.retain(|t| t.0 != rkey);
             r.tokens.push((rkey, vaddr));
@@ -135,12 +194,18 @@ impl LinkGroup {
         if rmbs.len() >= PER_LGR_CAP {
             return None;
         }
+        if !room.left() {
+            *room.over += 1;
+            return None;
+        }
         rmbs.push(Rmb {
-            tokens: [(rkey, vaddr)].into_iter().collect(),
+            tokens: ArrayVec::new(),
             size: None,
             session: None,
         });
-        Some(rmbs.len() - 1)
+        let i = rmbs.len() - 1;
+        self.add_token(owner, i, (rkey, vaddr), room);
+        Some(i)
     }
 
     /// A request of `kind` from `sender`, outstanding until answered.
@@ -194,15 +259,14 @@ impl LinkGroup {
     }
 
     /// The same RMB on another link: `rkey` on a known link, `token` on the new one.
-    fn alias(&mut self, owner: Side, rkey: u32, token: (u32, u64)) {
+    fn alias(&mut self, owner: Side, rkey: u32, token: (u32, u64), room: &mut RkeyRoom) {
         let i = match self.rmb(owner, rkey) {
             Some((i, _)) => Some(i),
-            None => self.announce(owner, token.0, token.1),
+            None => self.announce(owner, token.0, token.1, room),
         };
-        if let Some(r) = i.and_then(|i| self.rmbs[owner.index()].get_mut(i)) {
-            if !r.tokens.contains(&token) && !r.tokens.is_full() {
-                r.tokens.push(token);
-            }
+        let Some(i) = i else { return };
+        if self.rmbs[owner.index()].get(i).is_some_and(|r| !r.tokens.contains(&token)) {
+            self.add_token(owner, i, token, room);
         }
     }
 }
@@ -253,7 +317,7 @@ impl Analyzer {
             }
         }
         let size = super::handshake::buffer_size(r.rmbe_size);
-        if let Some(i) = g.announce(side, r.rmb_rkey, r.rmb_dma_addr) {
+        if let Some(i) = g.announce(side, r.rmb_rkey, r.rmb_dma_addr, rkey_room!(self)) {
             let rmb = &mut g.rmbs[side.index()][i];
             rmb.size = Some(size);
             rmb.session = Some(id);
@@ -355,7 +419,7 @@ impl Analyzer {
                         link.qp[sender.index()] = Some(qp);
                     }
                     for p in l.body.v2_ext.iter().flat_map(|x| &x.rkeys) {
-                        g.alias(sender, p.rkey, (p.new_rkey, p.new_vaddr));
+                        g.alias(sender, p.rkey, (p.new_rkey, p.new_vaddr), rkey_room!(self));
                     }
                     self.add_qp(qp, lgr, sender);
                 }
@@ -375,7 +439,7 @@ impl Analyzer {
                 let Some(g) = self.lgrs.get_mut(&lgr) else { return };
                 let n = usize::from(l.body.rkeys_remaining).min(2);
                 for p in l.body.rkeys.iter().take(n) {
-                    alias_pair(g, sender, p);
+                    alias_pair(g, sender, p, rkey_room!(self));
                 }
                 None
             }
@@ -391,10 +455,10 @@ impl Analyzer {
             LlcMessage::ConfirmRkey(l) => {
                 if !rsp {
                     let t = l.body.rtoken;
-                    g.announce(sender, t.rkey, t.vaddr);
+                    g.announce(sender, t.rkey, t.vaddr, rkey_room!(self));
                     let n = usize::from(l.body.other_count).min(2);
                     for o in l.body.others.iter().take(n) {
-                        g.alias(sender, t.rkey, (o.rtoken.rkey, o.rtoken.vaddr));
+                        g.alias(sender, t.rkey, (o.rtoken.rkey, o.rtoken.vaddr), rkey_room!(self));
                     }
                 }
                 g.exchange(sender, kind, rsp, ev.frame, None)
@@ -469,6 +533,55 @@ impl Analyzer {
     }
 }
 
-fn alias_pair(g: &mut LinkGroup, owner: Side, p: &RkeyPair) {
-    g.alias(owner, p.rkey, (p.new_rkey, p.new_vaddr));
+fn alias_pair(g: &mut LinkGroup, owner: Side, p: &RkeyPair, room: &mut RkeyRoom) {
+    g.alias(owner, p.rkey, (p.new_rkey, p.new_vaddr), room);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rmbs_are_found_by_rkey_and_the_engine_wide_cap_turns_new_rkeys_away() {
+        let (mut held, mut over) = (0, 0);
+        let mut room = RkeyRoom {
+            held: &mut held,
+            cap: 3,
+            over: &mut over,
+        };
+        let mut g = LinkGroup::new(0, true, Timestamp::default());
+        let owner = Side::Server;
+        assert_eq!(g.announce(owner, 0x10, 0x1000, &mut room), Some(0));
+        assert_eq!(g.announce(owner, 0x20, 0x2000, &mut room), Some(1));
+        // The same RMB on a second link: a new rkey, in RMB 0.
+        g.alias(owner, 0x10, (0x11, 0x1100), &mut room);
+        assert_eq!(g.rmb(owner, 0x11), Some((0, 0x1100)));
+        // A new address for a known rkey takes no room.
+        assert_eq!(g.announce(owner, 0x20, 0x2200, &mut room), Some(1));
+        assert_eq!(g.rmb(owner, 0x20), Some((1, 0x2200)));
+        // A third RMB's rkey would be the fourth held: turned away, counted.
+        assert_eq!(g.announce(owner, 0x30, 0x3000, &mut room), None);
+        g.alias(owner, 0x20, (0x21, 0x2100), &mut room);
+        assert_eq!((g.rmb(owner, 0x30), g.rmb(owner, 0x21)), (None, None));
+        assert_eq!(g.rmb(Side::Client, 0x10), None);
+        assert_eq!((g.rkeys_held(), *room.held, *room.over), (3, 3, 2));
+    }
+
+    #[test]
+    fn an_rkey_in_two_rmbs_names_the_first() {
+        let (mut held, mut over) = (0, 0);
+        let mut room = RkeyRoom {
+            held: &mut held,
+            cap: 100,
+            over: &mut over,
+        };
+        let mut g = LinkGroup::new(0, true, Timestamp::default());
+        let owner = Side::Client;
+        g.announce(owner, 0x10, 0x1000, &mut room);
+        g.announce(owner, 0x20, 0x2000, &mut room);
+        // RMB 1 learns 0x10 on another link (a peer that reused the rkey).
+        g.alias(owner, 0x20, (0x10, 0x9000), &mut room);
+        assert_eq!(g.rmb(owner, 0x10), Some((0, 0x1000)));
+        assert_eq!(g.rkeys_held(), 2);
+    }
 }

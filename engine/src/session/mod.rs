@@ -91,6 +91,8 @@ pub struct Analyzer {
     now: Timestamp,
     /// TEST_LINK requests waiting for their response, over all link groups.
     open_tests: usize,
+    /// RMB rkeys held over all link groups, against `caps.qps`.
+    rkeys: usize,
     /// Events ignored because a cap was reached.
     pub over_caps: u64,
 }

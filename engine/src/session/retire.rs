@@ -111,6 +111,7 @@ impl Analyzer {
         }
         for g in self.lgrs.values().filter(|g| unused(g)) {
             self.open_tests = self.open_tests.saturating_sub(g.tests_open());
+            self.rkeys = self.rkeys.saturating_sub(g.rkeys_held());
         }
         self.lgrs.retain(|_, g| !unused(g));
         let lgrs = &self.lgrs;
