@@ -144,7 +144,7 @@ impl Analyzer {
             last: self.now,
             ..Handshake::default()
         };
-        self.sessions.insert(id, Tracked { session, state });
+        self.sessions.insert(id, Box::new(Tracked { session, state }));
         // Both ways, the client's last: a connection to itself is the client's.
         for (src, dst, side) in [(server, client, Side::Server), (client, server, Side::Client)] {
             self.by_flow.insert(Way(Flow { src, dst }), (id, side));
@@ -177,7 +177,7 @@ impl Analyzer {
         let Some((id, _)) = known.or_else(|| self.open(ev, flow, !syn_ack, out)) else {
             return;
         };
-        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id) else {
+        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         if syn_ack {
@@ -195,7 +195,7 @@ impl Analyzer {
         let Some(&(id, side)) = self.by_flow.get(&Way(*flow)) else {
             return;
         };
-        let Some(t) = self.sessions.get_mut(&id) else {
+        let Some(t) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         let (s, st) = (&mut t.session, &mut t.state);
@@ -238,7 +238,7 @@ impl Analyzer {
         let Some(Tracked {
             session: s,
             state: st,
-        }) = self.sessions.get_mut(&id)
+        }) = self.sessions.get_mut(&id).map(Box::as_mut)
         else {
             return;
         };
@@ -285,7 +285,7 @@ impl Analyzer {
                 detail,
             );
         }
-        let Some(t) = self.sessions.get_mut(&id) else {
+        let Some(t) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         t.state.stage = Stage::Done;
@@ -300,7 +300,7 @@ impl Analyzer {
     }
 
     fn accepted(&mut self, id: u32, ev: &Event, a: &AcceptConfirm, out: &mut Vec<Update>) {
-        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id) else {
+        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         st.stage = Stage::Accepted;
@@ -331,7 +331,7 @@ impl Analyzer {
     }
 
     fn confirmed(&mut self, id: u32, ev: &Event, c: &AcceptConfirm, out: &mut Vec<Update>) {
-        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id) else {
+        let Some(Tracked { state: st, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         st.stage = Stage::Done;
@@ -366,7 +366,7 @@ impl Analyzer {
             }
             _ => {}
         }
-        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id) else {
+        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
             return;
         };
         if smcd.is_some() {

@@ -72,8 +72,10 @@ impl Hash for Way {
 #[derive(Debug, Default)]
 pub struct Analyzer {
     caps: Caps,
-    /// Live sessions by id (ids count up and are never reused).
-    sessions: HashMap<u32, Tracked, RandomState>,
+    /// Live sessions by id (ids count up and are never reused). Boxed: the
+    /// table holds thousands of them for 120 s after their end, and the
+    /// entries inline made every regrowth copy (and fault in) megabytes.
+    sessions: HashMap<u32, Box<Tracked>, RandomState>,
     next_session: u32,
     /// Each way of a live session's TCP connection: the session and the
     /// side sending that way.

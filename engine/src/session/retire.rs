@@ -48,7 +48,7 @@ impl Analyzer {
     }
 
     pub(super) fn let_go(&mut self, id: u32) {
-        let Some(Tracked { session: s, .. }) = self.sessions.remove(&id) else {
+        let Some(Tracked { session: s, .. }) = self.sessions.remove(&id).map(|t| *t) else {
             return;
         };
         for (src, dst) in [(s.client, s.server), (s.server, s.client)] {
