@@ -92,6 +92,8 @@ struct Direction {
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
     conns: HashMap<ConnKey, Conn, RandomState>,
+    /// What the framer cut from one segment, kept to spare an allocation per segment.
+    framed: Vec<Framed>,
 }
 
 impl Connections {
@@ -113,24 +115,28 @@ impl Connections {
             dst: SocketAddr::new(ip.dst, seg.dst_port),
         };
         let (key, side) = flow.key();
-        if !self.conns.contains_key(&key) {
-            // A segment without SYN or data (the last ACK of a closed
-            // connection) starts nothing worth tracking.
-            if !seg.syn && seg.payload.is_empty() {
-                return;
+        // One lookup for the segments of known connections, nearly all of them.
+        let conn = match self.conns.get_mut(&key) {
+            Some(conn) => conn,
+            None => {
+                // A segment without SYN or data (the last ACK of a closed
+                // connection) starts nothing worth tracking.
+                if !seg.syn && seg.payload.is_empty() {
+                    return;
+                }
+                if !self.make_room(ctx.limits.connections) {
+                    ctx.drops.untracked_segments += 1;
+                    return;
+                }
+                self.conns.entry(key).or_default()
             }
-            if !self.make_room(ctx.limits.connections) {
-                ctx.drops.untracked_segments += 1;
-                return;
-            }
-        }
-        let conn = self.conns.entry(key).or_default();
+        };
         conn.last_seen = ctx.now;
         if seg.syn {
             conn.handshake(side, seg, smc_option, flow, ctx, out);
         }
         if !seg.payload.is_empty() {
-            conn.data(side, seg, flow, ctx, out);
+            conn.data(side, seg, flow, ctx, &mut self.framed, out);
         }
         if seg.rst || seg.fin {
             conn.closed[side] = true;
@@ -229,6 +235,7 @@ impl Conn {
         seg: &TcpSegment,
         flow: Flow,
         ctx: &mut Ctx,
+        framed: &mut Vec<Framed>,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
         let ended = self.ended;
@@ -245,14 +252,11 @@ impl Conn {
             dir.stream.clear(ctx);
             return;
         }
-        let mut framed = Vec::new();
-        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| {
-            clc.feed(chunk, &mut framed)
-        });
+        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, framed));
         let declined = framed
             .iter()
             .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
-        out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
+        out.extend(framed.drain(..).map(|f| (flow, TcpEvent::Framed(f))));
         if declined {
             self.end(ClcEnd::Fallback, ctx);
         }
