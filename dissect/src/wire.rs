@@ -187,7 +187,7 @@ impl<'a> Reader<'a> {
         )
     }
 
-    #[inline]
+    #[inline(always)]
     fn take_with<T: Copy + Into<u64>>(
         &mut self,
         field: &'static str,
@@ -234,6 +234,7 @@ impl<'a> Reader<'a> {
         self.take_with(field, 8, num::be_u64)
     }
 
+    #[inline]
     pub fn u16_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u16> {
         match order {
             ByteOrder::Big => self.take_with(field, 2, num::be_u16),
@@ -241,6 +242,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn u32_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u32> {
         match order {
             ByteOrder::Big => self.take_with(field, 4, num::be_u32),
@@ -259,6 +261,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline(always)]
     pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.bytes(N, field)?);

@@ -30,7 +30,9 @@ pub trait LlcBody: Sized {
     /// The type it parses; `None` for [`RawBody`], which takes any.
     const KIND: Option<LlcType>;
     /// Read the body; the reader stops at the declared length. The header
-    /// is given because some layouts differ between v1 and v2.
+    /// is given because some layouts differ between v1 and v2. The readers
+    /// are forced inline into [`LlcMessage`]'s parse, header and helpers
+    /// too, so its [`Reader`] stays in registers.
     fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self>;
     /// Write the body; the header gives the byte order of host-order fields.
     fn write(&self, header: &LlcHeader, out: &mut Vec<u8>);
