@@ -30,6 +30,7 @@ pub struct Flow {
 impl Flow {
     /// The connection's key, the same both ways, and which way this flow goes
     /// (0 from the lower end).
+    #[inline]
     pub fn key(self) -> (ConnKey, usize) {
         if self.src <= self.dst {
             (ConnKey(self.src, self.dst), 0)
