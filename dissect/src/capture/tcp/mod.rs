@@ -58,6 +58,65 @@ impl Hash for ConnKey {
     }
 }
 
+/// One end of a connection as the table keys it: family, address and port as
+/// integers, ordered as `SocketAddr` orders them (IPv4 first, then address,
+/// then port). Segments give no IPv6 flow info or scope to order by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct End {
+    v6: bool,
+    addr: u128,
+    port: u16,
+}
+
+impl End {
+    fn new(ip: IpAddr, port: u16) -> Self {
+        match ip {
+            IpAddr::V4(a) => End { v6: false, addr: a.to_bits().into(), port },
+            IpAddr::V6(a) => End { v6: true, addr: a.to_bits(), port },
+        }
+    }
+
+    fn socket(self) -> SocketAddr {
+        let ip = if self.v6 {
+            IpAddr::V6(self.addr.into())
+        } else {
+            // An IPv4 end holds 32 bits.
+            IpAddr::V4((self.addr as u32).into())
+        };
+        SocketAddr::new(ip, self.port)
+    }
+}
+
+/// A connection's two ends, lower first: [`ConnKey`] as plain integers,
+/// cheaper to order, hash and compare on every segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ends(End, End);
+
+impl Ends {
+    /// The key of the connection a segment from `src` to `dst` belongs to,
+    /// and which way it goes (0 from the lower end), as [`Flow::key`].
+    fn of(src: End, dst: End) -> (Ends, usize) {
+        if src <= dst {
+            (Ends(src, dst), 0)
+        } else {
+            (Ends(dst, src), 1)
+        }
+    }
+
+    fn conn_key(self) -> ConnKey {
+        ConnKey(self.0.socket(), self.1.socket())
+    }
+}
+
+impl Hash for Ends {
+    // As ConnKey hashes: three words.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u128(self.0.addr);
+        h.write_u128(self.1.addr);
+        h.write_u32(u32::from(self.0.port) << 16 | u32::from(self.1.port));
+    }
+}
+
 /// What one segment brought to light.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpEvent {
@@ -92,7 +151,7 @@ struct Direction {
 /// Every TCP connection in the capture.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    conns: HashMap<ConnKey, Conn, RandomState>,
+    conns: HashMap<Ends, Conn, RandomState>,
     /// What the framer cut from one segment, kept to spare an allocation per segment.
     framed: Vec<Framed>,
 }
@@ -111,11 +170,7 @@ impl Connections {
         ctx: &mut Ctx,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
-        let flow = Flow {
-            src: SocketAddr::new(ip.src, seg.src_port),
-            dst: SocketAddr::new(ip.dst, seg.dst_port),
-        };
-        let (key, side) = flow.key();
+        let (key, side) = Ends::of(End::new(ip.src, seg.src_port), End::new(ip.dst, seg.dst_port));
         // One lookup for the segments of known connections, nearly all of them.
         let conn = match self.conns.get_mut(&key) {
             Some(conn) => conn,
@@ -133,6 +188,10 @@ impl Connections {
             }
         };
         conn.last_seen = ctx.now;
+        let flow = Flow {
+            src: SocketAddr::new(ip.src, seg.src_port),
+            dst: SocketAddr::new(ip.dst, seg.dst_port),
+        };
         if seg.syn {
             conn.handshake(side, seg, smc_option, flow, ctx, out);
         }
@@ -147,7 +206,7 @@ impl Connections {
         }
         if conn.closed == [true; 2] {
             if let Some(mut conn) = self.conns.remove(&key) {
-                conn.flush(key, ctx, out);
+                conn.flush(key.conn_key(), ctx, out);
                 ctx.pruned.closed_connections += 1;
             }
         }
@@ -156,7 +215,7 @@ impl Connections {
     /// End of input: deliver what waits behind gaps, report cut messages.
     pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
         for (&key, conn) in &mut self.conns {
-            conn.flush(key, ctx, out);
+            conn.flush(key.conn_key(), ctx, out);
         }
     }
 
@@ -166,7 +225,7 @@ impl Connections {
             if conn.last_seen >= before {
                 return true;
             }
-            conn.flush(key, ctx, out);
+            conn.flush(key.conn_key(), ctx, out);
             ctx.pruned.idle_connections += 1;
             false
         });
