@@ -188,7 +188,8 @@ impl Connections {
             }
         };
         conn.last_seen = ctx.now;
-        let flow = Flow {
+        // Made only for what the segment brings to light.
+        let flow = || Flow {
             src: SocketAddr::new(ip.src, seg.src_port),
             dst: SocketAddr::new(ip.dst, seg.dst_port),
         };
@@ -263,7 +264,7 @@ impl Conn {
         side: usize,
         seg: &TcpSegment,
         smc_option: bool,
-        flow: Flow,
+        flow: impl Fn() -> Flow,
         ctx: &mut Ctx,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
@@ -280,7 +281,7 @@ impl Conn {
         }
         if smc_option || self.syn_offered {
             out.push((
-                flow,
+                flow(),
                 TcpEvent::SmcOption {
                     syn_ack: seg.ack_flag,
                     present: smc_option,
@@ -293,7 +294,7 @@ impl Conn {
         &mut self,
         side: usize,
         seg: &TcpSegment,
-        flow: Flow,
+        flow: impl Fn() -> Flow,
         ctx: &mut Ctx,
         framed: &mut Vec<Framed>,
         out: &mut Vec<(Flow, TcpEvent)>,
@@ -316,7 +317,10 @@ impl Conn {
         let declined = framed
             .iter()
             .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
-        out.extend(framed.drain(..).map(|f| (flow, TcpEvent::Framed(f))));
+        if !framed.is_empty() {
+            let flow = flow();
+            out.extend(framed.drain(..).map(|f| (flow, TcpEvent::Framed(f))));
+        }
         if declined {
             self.end(ClcEnd::Fallback, ctx);
         }
