@@ -122,6 +122,7 @@ pub struct SmcrCdc {
 impl Wire for SmcrCdc {
     const NAME: &'static str = "CDC (SMC-R)";
 
+    #[inline(always)]
     fn parse(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(Self::NAME, bytes);
         read_type(&mut r)?;

@@ -226,6 +226,8 @@ pub enum SmcrControl {
 }
 
 /// Parse a SEND payload of an SMC-R link as CDC or LLC (see [`classify_send`]).
+// Inline with SmcrCdc::parse: the caller's result is built in place, not copied out.
+#[inline(always)]
 pub fn parse_send(payload: &[u8]) -> core::result::Result<SmcrControl, Error> {
     match classify_send(payload) {
         SendPayloadKind::Cdc => crate::cdc::SmcrCdc::parse(payload).map(SmcrControl::Cdc),
