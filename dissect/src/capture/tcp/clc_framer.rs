@@ -156,6 +156,10 @@ impl ClcFramer {
         let mut used = 0;
         loop {
             let rest = bytes.get(used..).unwrap_or_default();
+            if rest.is_empty() {
+                // Whatever the mode, nothing to look at until more bytes come.
+                return used;
+            }
             match self.mode {
                 Mode::Done(_) => return used,
                 Mode::Scan { left } => {
