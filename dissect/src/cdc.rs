@@ -76,6 +76,8 @@ impl Cursor {
         })
     }
 
+    // Inline, as read_type: the message's reader then stays in registers.
+    #[inline(always)]
     fn read(r: &mut Reader<'_>, order: ByteOrder, wrap: &'static str, count: &'static str) -> Result<Self> {
         Ok(Cursor { wrap: r.u16_in(order, wrap)?, count: r.u32_in(order, count)? })
     }
@@ -97,6 +99,7 @@ pub fn seq_cmp(a: u16, b: u16) -> core::cmp::Ordering {
     (a.wrapping_sub(b) as i16).cmp(&0)
 }
 
+#[inline(always)]
 fn read_type(r: &mut Reader<'_>) -> Result<()> {
     match r.u8("type")? {
         CDC_TYPE => Ok(()),
@@ -119,6 +122,7 @@ pub struct SmcrCdc {
 impl Wire for SmcrCdc {
     const NAME: &'static str = "CDC (SMC-R)";
 
+    #[inline(always)]
     fn parse(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(Self::NAME, bytes);
         read_type(&mut r)?;

@@ -96,6 +96,7 @@ pub fn options(block: &[u8]) -> TcpOptions<'_> {
 }
 
 impl<'a> TcpOptions<'a> {
+    #[inline(always)]
     fn next_option(&mut self) -> Result<Option<TcpOption<'a>>> {
         if self.r.remaining() == 0 {
             return Ok(None);
@@ -140,6 +141,7 @@ impl<'a> TcpOptions<'a> {
 impl<'a> Iterator for TcpOptions<'a> {
     type Item = Result<TcpOption<'a>>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;

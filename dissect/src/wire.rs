@@ -95,8 +95,9 @@ pub struct Reader<'a> {
     message: &'static str,
     /// The bytes not read yet: a read checks one length and splits it.
     rest: &'a [u8],
-    /// Offset of `rest` from the start of the message.
-    offset: usize,
+    /// Offset of the end of `rest` from the start of the message, fixed: a
+    /// read moves only `rest`, and the cursor is at `end - rest.len()`.
+    end: usize,
     /// Record fields for [`traced`]: fixed when the reader is made, so the
     /// untraced path costs one branch per field.
     tracing: bool,
@@ -108,16 +109,9 @@ impl<'a> Reader<'a> {
         Reader {
             message,
             rest: buf,
-            offset: 0,
+            end: buf.len(),
             tracing,
         }
-    }
-
-    /// Moves the cursor past `n` bytes, to `rest`.
-    #[inline]
-    fn advance(&mut self, rest: &'a [u8], n: usize) {
-        self.rest = rest;
-        self.offset += n;
     }
 
     /// Records the `len` bytes at the cursor as `field`.
@@ -136,7 +130,8 @@ impl<'a> Reader<'a> {
 
     /// Offset of the next byte from the start of the message.
     pub fn offset(&self) -> usize {
-        self.offset
+        // `rest` only shrinks from a slice ending at `end`.
+        self.end.saturating_sub(self.rest.len())
     }
 
     pub fn remaining(&self) -> usize {
@@ -187,7 +182,7 @@ impl<'a> Reader<'a> {
         )
     }
 
-    #[inline]
+    #[inline(always)]
     fn take_with<T: Copy + Into<u64>>(
         &mut self,
         field: &'static str,
@@ -202,7 +197,7 @@ impl<'a> Reader<'a> {
                 if self.tracing {
                     self.note(field, n, Some(v.into()));
                 }
-                self.advance(rest, n);
+                self.rest = rest;
                 Ok(v)
             }
             Err(_) => Err(self.truncated(field, n)),
@@ -234,6 +229,7 @@ impl<'a> Reader<'a> {
         self.take_with(field, 8, num::be_u64)
     }
 
+    #[inline]
     pub fn u16_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u16> {
         match order {
             ByteOrder::Big => self.take_with(field, 2, num::be_u16),
@@ -241,6 +237,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn u32_in(&mut self, order: ByteOrder, field: &'static str) -> Result<u32> {
         match order {
             ByteOrder::Big => self.take_with(field, 4, num::be_u32),
@@ -255,10 +252,11 @@ impl<'a> Reader<'a> {
             self.note(field, n, None);
         }
         let (out, rest) = self.rest.split_at(n);
-        self.advance(rest, n);
+        self.rest = rest;
         Ok(out)
     }
 
+    #[inline(always)]
     pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.bytes(N, field)?);
@@ -273,12 +271,11 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes as a reader of their own, offsets still counted
     /// from the start of the message.
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
-        let base = self.offset();
         let buf = self.bytes(n, field)?;
         Ok(Reader {
             message: self.message,
             rest: buf,
-            offset: base,
+            end: self.offset(),
             tracing: self.tracing,
         })
     }
@@ -289,7 +286,7 @@ impl<'a> Reader<'a> {
             self.note("unparsed", self.remaining(), None);
         }
         let (out, rest) = self.rest.split_at(self.rest.len());
-        self.advance(rest, out.len());
+        self.rest = rest;
         out
     }
 

@@ -90,6 +90,7 @@ impl AcceptConfirm {
 }
 
 impl SmcrAcceptConfirm {
+    #[inline(always)]
     fn read(b: &mut Reader<'_>) -> Result<Self> {
         let peer_id = b.array("peer_id")?;
         let gid = b.array("gid")?;
@@ -119,6 +120,7 @@ impl SmcrAcceptConfirm {
         })
     }
 
+    #[inline(always)]
     fn read_v2(b: &mut Reader<'_>, first_contact: bool, confirm: bool) -> Result<SmcrV2> {
         let eid = b.array("eid")?;
         b.skip(8, "reserved")?;
@@ -194,6 +196,7 @@ impl SmcrAcceptConfirm {
 }
 
 impl SmcdAcceptConfirm {
+    #[inline(always)]
     fn read(b: &mut Reader<'_>, v1: bool, first_contact: bool) -> Result<Self> {
         let gid = b.be_u64("gid")?;
         let dmb_token = b.be_u64("dmb_token")?;

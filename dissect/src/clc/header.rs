@@ -26,6 +26,7 @@ pub struct Header {
 impl Header {
     /// Read the header; rejects what Linux rejects before looking at the body:
     /// a foreign eyecatcher and version 0.
+    #[inline(always)]
     pub fn read(r: &mut Reader<'_>) -> Result<Header> {
         let eyecatcher = Eyecatcher(r.be_u32("header.eyecatcher")?);
         if !eyecatcher.is_valid() {
@@ -154,7 +155,9 @@ impl Opened<'_> {
 
 /// Read the header of a message spanning all of `bytes` and check the declared
 /// length against the input: more declared than given is truncation, less
-/// leaves trailing bytes.
+/// leaves trailing bytes. Inline, as the readers of the fixed parts: the
+/// message's reader then stays in registers.
+#[inline(always)]
 pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<'a>> {
     let mut r = Reader::new(message, bytes);
     let header = Header::read(&mut r)?;

@@ -169,27 +169,10 @@ fn min_len(kind: ClcType) -> usize {
 /// wrong, and on a length below the type's minimum: the stream is then not
 /// (or no longer) CLC.
 pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
-    let seen = &bytes[..bytes.len().min(4)];
-    let good = [Eyecatcher::SMCR, Eyecatcher::SMCD]
-        .iter()
-        .any(|e| e.0.to_be_bytes().starts_with(seen));
-    if !good {
-        let mut value = [0u8; 4];
-        value[..seen.len()].copy_from_slice(seen);
-        let kind = ErrorKind::Invalid {
-            value: u32::from_be_bytes(value).into(),
-            reason: "neither SMCR nor SMCD",
-        };
-        return Err(Error {
-            message: ClcMessage::NAME,
-            field: "header.eyecatcher",
-            offset: 0,
-            kind,
-        });
-    }
     if bytes.len() < HEADER_LEN {
-        return Ok(Frame::NeedMore);
+        return partial_header(bytes);
     }
+    // Rejects a foreign eyecatcher as partial_header does.
     let header = Header::read(&mut Reader::new(ClcMessage::NAME, bytes))?;
     let length = usize::from(header.length);
     if length < min_len(header.kind) {
@@ -205,4 +188,27 @@ pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
         });
     }
     Ok(Frame::Length(length))
+}
+
+/// The start of a header: wait for the rest unless the eyecatcher is already wrong.
+fn partial_header(bytes: &[u8]) -> Result<Frame> {
+    let seen = &bytes[..bytes.len().min(4)];
+    let good = [Eyecatcher::SMCR, Eyecatcher::SMCD]
+        .iter()
+        .any(|e| e.0.to_be_bytes().starts_with(seen));
+    if good {
+        return Ok(Frame::NeedMore);
+    }
+    let mut value = [0u8; 4];
+    value[..seen.len()].copy_from_slice(seen);
+    let kind = ErrorKind::Invalid {
+        value: u32::from_be_bytes(value).into(),
+        reason: "neither SMCR nor SMCD",
+    };
+    Err(Error {
+        message: ClcMessage::NAME,
+        field: "header.eyecatcher",
+        offset: 0,
+        kind,
+    })
 }

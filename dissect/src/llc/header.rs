@@ -114,6 +114,7 @@ impl LlcHeader {
 
     /// Read the header of a message of `total` bytes; returns it with the
     /// declared length.
+    #[inline(always)]
     pub(crate) fn read(r: &mut Reader<'_>, total: usize) -> Result<(LlcHeader, usize)> {
         let llc_type = LlcType(r.u8("type")?);
         if !llc_type.is_v2_framing() {
@@ -173,6 +174,7 @@ fn v2_length(raw: [u8; 2], total: usize) -> Option<(ByteOrder, usize)> {
 
 /// Frame one LLC message: read the header, check the declared length against
 /// the input, and hand back a reader over the body (offsets from byte 0).
+#[inline(always)]
 pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<(LlcHeader, Reader<'a>)> {
     let mut r = Reader::new(message, bytes);
     let (header, length) = LlcHeader::read(&mut r, bytes.len())?;

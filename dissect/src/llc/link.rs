@@ -58,6 +58,7 @@ impl LlcBody for ConfirmLink {
     const NAME: &'static str = "LLC CONFIRM_LINK";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_LINK);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let body = ConfirmLink {
             sender_mac: r.array("sender_mac")?,  // 4
@@ -120,6 +121,7 @@ pub struct AddLinkV2Ext {
 const V2_EXT_LEN: usize = 28;
 
 impl AddLinkV2Ext {
+    #[inline(always)]
     fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         if r.remaining() < V2_EXT_LEN {
             return Err(length_mismatch(r, r.offset() + V2_EXT_LEN));
@@ -156,6 +158,7 @@ impl LlcBody for AddLink {
     const NAME: &'static str = "LLC ADD_LINK";
     const KIND: Option<LlcType> = Some(LlcType::ADD_LINK);
 
+    #[inline(always)]
     fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let sender_mac = r.array("sender_mac")?; // 4
         r.skip(2, "reserved")?; // 10
@@ -208,6 +211,7 @@ impl LlcBody for AddLinkCont {
     const NAME: &'static str = "LLC ADD_LINK_CONT";
     const KIND: Option<LlcType> = Some(LlcType::ADD_LINK_CONT);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let link_id = r.u8("link_id")?; // 4
         let rkeys_remaining = r.u8("rkeys_remaining")?; // 5
@@ -241,6 +245,7 @@ impl LlcBody for DeleteLink {
     const NAME: &'static str = "LLC DELETE_LINK";
     const KIND: Option<LlcType> = Some(LlcType::DELETE_LINK);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let link_id = r.u8("link_id")?; // 4
         let reason = DeleteLinkReason(r.be_u32("reason")?); // 5, unaligned (packed struct)
@@ -273,6 +278,7 @@ impl LlcBody for RequestAddLink {
     const NAME: &'static str = "LLC REQ_ADD_LINK";
     const KIND: Option<LlcType> = Some(LlcType::REQ_ADD_LINK);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         r.skip(20, "reserved")?; // 4-23
         let count = usize::from(r.u8("gid_count")?); // 24
@@ -312,6 +318,7 @@ impl LlcBody for TestLink {
     const NAME: &'static str = "LLC TEST_LINK";
     const KIND: Option<LlcType> = Some(LlcType::TEST_LINK);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let user_data = r.array("user_data")?; // 4
         r.skip(24, "reserved")?; // 20-43

@@ -30,7 +30,9 @@ pub trait LlcBody: Sized {
     /// The type it parses; `None` for [`RawBody`], which takes any.
     const KIND: Option<LlcType>;
     /// Read the body; the reader stops at the declared length. The header
-    /// is given because some layouts differ between v1 and v2.
+    /// is given because some layouts differ between v1 and v2. The readers
+    /// are forced inline into [`LlcMessage`]'s parse, header and helpers
+    /// too, so its [`Reader`] stays in registers.
     fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self>;
     /// Write the body; the header gives the byte order of host-order fields.
     fn write(&self, header: &LlcHeader, out: &mut Vec<u8>);
@@ -224,6 +226,8 @@ pub enum SmcrControl {
 }
 
 /// Parse a SEND payload of an SMC-R link as CDC or LLC (see [`classify_send`]).
+// Inline with SmcrCdc::parse: the caller's result is built in place, not copied out.
+#[inline(always)]
 pub fn parse_send(payload: &[u8]) -> core::result::Result<SmcrControl, Error> {
     match classify_send(payload) {
         SendPayloadKind::Cdc => crate::cdc::SmcrCdc::parse(payload).map(SmcrControl::Cdc),

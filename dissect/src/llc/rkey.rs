@@ -19,6 +19,7 @@ pub struct RkeyPair {
 impl RkeyPair {
     pub(crate) const LEN: usize = 16;
 
+    #[inline(always)]
     pub(crate) fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(RkeyPair { rkey: r.be_u32(field)?, new_rkey: r.be_u32(field)?, new_vaddr: r.be_u64(field)? })
     }
@@ -46,6 +47,7 @@ pub struct LinkRtoken {
 }
 
 impl Rtoken {
+    #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(Rtoken { rkey: r.be_u32(field)?, vaddr: r.be_u64(field)? })
     }
@@ -57,6 +59,7 @@ impl Rtoken {
 }
 
 impl LinkRtoken {
+    #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(LinkRtoken { link_id: r.u8(field)?, rtoken: Rtoken::read(r, field)? })
     }
@@ -82,6 +85,7 @@ impl LlcBody for ConfirmRkey {
     const NAME: &'static str = "LLC CONFIRM_RKEY";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let other_count = r.u8("other_count")?; // 4
         let rtoken = Rtoken::read(r, "rtoken")?; // 5
@@ -114,6 +118,7 @@ impl LlcBody for ConfirmRkeyCont {
     const NAME: &'static str = "LLC CONFIRM_RKEY_CONT";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY_CONT);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let count = r.u8("count")?;
         let mut tokens = [LinkRtoken::default(); 3];
@@ -154,6 +159,7 @@ impl LlcBody for DeleteRkey {
     const NAME: &'static str = "LLC DELETE_RKEY";
     const KIND: Option<LlcType> = Some(LlcType::DELETE_RKEY);
 
+    #[inline(always)]
     fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
         let count = r.u8("count")?; // 4
         let error_mask = r.u8("error_mask")?; // 5

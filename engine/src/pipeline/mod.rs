@@ -97,6 +97,8 @@ pub struct Pipeline {
     /// Frame number and time of the last frame, for what the end of input reveals.
     last: (u64, Timestamp),
     field_trees: bool,
+    /// What reassembly found in one segment, kept to spare an allocation per segment.
+    found: Vec<(Flow, TcpEvent)>,
 }
 
 impl Default for Pipeline {
@@ -111,6 +113,7 @@ impl Pipeline {
             reassembly: Reassembly::new(limits),
             last: (0, Timestamp::default()),
             field_trees: false,
+            found: Vec::new(),
         }
     }
 
@@ -159,9 +162,8 @@ impl Pipeline {
                         Err(e) => emit(Endpoints::Frame, (problem("tcp_option", &e), None)),
                     }
                 }
-                let mut found = Vec::new();
-                self.reassembly.tcp(ip, seg, smc_option, &mut found);
-                for (flow, event) in found {
+                self.reassembly.tcp(ip, seg, smc_option, &mut self.found);
+                for (flow, event) in self.found.drain(..) {
                     emit(Endpoints::Tcp(flow), tcp_event(event, trees));
                 }
                 if !seg.payload.is_empty() || seg.fin || seg.rst {

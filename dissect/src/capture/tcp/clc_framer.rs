@@ -132,40 +132,65 @@ impl ClcFramer {
                 }
             }
             (Chunk::Data(data), _) => {
-                self.buf.extend_from_slice(data);
-                self.cut(out);
+                // Most segments carry whole messages: cut them straight from
+                // the segment, and hold back only what is left of it.
+                let mut held = std::mem::take(&mut self.buf);
+                if held.is_empty() {
+                    let used = self.cut(data, out);
+                    held.extend_from_slice(data.get(used..).unwrap_or_default());
+                } else {
+                    held.extend_from_slice(data);
+                    let used = self.cut(&held, out);
+                    held.drain(..used.min(held.len()));
+                }
+                if self.ended().is_none() {
+                    self.buf = held;
+                }
             }
         }
     }
 
-    fn cut(&mut self, out: &mut Vec<Framed>) {
+    /// Cuts what `bytes` (the stream from stream offset `self.offset` on)
+    /// holds; returns how many bytes it used up.
+    fn cut(&mut self, bytes: &[u8], out: &mut Vec<Framed>) -> usize {
+        let mut used = 0;
         loop {
+            let rest = bytes.get(used..).unwrap_or_default();
+            if rest.is_empty() {
+                // Whatever the mode, nothing to look at until more bytes come.
+                return used;
+            }
             match self.mode {
-                Mode::Done(_) => return,
+                Mode::Done(_) => return used,
                 Mode::Scan { left } => {
-                    if !self.scan(left) {
-                        return;
+                    used += self.scan(rest, left);
+                    if !matches!(self.mode, Mode::Expect) {
+                        return used;
                     }
                 }
-                Mode::Expect => match frame_len(&self.buf) {
-                    Ok(Frame::NeedMore) => return,
+                Mode::Expect => match frame_len(rest) {
+                    Ok(Frame::NeedMore) => return used,
                     Err(e) => {
                         out.push(Framed::Garbage {
                             offset: self.offset,
                             reason: e.to_string(),
                         });
-                        self.consume(1);
+                        // frame_len fails only on a byte it saw.
+                        used += 1;
+                        self.offset += 1;
                         self.mode = Mode::Scan {
                             left: self.scan_limit,
                         };
                     }
-                    Ok(Frame::Length(len)) if self.buf.len() < len => return,
                     Ok(Frame::Length(len)) => {
-                        let bytes: Vec<u8> = self.buf.drain(..len).collect();
+                        let Some(message) = rest.get(..len) else {
+                            return used;
+                        };
                         let record = ClcRecord {
                             offset: self.offset,
-                            bytes,
+                            bytes: message.to_vec(),
                         };
+                        used += len;
                         self.offset += len as u64;
                         // A Decline ends CLC; so does the client's Confirm (the
                         // only Confirm there is).
@@ -181,11 +206,12 @@ impl ClcFramer {
         }
     }
 
-    /// Skips to the next plausible CLC header; true when one starts `buf`.
-    fn scan(&mut self, left: usize) -> bool {
+    /// Skips to the next plausible CLC header in `bytes`; returns how many
+    /// bytes it skipped. The mode becomes Expect when one starts there.
+    fn scan(&mut self, bytes: &[u8], left: usize) -> usize {
         let mut skipped = 0;
         let found = loop {
-            let rest = self.buf.get(skipped..).unwrap_or_default();
+            let rest = bytes.get(skipped..).unwrap_or_default();
             match frame_len(rest) {
                 // A header that might still complete: wait for more bytes.
                 Ok(Frame::NeedMore) => break false,
@@ -194,18 +220,13 @@ impl ClcFramer {
                 _ => skipped += 1,
             }
         };
-        self.consume(skipped);
+        self.offset += skipped as u64;
         self.mode = match left.checked_sub(skipped) {
             _ if found => Mode::Expect,
             Some(left) => Mode::Scan { left },
             None => Mode::Done(ClcEnd::NotFound),
         };
-        found
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.buf.drain(..n.min(self.buf.len()));
-        self.offset += n as u64;
+        skipped
     }
 }
 

@@ -30,6 +30,7 @@ pub struct Flow {
 impl Flow {
     /// The connection's key, the same both ways, and which way this flow goes
     /// (0 from the lower end).
+    #[inline]
     pub fn key(self) -> (ConnKey, usize) {
         if self.src <= self.dst {
             (ConnKey(self.src, self.dst), 0)
@@ -54,6 +55,65 @@ impl Hash for ConnKey {
         h.write_u128(bits(self.0));
         h.write_u128(bits(self.1));
         h.write_u32(u32::from(self.0.port()) << 16 | u32::from(self.1.port()));
+    }
+}
+
+/// One end of a connection as the table keys it: family, address and port as
+/// integers, ordered as `SocketAddr` orders them (IPv4 first, then address,
+/// then port). Segments give no IPv6 flow info or scope to order by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct End {
+    v6: bool,
+    addr: u128,
+    port: u16,
+}
+
+impl End {
+    fn new(ip: IpAddr, port: u16) -> Self {
+        match ip {
+            IpAddr::V4(a) => End { v6: false, addr: a.to_bits().into(), port },
+            IpAddr::V6(a) => End { v6: true, addr: a.to_bits(), port },
+        }
+    }
+
+    fn socket(self) -> SocketAddr {
+        let ip = if self.v6 {
+            IpAddr::V6(self.addr.into())
+        } else {
+            // An IPv4 end holds 32 bits.
+            IpAddr::V4((self.addr as u32).into())
+        };
+        SocketAddr::new(ip, self.port)
+    }
+}
+
+/// A connection's two ends, lower first: [`ConnKey`] as plain integers,
+/// cheaper to order, hash and compare on every segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ends(End, End);
+
+impl Ends {
+    /// The key of the connection a segment from `src` to `dst` belongs to,
+    /// and which way it goes (0 from the lower end), as [`Flow::key`].
+    fn of(src: End, dst: End) -> (Ends, usize) {
+        if src <= dst {
+            (Ends(src, dst), 0)
+        } else {
+            (Ends(dst, src), 1)
+        }
+    }
+
+    fn conn_key(self) -> ConnKey {
+        ConnKey(self.0.socket(), self.1.socket())
+    }
+}
+
+impl Hash for Ends {
+    // As ConnKey hashes: three words.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u128(self.0.addr);
+        h.write_u128(self.1.addr);
+        h.write_u32(u32::from(self.0.port) << 16 | u32::from(self.1.port));
     }
 }
 
@@ -91,7 +151,9 @@ struct Direction {
 /// Every TCP connection in the capture.
 #[derive(Debug, Default)]
 pub(crate) struct Connections {
-    conns: HashMap<ConnKey, Conn, RandomState>,
+    conns: HashMap<Ends, Conn, RandomState>,
+    /// What the framer cut from one segment, kept to spare an allocation per segment.
+    framed: Vec<Framed>,
 }
 
 impl Connections {
@@ -108,29 +170,34 @@ impl Connections {
         ctx: &mut Ctx,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
-        let flow = Flow {
+        let (key, side) = Ends::of(End::new(ip.src, seg.src_port), End::new(ip.dst, seg.dst_port));
+        // One lookup for the segments of known connections, nearly all of them.
+        let conn = match self.conns.get_mut(&key) {
+            Some(conn) => conn,
+            None => {
+                // A segment without SYN or data (the last ACK of a closed
+                // connection) starts nothing worth tracking.
+                if !seg.syn && seg.payload.is_empty() {
+                    return;
+                }
+                if !self.make_room(ctx.limits.connections) {
+                    ctx.drops.untracked_segments += 1;
+                    return;
+                }
+                self.conns.entry(key).or_default()
+            }
+        };
+        conn.last_seen = ctx.now;
+        // Made only for what the segment brings to light.
+        let flow = || Flow {
             src: SocketAddr::new(ip.src, seg.src_port),
             dst: SocketAddr::new(ip.dst, seg.dst_port),
         };
-        let (key, side) = flow.key();
-        if !self.conns.contains_key(&key) {
-            // A segment without SYN or data (the last ACK of a closed
-            // connection) starts nothing worth tracking.
-            if !seg.syn && seg.payload.is_empty() {
-                return;
-            }
-            if !self.make_room(ctx.limits.connections) {
-                ctx.drops.untracked_segments += 1;
-                return;
-            }
-        }
-        let conn = self.conns.entry(key).or_default();
-        conn.last_seen = ctx.now;
         if seg.syn {
             conn.handshake(side, seg, smc_option, flow, ctx, out);
         }
         if !seg.payload.is_empty() {
-            conn.data(side, seg, flow, ctx, out);
+            conn.data(side, seg, flow, ctx, &mut self.framed, out);
         }
         if seg.rst || seg.fin {
             conn.closed[side] = true;
@@ -140,7 +207,7 @@ impl Connections {
         }
         if conn.closed == [true; 2] {
             if let Some(mut conn) = self.conns.remove(&key) {
-                conn.flush(key, ctx, out);
+                conn.flush(key.conn_key(), ctx, out);
                 ctx.pruned.closed_connections += 1;
             }
         }
@@ -149,7 +216,7 @@ impl Connections {
     /// End of input: deliver what waits behind gaps, report cut messages.
     pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
         for (&key, conn) in &mut self.conns {
-            conn.flush(key, ctx, out);
+            conn.flush(key.conn_key(), ctx, out);
         }
     }
 
@@ -159,7 +226,7 @@ impl Connections {
             if conn.last_seen >= before {
                 return true;
             }
-            conn.flush(key, ctx, out);
+            conn.flush(key.conn_key(), ctx, out);
             ctx.pruned.idle_connections += 1;
             false
         });
@@ -197,7 +264,7 @@ impl Conn {
         side: usize,
         seg: &TcpSegment,
         smc_option: bool,
-        flow: Flow,
+        flow: impl Fn() -> Flow,
         ctx: &mut Ctx,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
@@ -214,7 +281,7 @@ impl Conn {
         }
         if smc_option || self.syn_offered {
             out.push((
-                flow,
+                flow(),
                 TcpEvent::SmcOption {
                     syn_ack: seg.ack_flag,
                     present: smc_option,
@@ -227,8 +294,9 @@ impl Conn {
         &mut self,
         side: usize,
         seg: &TcpSegment,
-        flow: Flow,
+        flow: impl Fn() -> Flow,
         ctx: &mut Ctx,
+        framed: &mut Vec<Framed>,
         out: &mut Vec<(Flow, TcpEvent)>,
     ) {
         let ended = self.ended;
@@ -245,14 +313,14 @@ impl Conn {
             dir.stream.clear(ctx);
             return;
         }
-        let mut framed = Vec::new();
-        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| {
-            clc.feed(chunk, &mut framed)
-        });
+        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, framed));
         let declined = framed
             .iter()
             .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
-        out.extend(framed.into_iter().map(|f| (flow, TcpEvent::Framed(f))));
+        if !framed.is_empty() {
+            let flow = flow();
+            out.extend(framed.drain(..).map(|f| (flow, TcpEvent::Framed(f))));
+        }
         if declined {
             self.end(ClcEnd::Fallback, ctx);
         }

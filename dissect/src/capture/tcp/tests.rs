@@ -370,3 +370,21 @@ fn connection_cap_counts_untracked_segments() {
     );
     assert_eq!(h.drops.untracked_segments, 1);
 }
+
+proptest::proptest! {
+    /// The table's integer key orders ends as Flow::key does and turns back into its ConnKey.
+    #[test]
+    fn table_key_matches_flow_key(
+        a in proptest::prelude::any::<(bool, u128, u16)>(),
+        b in proptest::prelude::any::<(bool, u128, u16)>(),
+        same_ip in proptest::prelude::any::<bool>(),
+    ) {
+        let ip = |(v6, bits, _): (bool, u128, u16)| -> IpAddr {
+            if v6 { IpAddr::V6(bits.into()) } else { IpAddr::V4((bits as u32).into()) }
+        };
+        let (src_ip, dst_ip) = (ip(a), if same_ip { ip(a) } else { ip(b) });
+        let flow = Flow { src: SocketAddr::new(src_ip, a.2), dst: SocketAddr::new(dst_ip, b.2) };
+        let (ends, side) = Ends::of(End::new(src_ip, a.2), End::new(dst_ip, b.2));
+        proptest::prop_assert_eq!((ends.conn_key(), side), flow.key());
+    }
+}
