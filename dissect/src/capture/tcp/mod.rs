@@ -89,7 +89,7 @@ impl End {
 
 /// A connection's two ends, lower first: [`ConnKey`] as plain integers,
 /// cheaper to order, hash and compare on every segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Ends(End, End);
 
 impl Ends {
@@ -215,21 +215,31 @@ impl Connections {
 
     /// End of input: deliver what waits behind gaps, report cut messages.
     pub fn finish(&mut self, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
-        for (&key, conn) in &mut self.conns {
-            conn.flush(key.conn_key(), ctx, out);
-        }
+        let all: Vec<Ends> = self.conns.keys().copied().collect();
+        self.flush_in_order(all, ctx, out);
     }
 
     /// Lets go of connections without a segment since `before`, as at the end of input.
     pub fn prune_idle(&mut self, before: i64, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
-        self.conns.retain(|&key, conn| {
-            if conn.last_seen >= before {
-                return true;
+        let idle: Vec<Ends> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.last_seen < before)
+            .map(|(&key, _)| key)
+            .collect();
+        ctx.pruned.idle_connections += idle.len() as u64;
+        self.flush_in_order(idle, ctx, out);
+    }
+
+    /// Flushes and lets go of `keys`, in key order: the table's own order
+    /// follows its per-run hash seed, and the same capture must read the same.
+    fn flush_in_order(&mut self, mut keys: Vec<Ends>, ctx: &mut Ctx, out: &mut Vec<(Flow, TcpEvent)>) {
+        keys.sort_unstable();
+        for key in keys {
+            if let Some(mut conn) = self.conns.remove(&key) {
+                conn.flush(key.conn_key(), ctx, out);
             }
-            conn.flush(key.conn_key(), ctx, out);
-            ctx.pruned.idle_connections += 1;
-            false
-        });
+        }
     }
 
     /// Frees closed connections when the table is full; false if still full.
