@@ -45,7 +45,9 @@ struct StreamPos {
 pub(super) struct Handshake {
     stage: Stage,
     offer: Option<Offer>,
-    accept: Option<(u64, AcceptConfirm)>,
+    /// The Accept and its frame, from the Accept to the Confirm only: boxed,
+    /// so sessions kept after their end carry no room for one.
+    accept: Option<Box<(u64, AcceptConfirm)>>,
     stream: [StreamPos; 2],
     clc_bytes: [u64; 2],
     pub(super) cdc: [CdcSide; 2],
@@ -304,7 +306,7 @@ impl Analyzer {
             return;
         };
         st.stage = Stage::Accepted;
-        st.accept = Some((ev.frame, a.clone()));
+        st.accept = Some(Box::new((ev.frame, a.clone())));
         let Some(offer) = st.offer else { return };
         let scope = (Some(id), None);
         let frames = || vec![ev.frame];
@@ -336,7 +338,7 @@ impl Analyzer {
         };
         st.stage = Stage::Done;
         // Only a Confirm looks back at the Accept, and there is one Confirm.
-        let Some((accept_frame, a)) = st.accept.take() else {
+        let Some((accept_frame, a)) = st.accept.take().map(|b| *b) else {
             return;
         };
         let frames = || vec![accept_frame, ev.frame];
