@@ -193,6 +193,9 @@ impl<'a> Layers<'a> {
         let _ = self.spans.try_push(Span { layer, offset, len });
     }
 
+    // Out of line: most frames decode, and the error's String would weigh on the path that does.
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, layer: &'static str, offset: usize, reason: String) {
         let truncated = self.truncated;
         self.error = Some(DecodeError {
@@ -273,6 +276,8 @@ impl<'a> Layers<'a> {
         true
     }
 
+    // Inlined into both callers: a call per frame costs more than its RoCE arm.
+    #[inline(always)]
     fn transport(&mut self, frame: &'a [u8], transport: Option<TransportSlice<'a>>) {
         match transport {
             Some(TransportSlice::Tcp(tcp)) => {

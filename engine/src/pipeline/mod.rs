@@ -97,7 +97,8 @@ pub struct Pipeline {
     /// Frame number and time of the last frame, for what the end of input reveals.
     last: (u64, Timestamp),
     field_trees: bool,
-    /// What reassembly found in one segment, kept to spare an allocation per segment.
+    /// What reassembly found in one frame (idle state let go, or the events of
+    /// a segment), kept to spare an allocation per frame.
     found: Vec<(Flow, TcpEvent)>,
 }
 
@@ -139,10 +140,11 @@ impl Pipeline {
             })
         };
         // Idle state let go before this frame: what waited there shows now.
-        let mut idle = Vec::new();
-        self.reassembly.advance(frame.time.secs, &mut idle);
-        for (flow, event) in idle {
-            emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+        self.reassembly.advance(frame.time.secs, &mut self.found);
+        if !self.found.is_empty() {
+            for (flow, event) in self.found.drain(..) {
+                emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+            }
         }
         if let Some(e) = &layers.error {
             let problem = Problem {
