@@ -4,7 +4,8 @@
 use super::link::{self, ether_type, Link, LinkError, LinkType, Next};
 use arrayvec::ArrayVec;
 use etherparse::{
-    ip_number, Ipv4HeaderSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice, UdpSlice,
+    ip_number, Ipv4HeaderSlice, Ipv6HeaderSlice, LaxNetSlice, LaxSlicedPacket, TcpSlice, TransportSlice,
+    UdpSlice,
 };
 use std::net::IpAddr;
 
@@ -168,6 +169,7 @@ pub fn decode_into<'a>(link: LinkType, frame: &'a [u8], orig_len: usize, out: &m
             return;
         }
         Next::EtherType(ether_type::IPV4) if out.ipv4_strict(frame, offset, rest) => return,
+        Next::EtherType(ether_type::IPV6) if out.ipv6_strict(frame, offset, rest) => return,
         Next::EtherType(t @ (ether_type::IPV4 | ether_type::IPV6)) => {
             LaxSlicedPacket::from_ether_type(etherparse::EtherType(t), rest)
         }
@@ -259,7 +261,46 @@ impl<'a> Layers<'a> {
         if h.is_fragmenting_payload() {
             return false;
         }
-        let transport = match h.protocol() {
+        let ip = Ip {
+            src: h.source_addr().into(),
+            dst: h.destination_addr().into(),
+        };
+        self.ip_strict(frame, ("ipv4", base, header_len), ip, h.protocol(), payload)
+    }
+
+    /// [`Self::ipv4_strict`] for IPv6: a whole packet with TCP or UDP right
+    /// after the fixed header (extension headers, jumbograms: the lax decode).
+    fn ipv6_strict(&mut self, frame: &'a [u8], base: usize, rest: &'a [u8]) -> bool {
+        let Ok(h) = Ipv6HeaderSlice::from_slice(rest) else {
+            return false;
+        };
+        let header_len = h.slice().len();
+        let Some(payload) = rest.get(header_len..header_len + usize::from(h.payload_length())) else {
+            return false;
+        };
+        if payload.is_empty() {
+            return false;
+        }
+        let ip = Ip {
+            src: h.source_addr().into(),
+            dst: h.destination_addr().into(),
+        };
+        self.ip_strict(frame, ("ipv6", base, header_len), ip, h.next_header(), payload)
+    }
+
+    /// The transport `payload` of an IP header (its span given) read strict:
+    /// false, with nothing recorded, unless it is a TCP or UDP header.
+    /// Inlined: out of line, passing the header's fields costs more than reading them.
+    #[inline(always)]
+    fn ip_strict(
+        &mut self,
+        frame: &'a [u8],
+        (name, base, header_len): (&'static str, usize, usize),
+        ip: Ip,
+        protocol: etherparse::IpNumber,
+        payload: &'a [u8],
+    ) -> bool {
+        let transport = match protocol {
             ip_number::TCP => TcpSlice::from_slice(payload).map(TransportSlice::Tcp).ok(),
             ip_number::UDP => UdpSlice::from_slice_lax(payload).map(TransportSlice::Udp).ok(),
             _ => None,
@@ -267,16 +308,13 @@ impl<'a> Layers<'a> {
         if transport.is_none() {
             return false;
         }
-        self.ip = Some(Ip {
-            src: h.source_addr().into(),
-            dst: h.destination_addr().into(),
-        });
-        self.span("ipv4", base, header_len);
+        self.ip = Some(ip);
+        self.span(name, base, header_len);
         self.transport(frame, transport);
         true
     }
 
-    // Inlined into both callers: a call per frame costs more than its RoCE arm.
+    // Inlined into both callers (lax and strict): a call per frame costs more than its RoCE arm.
     #[inline(always)]
     fn transport(&mut self, frame: &'a [u8], transport: Option<TransportSlice<'a>>) {
         match transport {
@@ -351,7 +389,7 @@ mod tests {
 
     const ETHERNET: LinkType = LinkType::ETHERNET;
 
-    /// What the lax decode alone makes of an Ethernet frame carrying IPv4.
+    /// What the lax decode alone makes of an Ethernet frame carrying IP.
     fn lax(frame: &[u8], orig_len: usize) -> Layers<'_> {
         let linked = decode(ETHERNET, frame, orig_len);
         let mut out = Layers {
@@ -360,13 +398,29 @@ mod tests {
             ..Layers::default()
         };
         out.spans.push(linked.spans[0]);
-        let packet = LaxSlicedPacket::from_ether_type(etherparse::EtherType::IPV4, &frame[14..]);
+        let ether_type = etherparse::EtherType(u16::from_be_bytes([frame[12], frame[13]]));
+        let packet = LaxSlicedPacket::from_ether_type(ether_type, &frame[14..]);
         out.network(frame, 14, packet);
         out
     }
 
     fn frames() -> Vec<Vec<u8>> {
-        let base = || PacketBuilder::ethernet2([2; 6], [4; 6]).ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64);
+        let mut frames = Vec::new();
+        for ipv6 in [false, true] {
+            frames.extend(frames_over(ipv6));
+        }
+        frames
+    }
+
+    fn frames_over(ipv6: bool) -> Vec<Vec<u8>> {
+        let base = || {
+            let ethernet = PacketBuilder::ethernet2([2; 6], [4; 6]);
+            if ipv6 {
+                ethernet.ipv6([1; 16], [2; 16], 64)
+            } else {
+                ethernet.ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            }
+        };
         let mut frames = Vec::new();
         let mut tcp = Vec::new();
         base()
@@ -401,7 +455,20 @@ mod tests {
                 bad[at] = value;
                 frames.push(bad);
             }
-            for (at, value) in [(38, 0), (38, 0xff), (46, 0x40), (46, 0xf0)] {
+            // Then the same for IPv6: payload length, next header, TCP data offset.
+            for (at, value) in [
+                (38, 0),
+                (38, 0xff),
+                (46, 0x40),
+                (46, 0xf0),
+                (18, 0),
+                (19, 1),
+                (19, 0xff),
+                (20, 0x3a),
+                (20, 0),
+                (66, 0x40),
+                (66, 0xf0),
+            ] {
                 let mut bad = f.clone();
                 if let Some(b) = bad.get_mut(at) {
                     *b = value;
@@ -414,7 +481,7 @@ mod tests {
     }
 
     #[test]
-    fn ipv4_header_slices_give_what_the_lax_decode_gives() {
+    fn ip_header_slices_give_what_the_lax_decode_gives() {
         for frame in frames() {
             // Every cut a snaplen could make, from the IPv4 header on.
             for len in 14..=frame.len() {
