@@ -115,17 +115,9 @@ impl<'a> Reader<'a> {
     }
 
     /// Records the `len` bytes at the cursor as `field`.
-    #[cold]
+    #[inline]
     fn note(&self, field: &'static str, len: usize, value: Option<u64>) {
-        let at = self.rest.as_ptr() as usize;
-        TRACE.with(|t| {
-            t.borrow_mut().push(FieldSpan {
-                field,
-                offset: at,
-                len,
-                value,
-            })
-        });
+        note(self.rest.as_ptr() as usize, field, len, value);
     }
 
     /// Offset of the next byte from the start of the message.
@@ -170,16 +162,9 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Out of line: every field read checks for it, almost none hits it.
-    #[cold]
+    #[inline]
     fn truncated(&self, field: &'static str, n: usize) -> Error {
-        self.error(
-            field,
-            ErrorKind::Truncated {
-                needed: n,
-                available: self.remaining(),
-            },
-        )
+        truncated(self.message, field, self.offset(), n, self.remaining())
     }
 
     #[inline(always)]
@@ -300,6 +285,34 @@ impl<'a> Reader<'a> {
             0 => Ok(()),
             count => Err(self.error(field, ErrorKind::TrailingBytes { count })),
         }
+    }
+}
+
+// Out of line, and given values rather than the reader: every field read
+// checks for these, almost none hits them, and a reader whose address is
+// never taken stays in registers.
+
+/// Records the `len` bytes at address `at` as `field`.
+#[cold]
+fn note(at: usize, field: &'static str, len: usize, value: Option<u64>) {
+    TRACE.with(|t| {
+        t.borrow_mut().push(FieldSpan {
+            field,
+            offset: at,
+            len,
+            value,
+        })
+    });
+}
+
+/// The error for `needed` bytes of `field` at `offset` where `available` are left.
+#[cold]
+fn truncated(message: &'static str, field: &'static str, offset: usize, needed: usize, available: usize) -> Error {
+    Error {
+        message,
+        field,
+        offset,
+        kind: ErrorKind::Truncated { needed, available },
     }
 }
 

@@ -173,7 +173,9 @@ impl Qps {
     }
 
     pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
-        let Some(qp) = self.find(&p.key, ctx.limits.qps) else {
+        // The lookup takes a key of its own: the packet's fields stay in registers.
+        let key = p.key;
+        let Some(qp) = self.find(&key, ctx.limits.qps) else {
             ctx.drops.untracked_packets += 1;
             return;
         };
@@ -192,26 +194,34 @@ impl Qps {
         }
         qp.next_psn = Some((psn + 1) & PSN_MASK);
         match p.request {
-            Request::Send(part) => qp.send(part, p, ctx, out),
-            Request::Write(part, target) => qp.write(part, target, p, out),
+            // Fields, not the packet: a packet kept in registers stays there.
+            Request::Send(part) => qp.send(part, p.payload, p.wire_payload_len, ctx, out),
+            Request::Write(part, target) => qp.write(part, target, p.wire_payload_len, out),
         }
     }
 }
 
 impl Qp {
-    fn send<'a>(&mut self, part: Part, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    fn send<'a>(
+        &mut self,
+        part: Part,
+        payload: &'a [u8],
+        wire_len: usize,
+        ctx: &mut Ctx,
+        out: &mut impl FnMut(QpEvent<'a>),
+    ) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
             self.broken_send("SEND First or Only while a SEND was open", ctx, out);
         }
         if part == Part::Only {
             // Nothing to join: the message is the packet's payload, not buffered.
-            if p.wire_payload_len > ctx.limits.send_message {
+            if wire_len > ctx.limits.send_message {
                 ctx.drops.send_fragments += 1;
                 out(QpEvent::Broken {
                     reason: "SEND message over the reassembly cap",
                 });
             } else {
-                out(sent(p.payload.into(), p.wire_payload_len));
+                out(sent(payload.into(), wire_len));
             }
             return;
         }
@@ -226,8 +236,8 @@ impl Qp {
             buf: Vec::new(),
             wire_len: 0,
         });
-        let fits = send.wire_len + p.wire_payload_len <= ctx.limits.send_message;
-        if !fits || !ctx.budget.take(p.payload.len()) {
+        let fits = send.wire_len + wire_len <= ctx.limits.send_message;
+        if !fits || !ctx.budget.take(payload.len()) {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
             out(QpEvent::Broken {
@@ -235,8 +245,8 @@ impl Qp {
             });
             return;
         }
-        send.buf.extend_from_slice(p.payload);
-        send.wire_len += p.wire_payload_len;
+        send.buf.extend_from_slice(payload);
+        send.wire_len += wire_len;
         if matches!(part, Part::First | Part::Middle) {
             self.send = Some(send);
             return;
@@ -249,7 +259,7 @@ impl Qp {
         &mut self,
         part: Part,
         target: Option<WriteTarget>,
-        p: &QpPacket,
+        wire_len: usize,
         out: &mut impl FnMut(QpEvent<'a>),
     ) {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
@@ -264,7 +274,7 @@ impl Qp {
             bytes: 0,
             packets: 0,
         });
-        write.bytes += p.wire_payload_len as u64;
+        write.bytes += wire_len as u64;
         write.packets += 1;
         if matches!(part, Part::Last | Part::Only) {
             let Write {

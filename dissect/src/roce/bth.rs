@@ -44,8 +44,9 @@ const FIELDS: [(usize, &str); 7] = [
 ];
 
 /// The error for a header shorter than [`BTH_LEN`]: the first field it lacks.
+/// Reads a copy of the reader: one whose address is never taken stays in registers.
 #[cold]
-fn cut(r: &mut Reader) -> crate::error::Error {
+fn cut(mut r: Reader) -> crate::error::Error {
     let mut start = 0;
     for (end, field) in FIELDS {
         if let Err(e) = r.bytes(end - start, field) {
@@ -79,7 +80,7 @@ impl Bth {
     /// a header cut short is reported on the field it cuts.
     pub(crate) fn read(r: &mut Reader) -> Result<Self> {
         if r.remaining() < BTH_LEN {
-            return Err(cut(r));
+            return Err(cut(r.clone()));
         }
         let b: [u8; BTH_LEN] = r.array("bth")?;
         let be24 = |at: usize| u32::from_be_bytes([0, b[at], b[at + 1], b[at + 2]]);

@@ -126,7 +126,7 @@ fn read_captured<'a>(
     wire_len: usize,
     with_grh: bool,
     out: &mut RoceLayers<'a>,
-) -> Result<Bth> {
+) -> Result<()> {
     let mut r = Reader::new(name, captured);
     if wire_len < captured.len() {
         let reason = "the wire length is shorter than the bytes captured";
@@ -144,12 +144,11 @@ fn read_captured<'a>(
             captured_len: captured.len(),
             payload_len,
         });
-        return Ok(bth);
+        return Ok(());
     }
     r.skip(bth.pad_count.into(), "pad")?;
     out.icrc = Some(r.be_u32("icrc")?);
-    r.finish("icrc")?;
-    Ok(bth)
+    r.finish("icrc")
 }
 
 /// [`read_captured`] with a cut told apart from a malformed packet.
@@ -159,7 +158,7 @@ fn parse_into<'a>(
     wire_len: usize,
     with_grh: bool,
     out: &mut RoceLayers<'a>,
-) -> Result<Bth> {
+) -> Result<()> {
     read_captured(name, captured, wire_len, with_grh, out).map_err(|e| classify(e, wire_len))
 }
 
@@ -176,11 +175,12 @@ fn strict<'a>(
     with_grh: bool,
 ) -> Result<CapturedRoce<'a>> {
     let mut l = RoceLayers::default();
-    let bth = parse_into(name, captured, wire_len, with_grh, &mut l)?;
+    parse_into(name, captured, wire_len, with_grh, &mut l)?;
     Ok(CapturedRoce {
         grh: l.grh,
         ib: IbSlice {
-            bth,
+            // Set by every parse that succeeds.
+            bth: l.bth.unwrap_or_default(),
             ext: l.ext,
             payload: l.payload,
         },
@@ -213,13 +213,13 @@ pub fn parse_v1_lax(captured: &[u8], wire_len: usize) -> Lax<RoceLayers<'_>> {
 
 /// [`parse_v2_captured`] into `out`, which must be `RoceLayers::default()`:
 /// a reader of millions of packets fills its own instead of copying a
-/// returned [`CapturedRoce`]. On success `out` holds the packet and its BTH
-/// is returned; on error `out` keeps the layers read before it.
-pub fn parse_v2_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+/// returned [`CapturedRoce`]. On success `out` holds the packet (`out.bth`
+/// is set); on error `out` keeps the layers read before it.
+pub fn parse_v2_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<()> {
     parse_into(NAME_V2, captured, wire_len, false, out)
 }
 
 /// [`parse_v1_captured`] into `out`, as [`parse_v2_into`].
-pub fn parse_v1_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<Bth> {
+pub fn parse_v1_into<'a>(captured: &'a [u8], wire_len: usize, out: &mut RoceLayers<'a>) -> Result<()> {
     parse_into(NAME_V1, captured, wire_len, true, out)
 }

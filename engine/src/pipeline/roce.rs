@@ -3,23 +3,25 @@
 use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
 use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
 use dissect::llc::SmcrControl;
-use dissect::roce::{Bth, Opcode, Reth, RoceLayers};
+use dissect::roce::{Opcode, Reth, RoceLayers};
 use std::net::{IpAddr, Ipv6Addr};
 
-/// Handles one parsed RoCE packet: `parsed` is its BTH, or why it could not be
-/// read; the rest of it is in `roce`. `ip` is None for RoCEv1 (the GRH names the ends).
+/// Handles one parsed RoCE packet: `parsed` says why it could not be read,
+/// if it could not; the packet is in `roce`. `ip` is None for RoCEv1 (the
+/// GRH names the ends).
 pub(super) fn packet(
     reassembly: &mut Reassembly,
-    parsed: dissect::Result<Bth>,
+    parsed: dissect::Result<()>,
     roce: &RoceLayers,
     ip: Option<&Ip>,
     trees: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
-    let bth = match parsed {
-        Ok(bth) => bth,
-        Err(e) => return emit(Endpoints::Frame, (problem("rdma", &e), None)),
-    };
+    if let Err(e) = parsed {
+        return emit(Endpoints::Frame, (problem("rdma", &e), None));
+    }
+    // A packet read whole has its BTH.
+    let Some(bth) = &roce.bth else { return };
     // Before the addresses: ACKs, a quarter of the packets, end here.
     let Some(request) = request(bth.opcode, roce.ext.reth) else {
         return;
