@@ -48,6 +48,19 @@ impl Frame {
     }
 }
 
+impl Frame<&[u8]> {
+    /// The frame with its bytes copied out of the source's buffer.
+    pub fn owned(&self) -> Frame {
+        Frame {
+            number: self.number,
+            time: self.time,
+            data: self.data.to_vec(),
+            orig_len: self.orig_len,
+            link: self.link,
+        }
+    }
+}
+
 /// A source could not produce the next frame (a truncated or corrupt file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceError {
@@ -152,25 +165,18 @@ impl FrameSource for PcapFile {
         if self.done {
             return None;
         }
-        let e = match self.capture.next_packet() {
-            Ok(packet) => {
-                self.last += 1;
-                let f = frame(self.last, self.link, packet);
-                return Some(Ok(Frame {
-                    data: f.data.to_vec(),
-                    number: f.number,
-                    time: f.time,
-                    orig_len: f.orig_len,
-                    link: f.link,
-                }));
+        let (number, link) = (self.last + 1, self.link);
+        match self.capture.next_packet().map(|packet| frame(number, link, packet).owned()) {
+            Ok(f) => {
+                self.last = number;
+                Some(Ok(f))
             }
-            Err(e) => e,
-        };
-        if e == pcap::Error::NoMorePackets {
-            self.done = true;
-            return None;
+            Err(pcap::Error::NoMorePackets) => {
+                self.done = true;
+                None
+            }
+            Err(e) => Some(Err(self.failed(e))),
         }
-        Some(Err(self.failed(e)))
     }
 
     /// The whole batch in one libpcap call: a call per frame costs more than
@@ -227,6 +233,8 @@ impl PcapFile {
     }
 }
 
+/// Frame `number` of a capture of type `link`, from libpcap's packet (files
+/// and live interfaces alike).
 fn frame(number: u64, link: LinkType, packet: pcap::Packet<'_>) -> Frame<&[u8]> {
     let ts = packet.header.ts;
     Frame {

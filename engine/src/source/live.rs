@@ -4,7 +4,7 @@
 //! at a time, to stop (count, duration, a signal) and report libpcap's
 //! statistics while the wire is quiet.
 
-use super::{Frame, FrameSource, SourceError, Timestamp};
+use super::{Frame, FrameSource, SourceError};
 use crate::privilege;
 use dissect::capture::LinkType;
 use nix::poll::{poll, PollFd, PollFlags};
@@ -207,18 +207,7 @@ impl FrameSource for LiveCapture {
             match self.capture.next_packet() {
                 Ok(packet) => {
                     self.last = number;
-                    let ts = packet.header.ts;
-                    return Some(Ok(Frame {
-                        number,
-                        // Opened with nanosecond precision: tv_usec holds nanoseconds.
-                        time: Timestamp {
-                            secs: ts.tv_sec,
-                            nanos: u32::try_from(ts.tv_usec).unwrap_or(0),
-                        },
-                        data: packet.data.to_vec(),
-                        orig_len: usize::try_from(packet.header.len).unwrap_or(usize::MAX),
-                        link: self.link,
-                    }));
+                    return Some(Ok(super::frame(number, self.link, packet).owned()));
                 }
                 // Nothing ready. An interrupted wait (EINTR) just means: look at `stop`.
                 Err(pcap::Error::TimeoutExpired) => {
