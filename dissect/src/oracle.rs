@@ -96,8 +96,9 @@ pub const LINK_TYPES: [crate::capture::LinkType; 6] = {
 /// snaplen cut, the rest is the captured frame. Decoding must keep every
 /// layer inside the frame and call a cut frame truncated.
 pub fn check_capture_frame(data: &[u8]) {
-    let (Some(&pick), Some(&cut)) = (data.first(), data.get(1)) else { return };
-    let frame = &data[2..];
+    let (Some(&pick), Some(&cut), Some(frame)) = (data.first(), data.get(1), data.get(2..)) else {
+        return;
+    };
     let link = LINK_TYPES[usize::from(pick) % LINK_TYPES.len()];
     let layers = crate::capture::decode(link, frame, frame.len() + usize::from(cut));
     for span in &layers.spans {
