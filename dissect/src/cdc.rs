@@ -76,17 +76,41 @@ impl Cursor {
         })
     }
 
+}
+
+/// Which of a CDC message's cursors: its byte order and the names its fields
+/// have in errors and traces.
+#[derive(Debug, Clone, Copy)]
+pub struct CursorAt {
+    pub order: ByteOrder,
+    pub producer: bool,
+}
+
+impl Wire<CursorAt> for Cursor {
+    const NAME: &'static str = "CDC cursor";
+
     // Inline, as read_type: the message's reader then stays in registers.
     #[inline(always)]
-    fn read(r: &mut Reader<'_>, order: ByteOrder, wrap: &'static str, count: &'static str) -> Result<Self> {
-        Ok(Cursor { wrap: r.u16_in(order, wrap)?, count: r.u32_in(order, count)? })
+    fn read(r: &mut Reader<'_>, at: CursorAt) -> Result<Self> {
+        let (wrap, count) = match at.producer {
+            true => ("producer.wrap", "producer.count"),
+            false => ("consumer.wrap", "consumer.count"),
+        };
+        Ok(Cursor { wrap: r.u16_in(at.order, wrap)?, count: r.u32_in(at.order, count)? })
     }
 
-    fn write(&self, order: ByteOrder, out: &mut Vec<u8>) {
-        out.put_u16_in(order, self.wrap);
-        out.put_u32_in(order, self.count);
+    fn write(&self, out: &mut Vec<u8>, at: CursorAt) {
+        out.put_u16_in(at.order, self.wrap);
+        out.put_u32_in(at.order, self.count);
+    }
+
+    fn wire_len(&self) -> usize {
+        6
     }
 }
+
+const PRODUCER_BE: CursorAt = CursorAt { order: ByteOrder::Big, producer: true };
+const CONSUMER_BE: CursorAt = CursorAt { order: ByteOrder::Big, producer: false };
 
 /// CDC sequence numbers compare as signed 16-bit differences: true when `a`
 /// was sent before `b` (Linux `smc_cdc_before`).
@@ -121,11 +145,11 @@ pub struct SmcrCdc {
 
 impl Wire for SmcrCdc {
     const NAME: &'static str = "CDC (SMC-R)";
+    const END: &'static str = "reserved";
 
     #[inline(always)]
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
-        read_type(&mut r)?;
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        read_type(r)?;
         let len = r.u8("length")?;
         if usize::from(len) != SMCR_CDC_LEN {
             // Linux drops the message.
@@ -134,24 +158,23 @@ impl Wire for SmcrCdc {
         let seqno = r.be_u16("seqno")?;
         let token = r.be_u32("token")?;
         r.skip(2, "producer.reserved")?; // 8
-        let producer = Cursor::read(&mut r, ByteOrder::Big, "producer.wrap", "producer.count")?;
+        let producer = Cursor::read(r, PRODUCER_BE)?;
         r.skip(2, "consumer.reserved")?; // 16
-        let consumer = Cursor::read(&mut r, ByteOrder::Big, "consumer.wrap", "consumer.count")?;
+        let consumer = Cursor::read(r, CONSUMER_BE)?;
         let producer_flags = ProducerFlags(r.u8("producer_flags")?); // 24
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 25
         r.skip(18, "reserved")?; // 26-43
-        r.finish("reserved")?;
         Ok(SmcrCdc { seqno, token, producer, consumer, producer_flags, conn_state_flags })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(CDC_TYPE);
         out.put_u8(SMCR_CDC_LEN as u8);
         out.put_be_u16(self.seqno);
         out.put_be_u32(self.token);
-        for cursor in [&self.producer, &self.consumer] {
+        for (cursor, at) in [(&self.producer, PRODUCER_BE), (&self.consumer, CONSUMER_BE)] {
             out.put_zeros(2);
-            cursor.write(ByteOrder::Big, out);
+            cursor.write(out, at);
         }
         out.put_u8(self.producer_flags.0);
         out.put_u8(self.conn_state_flags.0);
@@ -182,37 +205,43 @@ impl SmcdCdc {
     /// the host's own order for loopback-ism.
     pub fn parse_in(bytes: &[u8], order: ByteOrder) -> Result<Self> {
         let mut r = Reader::new(<Self as Wire>::NAME, bytes);
-        read_type(&mut r)?;
+        let value = Self::read_in(&mut r, order)?;
+        r.finish(<Self as Wire>::END)?;
+        Ok(value)
+    }
+
+    fn read_in(r: &mut Reader<'_>, order: ByteOrder) -> Result<Self> {
+        read_type(r)?;
         r.skip(7, "reserved")?; // 1-7
-        let producer = Cursor::read(&mut r, order, "producer.wrap", "producer.count")?; // 8
+        let producer = Cursor::read(r, CursorAt { order, producer: true })?; // 8
         r.skip(2, "producer.reserved")?; // 14-15
-        let consumer = Cursor::read(&mut r, order, "consumer.wrap", "consumer.count")?; // 16
+        let consumer = Cursor::read(r, CursorAt { order, producer: false })?; // 16
         let producer_flags = ProducerFlags(r.u8("producer_flags")?); // 22
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 23
         r.skip(8, "reserved")?; // 24-31
-        r.finish("reserved")?;
         Ok(SmcdCdc { order, producer, consumer, producer_flags, conn_state_flags })
     }
 }
 
 impl Wire for SmcdCdc {
     const NAME: &'static str = "CDC (SMC-D)";
+    const END: &'static str = "reserved";
 
     /// Reads little-endian. SMC-D CDC never crosses a wire: it is read from
     /// a DMB on the host that holds it, and the hosts where this tool sees
     /// one (loopback-ism on x86-64 or arm64) are little-endian; nothing in
     /// the 32 bytes tells the order reliably. For s390 ISM use
     /// [`SmcdCdc::parse_in`] with `Big`.
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        SmcdCdc::parse_in(bytes, ByteOrder::Little)
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        SmcdCdc::read_in(r, ByteOrder::Little)
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(CDC_TYPE);
         out.put_zeros(7);
-        self.producer.write(self.order, out);
+        self.producer.write(out, CursorAt { order: self.order, producer: true });
         out.put_zeros(2);
-        self.consumer.write(self.order, out);
+        self.consumer.write(out, CursorAt { order: self.order, producer: false });
         out.put_u8(self.producer_flags.0);
         out.put_u8(self.conn_state_flags.0);
         out.put_zeros(8);

@@ -27,9 +27,9 @@ pub struct SmcOption;
 
 impl Wire for SmcOption {
     const NAME: &'static str = "TCP SMC option";
+    const END: &'static str = "exid";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let kind = r.u8("kind")?;
         if kind != KIND_EXPERIMENTAL {
             return Err(r.invalid("kind", 1, kind.into(), "not the experimental option kind 254"));
@@ -47,11 +47,10 @@ impl Wire for SmcOption {
         if exid != SMC_EXID {
             return Err(r.invalid("exid", 4, exid.into(), "not the SMC ExID E2D4C3D9"));
         }
-        r.finish("exid")?;
         Ok(SmcOption)
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(KIND_EXPERIMENTAL);
         out.put_u8(SMC_OPTION_LEN);
         out.put_be_u32(SMC_EXID);

@@ -19,20 +19,52 @@ pub enum ByteOrder {
     Little,
 }
 
-/// A message type with a wire form.
-pub trait Wire: Sized {
-    /// The message's name in the protocol's words, used in errors.
+/// The one codec shape every wire part has, from a two-byte field pair to a
+/// whole message: `read` at a [`Reader`]'s cursor, `write` into a buffer.
+/// `C` is what the layout depends on outside the part's own bytes (an LLC
+/// body's header, the entry count of an SMC-Dv2 extension, a field name the
+/// trace shows); `()` for most parts and every message, which then get
+/// [`Wire::parse`], [`Wire::emit`] and [`Wire::to_bytes`].
+pub trait Wire<C: Copy = ()>: Sized {
+    /// The part's name in the protocol's words, used in errors when it is
+    /// parsed on its own.
     const NAME: &'static str;
-    /// Parse exactly one message spanning all of `bytes`.
-    fn parse(bytes: &[u8]) -> Result<Self>;
+    /// The field a trailing-bytes error from [`Wire::parse`] names: the last one.
+    const END: &'static str = "end";
+    /// Read one value at the cursor. A message whose extent is its input (a
+    /// framed CLC message, an LLC SEND, a UDP payload) reads all there is.
+    fn read(r: &mut Reader<'_>, c: C) -> Result<Self>;
     /// Append the wire form to `out`.
-    fn emit(&self, out: &mut Vec<u8>);
-    /// Length of the wire form [`Wire::emit`] writes.
+    fn write(&self, out: &mut Vec<u8>, c: C);
+    /// Length of the wire form [`Wire::write`] writes.
     fn wire_len(&self) -> usize;
 
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.wire_len());
-        self.emit(&mut out);
+    /// Parse exactly one value spanning all of `bytes`.
+    #[inline(always)]
+    fn parse(bytes: &[u8]) -> Result<Self>
+    where
+        Self: Wire<()>,
+    {
+        let mut r = Reader::new(<Self as Wire<()>>::NAME, bytes);
+        let value = <Self as Wire<()>>::read(&mut r, ())?;
+        r.finish(<Self as Wire<()>>::END)?;
+        Ok(value)
+    }
+
+    /// Append the wire form to `out`.
+    fn emit(&self, out: &mut Vec<u8>)
+    where
+        Self: Wire<()>,
+    {
+        <Self as Wire<()>>::write(self, out, ())
+    }
+
+    fn to_bytes(&self) -> Vec<u8>
+    where
+        Self: Wire<()>,
+    {
+        let mut out = Vec::with_capacity(<Self as Wire<()>>::wire_len(self));
+        <Self as Wire<()>>::write(self, &mut out, ());
         out
     }
 }
@@ -275,6 +307,28 @@ impl<'a> Reader<'a> {
         out
     }
 
+    /// For a message whose extent is its input: `read` gets what is left as
+    /// a reader of its own named `message` (offsets from the message's first
+    /// byte, nothing traced for the whole), and its errors' offsets come back
+    /// counted from this reader's start.
+    #[inline(always)]
+    pub fn whole<T>(&mut self, message: &'static str, read: impl FnOnce(Reader<'a>) -> Result<T>) -> Result<T> {
+        let at = self.offset();
+        let (bytes, rest) = self.rest.split_at(self.rest.len());
+        self.rest = rest;
+        // Made from this one, not with `new`: no second look at the tracing flag.
+        let own = Reader { message, rest: bytes, end: bytes.len(), tracing: self.tracing };
+        match read(own) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(shifted(e, at)),
+        }
+    }
+
+    /// The bytes not read yet, for a codec that looks ahead by offset; not traced.
+    pub fn unread(&self) -> &'a [u8] {
+        self.rest
+    }
+
     pub fn peek_u8(&self, at: usize) -> Option<u8> {
         self.rest.get(at).copied()
     }
@@ -303,6 +357,12 @@ fn note(at: usize, field: &'static str, len: usize, value: Option<u64>) {
             value,
         })
     });
+}
+
+/// `e` with its offset counted from `at` bytes earlier.
+#[cold]
+fn shifted(e: Error, at: usize) -> Error {
+    Error { offset: e.offset + at, ..e }
 }
 
 /// The error for `needed` bytes of `field` at `offset` where `available` are left.

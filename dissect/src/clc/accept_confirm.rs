@@ -89,9 +89,12 @@ impl AcceptConfirm {
     }
 }
 
-impl SmcrAcceptConfirm {
+/// Read with the message's type and envelope, which say which parts follow.
+impl Wire<(ClcType, Envelope)> for SmcrAcceptConfirm {
+    const NAME: &'static str = "CLC Accept/Confirm SMC-R part";
+
     #[inline(always)]
-    fn read(b: &mut Reader<'_>) -> Result<Self> {
+    fn read(b: &mut Reader<'_>, (kind, env): (ClcType, Envelope)) -> Result<Self> {
         let peer_id = b.array("peer_id")?;
         let gid = b.array("gid")?;
         let mac = b.array("mac")?;
@@ -104,6 +107,11 @@ impl SmcrAcceptConfirm {
         let rmb_dma_addr = b.be_u64("rmb_dma_addr")?;
         b.skip(1, "reserved")?;
         let psn = b.be_u24("psn")?;
+        let v2 = if env.is_v1() {
+            None
+        } else {
+            Some(SmcrV2::read(b, (env.flag(), kind == ClcType::CONFIRM))?)
+        };
         Ok(SmcrAcceptConfirm {
             peer_id,
             gid,
@@ -116,12 +124,39 @@ impl SmcrAcceptConfirm {
             qp_mtu: size_mtu & 0x0f,
             rmb_dma_addr,
             psn,
-            v2: None,
+            v2,
         })
     }
 
+    fn write(&self, out: &mut Vec<u8>, _: (ClcType, Envelope)) {
+        out.put_bytes(&self.peer_id);
+        out.put_bytes(&self.gid);
+        out.put_bytes(&self.mac);
+        out.put_be_u24(self.qpn & 0x00ff_ffff);
+        out.put_be_u32(self.rmb_rkey);
+        out.put_u8(self.rmbe_idx);
+        out.put_be_u32(self.rmbe_alert_token);
+        out.put_u8((self.rmbe_size << 4) | (self.qp_mtu & 0x0f));
+        out.put_zeros(1);
+        out.put_be_u64(self.rmb_dma_addr);
+        out.put_zeros(1);
+        out.put_be_u24(self.psn & 0x00ff_ffff);
+        if let Some(v2) = &self.v2 {
+            v2.write(out, (v2.fce.is_some(), v2.gid_list.is_some()));
+        }
+    }
+
+    fn wire_len(&self) -> usize {
+        SMCR_V1_LEN - HEADER_LEN - TRAILER_LEN + self.v2.as_ref().map_or(0, SmcrV2::wire_len)
+    }
+}
+
+/// Read with (first contact, Confirm): what follows the EID.
+impl Wire<(bool, bool)> for SmcrV2 {
+    const NAME: &'static str = "CLC Accept/Confirm SMC-Rv2 part";
+
     #[inline(always)]
-    fn read_v2(b: &mut Reader<'_>, first_contact: bool, confirm: bool) -> Result<SmcrV2> {
+    fn read(b: &mut Reader<'_>, (first_contact, confirm): (bool, bool)) -> Result<SmcrV2> {
         let eid = b.array("eid")?;
         b.skip(8, "reserved")?;
         if !first_contact {
@@ -149,7 +184,7 @@ impl SmcrAcceptConfirm {
                 return Ok(SmcrV2 {
                     eid,
                     fce: Some(fce),
-                    gid_list: Some(read_gid_list(b)?),
+                    gid_list: Some(GidList::read(b, ())?),
                 });
             }
         }
@@ -164,40 +199,26 @@ impl SmcrAcceptConfirm {
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
-        out.put_bytes(&self.peer_id);
-        out.put_bytes(&self.gid);
-        out.put_bytes(&self.mac);
-        out.put_be_u24(self.qpn & 0x00ff_ffff);
-        out.put_be_u32(self.rmb_rkey);
-        out.put_u8(self.rmbe_idx);
-        out.put_be_u32(self.rmbe_alert_token);
-        out.put_u8((self.rmbe_size << 4) | (self.qp_mtu & 0x0f));
-        out.put_zeros(1);
-        out.put_be_u64(self.rmb_dma_addr);
-        out.put_zeros(1);
-        out.put_be_u24(self.psn & 0x00ff_ffff);
-        if let Some(v2) = &self.v2 {
-            out.put_bytes(&v2.eid);
-            out.put_zeros(8);
-            emit_fce(&v2.fce, out);
-            if let Some(list) = &v2.gid_list {
-                emit_gid_list(list, out);
-            }
+    fn write(&self, out: &mut Vec<u8>, _: (bool, bool)) {
+        out.put_bytes(&self.eid);
+        out.put_zeros(8);
+        emit_fce(&self.fce, out);
+        if let Some(list) = &self.gid_list {
+            list.emit(out);
         }
     }
 
     fn wire_len(&self) -> usize {
-        let v2 = self.v2.as_ref().map_or(0, |v2| {
-            40 + fce_len(&v2.fce) + v2.gid_list.as_ref().map_or(0, gid_list_len)
-        });
-        SMCR_V1_LEN - HEADER_LEN - TRAILER_LEN + v2
+        40 + fce_len(&self.fce) + self.gid_list.as_ref().map_or(0, GidList::wire_len)
     }
 }
 
-impl SmcdAcceptConfirm {
+impl Wire<(ClcType, Envelope)> for SmcdAcceptConfirm {
+    const NAME: &'static str = "CLC Accept/Confirm SMC-D part";
+
     #[inline(always)]
-    fn read(b: &mut Reader<'_>, v1: bool, first_contact: bool) -> Result<Self> {
+    fn read(b: &mut Reader<'_>, (_, env): (ClcType, Envelope)) -> Result<Self> {
+        let (v1, first_contact) = (env.is_v1(), env.flag());
         let gid = b.be_u64("gid")?;
         let dmb_token = b.be_u64("dmb_token")?;
         let dmbe_idx = b.u8("dmbe_idx")?;
@@ -229,7 +250,7 @@ impl SmcdAcceptConfirm {
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: (ClcType, Envelope)) {
         out.put_be_u64(self.gid);
         out.put_be_u64(self.dmb_token);
         out.put_u8(self.dmbe_idx);
@@ -275,7 +296,7 @@ fn read_fce(b: &mut Reader<'_>) -> Result<FirstContactExt> {
 
 fn emit_fce(fce: &Option<FirstContactExt>, out: &mut Vec<u8>) {
     if let Some(f) = fce {
-        f.emit(out);
+        f.write(out, f.v2x.is_some());
     }
 }
 
@@ -320,47 +341,41 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
 impl Wire for AcceptConfirm {
     const NAME: &'static str = "CLC Accept/Confirm";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let o = open(Self::NAME, bytes)?;
-        let kind = o.header.kind;
-        if kind != ClcType::ACCEPT && kind != ClcType::CONFIRM {
-            let kind = ErrorKind::Invalid {
-                value: kind.0.into(),
-                reason: "neither Accept nor Confirm",
-            };
-            return Err(Error {
-                message: Self::NAME,
-                field: "header.type",
-                offset: 4,
-                kind,
-            });
-        }
-        check_length(&o)?;
-        let env = o.envelope();
-        let mut b = o.body.clone();
-        let body = if env.typev1 == Path::R {
-            let mut r = SmcrAcceptConfirm::read(&mut b)?;
-            if !env.is_v1() {
-                r.v2 = Some(SmcrAcceptConfirm::read_v2(
-                    &mut b,
-                    env.flag(),
-                    kind == ClcType::CONFIRM,
-                )?);
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        r.whole(Self::NAME, |m| {
+            let o = open(m)?;
+            let kind = o.header.kind;
+            if kind != ClcType::ACCEPT && kind != ClcType::CONFIRM {
+                let kind = ErrorKind::Invalid {
+                    value: kind.0.into(),
+                    reason: "neither Accept nor Confirm",
+                };
+                return Err(Error {
+                    message: Self::NAME,
+                    field: "header.type",
+                    offset: 4,
+                    kind,
+                });
             }
-            AcceptConfirmBody::SmcR(r)
-        } else {
-            AcceptConfirmBody::SmcD(SmcdAcceptConfirm::read(&mut b, env.is_v1(), env.flag())?)
-        };
-        b.finish("body")?;
-        o.check_trailer()?;
-        Ok(AcceptConfirm { kind, env, body })
+            check_length(&o)?;
+            let env = o.envelope();
+            let mut b = o.body.clone();
+            let body = if env.typev1 == Path::R {
+                AcceptConfirmBody::SmcR(SmcrAcceptConfirm::read(&mut b, (kind, env))?)
+            } else {
+                AcceptConfirmBody::SmcD(SmcdAcceptConfirm::read(&mut b, (kind, env))?)
+            };
+            b.finish("body")?;
+            o.check_trailer()?;
+            Ok(AcceptConfirm { kind, env, body })
+        })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         self.env.header(self.kind, self.wire_len()).emit(out);
         match &self.body {
-            AcceptConfirmBody::SmcR(r) => r.emit(out),
-            AcceptConfirmBody::SmcD(d) => d.emit(out),
+            AcceptConfirmBody::SmcR(r) => r.write(out, (self.kind, self.env)),
+            AcceptConfirmBody::SmcD(d) => d.write(out, (self.kind, self.env)),
         }
         out.put_be_u32(self.env.trailer.0);
     }

@@ -4,7 +4,7 @@
 use super::codes::{ClcType, DeclineDiagnosis, OsType};
 use super::header::{open, Envelope};
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::{Put, Wire};
+use crate::wire::{Put, Reader, Wire};
 
 pub const DECLINE_V1_LEN: usize = 28;
 pub const DECLINE_V2_LEN: usize = 44;
@@ -31,51 +31,53 @@ impl Decline {
 impl Wire for Decline {
     const NAME: &'static str = "CLC Decline";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let o = open(Self::NAME, bytes)?;
-        if o.header.kind != ClcType::DECLINE {
-            let kind = ErrorKind::Invalid {
-                value: o.header.kind.0.into(),
-                reason: "not a Decline",
-            };
-            return Err(Error {
-                message: Self::NAME,
-                field: "header.type",
-                offset: 4,
-                kind,
-            });
-        }
-        let env = o.envelope();
-        o.expect_length(if env.is_v1() {
-            DECLINE_V1_LEN
-        } else {
-            DECLINE_V2_LEN
-        })?;
-        let mut b = o.body.clone();
-        let peer_id = b.array("peer_id")?;
-        let diagnosis = DeclineDiagnosis(b.be_u32("diagnosis")?);
-        let os_type = OsType(b.u8("os_type")? >> 4);
-        b.skip(3, "reserved")?;
-        let more_diagnoses = if env.is_v1() {
-            None
-        } else {
-            let mut more = [DeclineDiagnosis(0); 4];
-            for d in &mut more {
-                *d = DeclineDiagnosis(b.be_u32("more_diagnoses")?);
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        r.whole(Self::NAME, |m| {
+            let o = open(m)?;
+            if o.header.kind != ClcType::DECLINE {
+                let kind = ErrorKind::Invalid {
+                    value: o.header.kind.0.into(),
+                    reason: "not a Decline",
+                };
+                return Err(Error {
+                    message: Self::NAME,
+                    field: "header.type",
+                    offset: 4,
+                    kind,
+                });
             }
-            Some(more)
-        };
-        b.finish("body")?;
-        Ok(Decline {
-            env,
-            peer_id,
-            diagnosis,
-            os_type,
-            more_diagnoses,
+            let env = o.envelope();
+            o.expect_length(if env.is_v1() {
+                DECLINE_V1_LEN
+            } else {
+                DECLINE_V2_LEN
+            })?;
+            let mut b = o.body.clone();
+            let peer_id = b.array("peer_id")?;
+            let diagnosis = DeclineDiagnosis(b.be_u32("diagnosis")?);
+            let os_type = OsType(b.u8("os_type")? >> 4);
+            b.skip(3, "reserved")?;
+            let more_diagnoses = if env.is_v1() {
+                None
+            } else {
+                let mut more = [DeclineDiagnosis(0); 4];
+                for d in &mut more {
+                    *d = DeclineDiagnosis(b.be_u32("more_diagnoses")?);
+                }
+                Some(more)
+            };
+            b.finish("body")?;
+            Ok(Decline {
+                env,
+                peer_id,
+                diagnosis,
+                os_type,
+                more_diagnoses,
+            })
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         self.env.header(ClcType::DECLINE, self.wire_len()).emit(out);
         out.put_bytes(&self.peer_id);
         out.put_be_u32(self.diagnosis.0);

@@ -5,7 +5,7 @@
 use super::codes::{FeatureMask, OsType, Release};
 use super::proposal_areas::count_u8;
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 /// The v2.0 form (and every SMC-D v2.0 one; SMC-R from kernels before 6.5).
 pub const FCE_SHORT_LEN: usize = 36;
@@ -36,8 +36,11 @@ pub struct FceV2x {
     pub vendor_options: u32,
 }
 
-impl FirstContactExt {
-    pub fn wire_len(&self) -> usize {
+/// Read with the form: `true` for the 52-byte one (the caller decides from the length).
+impl Wire<bool> for FirstContactExt {
+    const NAME: &'static str = "CLC First Contact Extension";
+
+    fn wire_len(&self) -> usize {
         if self.v2x.is_some() {
             FCE_LONG_LEN
         } else {
@@ -45,8 +48,7 @@ impl FirstContactExt {
         }
     }
 
-    /// Read the form of `len` bytes (36 or 52; the caller decides from the length).
-    pub fn read(r: &mut Reader<'_>, long: bool) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, long: bool) -> Result<Self> {
         let direct = r.u8("fce.v2_direct")?;
         let os_release = r.u8("fce.os_type")?;
         r.skip(2, "fce.reserved")?;
@@ -72,7 +74,7 @@ impl FirstContactExt {
         })
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: bool) {
         out.put_u8(if self.v2_direct { 0x80 } else { 0 });
         out.put_u8((self.os_type.0 << 4) | (self.release.0 & 0x0f));
         out.put_zeros(2);
@@ -90,25 +92,29 @@ impl FirstContactExt {
 /// The RoCEv2 GIDs of the client's devices, on a first-contact SMC-Rv2 Confirm.
 pub type GidList = Vec<[u8; GID_LEN]>;
 
-pub fn gid_list_len(list: &GidList) -> usize {
-    GID_LIST_HEADER_LEN + GID_LEN * list.len()
-}
+impl Wire for GidList {
+    const NAME: &'static str = "CLC GID list";
 
-/// Read a GID list whose count the caller already matched against the length.
-pub fn read_gid_list(r: &mut Reader<'_>) -> Result<GidList> {
-    let count = r.u8("gid_list.count")?;
-    r.skip(3, "gid_list.reserved")?;
-    let mut list = Vec::with_capacity(usize::from(count).min(r.remaining() / GID_LEN));
-    for _ in 0..count {
-        list.push(r.array("gid_list.gid")?);
+    fn wire_len(&self) -> usize {
+        GID_LIST_HEADER_LEN + GID_LEN * self.len()
     }
-    Ok(list)
-}
 
-pub fn emit_gid_list(list: &GidList, out: &mut Vec<u8>) {
-    out.put_u8(count_u8(list.len()));
-    out.put_zeros(3);
-    for gid in list {
-        out.put_bytes(gid);
+    /// Read a GID list whose count the caller already matched against the length.
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        let count = r.u8("gid_list.count")?;
+        r.skip(3, "gid_list.reserved")?;
+        let mut list = Vec::with_capacity(usize::from(count).min(r.remaining() / GID_LEN));
+        for _ in 0..count {
+            list.push(r.array("gid_list.gid")?);
+        }
+        Ok(list)
+    }
+
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
+        out.put_u8(count_u8(self.len()));
+        out.put_zeros(3);
+        for gid in self {
+            out.put_bytes(gid);
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::codes::{ClcType, Eyecatcher, Path};
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 pub const HEADER_LEN: usize = 8;
 pub const TRAILER_LEN: usize = 4;
@@ -23,11 +23,13 @@ pub struct Header {
     pub typev1: Path,
 }
 
-impl Header {
+impl Wire for Header {
+    const NAME: &'static str = "CLC header";
+
     /// Read the header; rejects what Linux rejects before looking at the body:
     /// a foreign eyecatcher and version 0.
     #[inline(always)]
-    pub fn read(r: &mut Reader<'_>) -> Result<Header> {
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Header> {
         let eyecatcher = Eyecatcher(r.be_u32("header.eyecatcher")?);
         if !eyecatcher.is_valid() {
             return Err(r.invalid(
@@ -54,11 +56,15 @@ impl Header {
         })
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u32(self.eyecatcher.0);
         out.put_u8(self.kind.0);
         out.put_be_u16(self.length);
         out.put_u8((self.version << 4) | ((self.typev2.0 & 3) << 2) | (self.typev1.0 & 3));
+    }
+
+    fn wire_len(&self) -> usize {
+        HEADER_LEN
     }
 }
 
@@ -153,14 +159,14 @@ impl Opened<'_> {
     }
 }
 
-/// Read the header of a message spanning all of `bytes` and check the declared
-/// length against the input: more declared than given is truncation, less
-/// leaves trailing bytes. Inline, as the readers of the fixed parts: the
-/// message's reader then stays in registers.
+/// Read the header of a message spanning all `r` holds and check the declared
+/// length against it: more declared than given is truncation, less leaves
+/// trailing bytes. Inline, as the readers of the fixed parts: the message's
+/// reader then stays in registers.
 #[inline(always)]
-pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<'a>> {
-    let mut r = Reader::new(message, bytes);
-    let header = Header::read(&mut r)?;
+pub(crate) fn open(mut r: Reader<'_>) -> Result<Opened<'_>> {
+    let (message, bytes) = (r.message(), r.unread());
+    let header = Header::read(&mut r, ())?;
     let declared = usize::from(header.length);
     if declared < HEADER_LEN + TRAILER_LEN {
         return Err(Error {

@@ -63,27 +63,29 @@ impl ClcMessage {
 impl Wire for ClcMessage {
     const NAME: &'static str = "CLC message";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let header = Header::read(&mut Reader::new(Self::NAME, bytes))?;
-        Ok(match header.kind {
-            ClcType::PROPOSAL => ClcMessage::Proposal(Proposal::parse(bytes)?),
-            ClcType::ACCEPT => ClcMessage::Accept(AcceptConfirm::parse(bytes)?),
-            ClcType::CONFIRM => ClcMessage::Confirm(AcceptConfirm::parse(bytes)?),
-            ClcType::DECLINE => ClcMessage::Decline(Decline::parse(bytes)?),
-            kind => {
-                let o = header::open(Self::NAME, bytes)?;
-                let env = o.envelope();
-                let mut body = o.body;
-                ClcMessage::Unknown(Unknown {
-                    kind,
-                    env,
-                    body: body.rest().to_vec(),
-                })
-            }
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        r.whole(Self::NAME, |mut m| {
+            let header = Header::read(&mut m.clone(), ())?;
+            Ok(match header.kind {
+                ClcType::PROPOSAL => ClcMessage::Proposal(Proposal::read(&mut m, ())?),
+                ClcType::ACCEPT => ClcMessage::Accept(AcceptConfirm::read(&mut m, ())?),
+                ClcType::CONFIRM => ClcMessage::Confirm(AcceptConfirm::read(&mut m, ())?),
+                ClcType::DECLINE => ClcMessage::Decline(Decline::read(&mut m, ())?),
+                kind => {
+                    let o = header::open(m)?;
+                    let env = o.envelope();
+                    let mut body = o.body;
+                    ClcMessage::Unknown(Unknown {
+                        kind,
+                        env,
+                        body: body.rest().to_vec(),
+                    })
+                }
+            })
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         match self {
             ClcMessage::Proposal(m) => m.emit(out),
             ClcMessage::Accept(m) | ClcMessage::Confirm(m) => m.emit(out),
@@ -117,7 +119,7 @@ pub struct ClcLax {
 
 /// Parse what can be parsed: the header even when the body fails.
 pub fn parse_lax(bytes: &[u8]) -> Lax<ClcLax> {
-    let header = match Header::read(&mut Reader::new(ClcMessage::NAME, bytes)) {
+    let header = match Header::read(&mut Reader::new(ClcMessage::NAME, bytes), ()) {
         Ok(h) => h,
         Err(e) => {
             return Lax {
@@ -173,7 +175,7 @@ pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
         return partial_header(bytes);
     }
     // Rejects a foreign eyecatcher as partial_header does.
-    let header = Header::read(&mut Reader::new(ClcMessage::NAME, bytes))?;
+    let header = Header::read(&mut Reader::new(ClcMessage::NAME, bytes), ())?;
     let length = usize::from(header.length);
     if length < min_len(header.kind) {
         let kind = ErrorKind::Invalid {

@@ -77,12 +77,12 @@ impl Proposal {
         o.expect_length(FIXED_LEN + usize::from(off) + PREFIX_AREA_LEN + IPV6_PREFIX_LEN * n + TRAILER_LEN)?;
         let smcd = match off {
             0 => None,
-            MAX_IPAREA_OFFSET => Some(SmcdArea::read(b)?),
+            MAX_IPAREA_OFFSET => Some(SmcdArea::read(b, ())?),
             _ => return Err(not_modelled(b, "iparea_offset", IPAREA_OFFSET_AT, off)),
         };
         Ok(Body {
             smcd,
-            ip_prefix: Some(IpPrefixArea::read(b)?),
+            ip_prefix: Some(IpPrefixArea::read(b, ())?),
             v2_ext: None,
             smcd_v2_ext: None,
         })
@@ -152,16 +152,16 @@ impl Proposal {
         if !typev2.is_none() && v2_off != canonical_v2_ext_offset(prefix_len) {
             return Err(not_modelled(b, "smcd.v2_ext_offset", V2_EXT_OFFSET_AT, v2_off));
         }
-        let smcd = Some(SmcdArea::read(b)?);
+        let smcd = Some(SmcdArea::read(b, ())?);
         let ip_prefix = if typev1.is_none() {
             None
         } else {
-            Some(IpPrefixArea::read(b)?)
+            Some(IpPrefixArea::read(b, ())?)
         };
         let (mut v2_ext, mut smcd_v2_ext) = (None, None);
         if !typev2.is_none() {
             let ext_at = b.offset();
-            let v2 = V2Extension::read(b)?;
+            let v2 = V2Extension::read(b, ())?;
             if typev2.has_d() {
                 if v2.smcd_v2_ext_offset != canonical_smcd_v2_ext_offset(v2.eids.len()) {
                     return Err(not_modelled(
@@ -270,51 +270,54 @@ fn not_modelled(r: &Reader<'_>, field: &'static str, offset: usize, value: u16) 
 impl Wire for Proposal {
     const NAME: &'static str = "CLC Proposal";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let o = open(Self::NAME, bytes)?;
-        if o.header.kind != ClcType::PROPOSAL {
-            return Err(at_error(
-                &o.body,
-                "header.type",
-                4,
-                o.header.kind.0.into(),
-                "not a Proposal",
-            ));
-        }
-        let mut b = o.body.clone();
-        let peer_id = b.array("peer_id")?;
-        let gid = b.array("gid")?;
-        let mac = b.array("mac")?;
-        let off = b.be_u16("iparea_offset")?;
-        if off > MAX_IPAREA_OFFSET {
-            return Err(b.invalid(
-                "iparea_offset",
-                2,
-                off.into(),
-                "beyond the SMC-D area (Linux: > 40)",
-            ));
-        }
-        let body = if o.envelope().is_v1() {
-            Self::parse_v1(bytes, &o, &mut b, off)?
-        } else {
-            Self::parse_v2(bytes, &o, &mut b, off)?
-        };
-        b.finish("body")?;
-        o.check_trailer()?;
-        Ok(Proposal {
-            env: o.envelope(),
-            peer_id,
-            gid,
-            mac,
-            iparea_offset: off,
-            smcd: body.smcd,
-            ip_prefix: body.ip_prefix,
-            v2_ext: body.v2_ext,
-            smcd_v2_ext: body.smcd_v2_ext,
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        r.whole(Self::NAME, |m| {
+            let bytes = m.unread();
+            let o = open(m)?;
+            if o.header.kind != ClcType::PROPOSAL {
+                return Err(at_error(
+                    &o.body,
+                    "header.type",
+                    4,
+                    o.header.kind.0.into(),
+                    "not a Proposal",
+                ));
+            }
+            let mut b = o.body.clone();
+            let peer_id = b.array("peer_id")?;
+            let gid = b.array("gid")?;
+            let mac = b.array("mac")?;
+            let off = b.be_u16("iparea_offset")?;
+            if off > MAX_IPAREA_OFFSET {
+                return Err(b.invalid(
+                    "iparea_offset",
+                    2,
+                    off.into(),
+                    "beyond the SMC-D area (Linux: > 40)",
+                ));
+            }
+            let body = if o.envelope().is_v1() {
+                Self::parse_v1(bytes, &o, &mut b, off)?
+            } else {
+                Self::parse_v2(bytes, &o, &mut b, off)?
+            };
+            b.finish("body")?;
+            o.check_trailer()?;
+            Ok(Proposal {
+                env: o.envelope(),
+                peer_id,
+                gid,
+                mac,
+                iparea_offset: off,
+                smcd: body.smcd,
+                ip_prefix: body.ip_prefix,
+                v2_ext: body.v2_ext,
+                smcd_v2_ext: body.smcd_v2_ext,
+            })
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         self.env.header(ClcType::PROPOSAL, self.wire_len()).emit(out);
         out.put_bytes(&self.peer_id);
         out.put_bytes(&self.gid);
@@ -330,7 +333,7 @@ impl Wire for Proposal {
             a.emit(out);
         }
         if let Some(a) = &self.smcd_v2_ext {
-            a.emit(out);
+            a.write(out, count_u8(a.ism_entries.len()));
         }
         out.put_be_u32(self.env.trailer.0);
     }

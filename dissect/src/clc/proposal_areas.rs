@@ -4,7 +4,7 @@
 
 use super::codes::{FeatureMask, Release};
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 pub const SMCD_AREA_LEN: usize = 40;
 pub const PREFIX_AREA_LEN: usize = 8;
@@ -34,8 +34,10 @@ pub struct SmcdArea {
     pub vendor_options: [u8; 5],
 }
 
-impl SmcdArea {
-    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+impl Wire for SmcdArea {
+    const NAME: &'static str = "CLC Proposal SMC-D area";
+
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let area = SmcdArea {
             ism_gid: r.be_u64("smcd.ism_gid")?,
             ism_chid: r.be_u16("smcd.ism_chid")?,
@@ -47,13 +49,17 @@ impl SmcdArea {
         Ok(area)
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u64(self.ism_gid);
         out.put_be_u16(self.ism_chid);
         out.put_be_u16(self.v2_ext_offset);
         out.put_bytes(&self.vendor_oui);
         out.put_bytes(&self.vendor_options);
         out.put_zeros(20);
+    }
+
+    fn wire_len(&self) -> usize {
+        SMCD_AREA_LEN
     }
 }
 
@@ -71,12 +77,14 @@ pub struct IpPrefixArea {
     pub ipv6_prefixes: Vec<Ipv6Prefix>,
 }
 
-impl IpPrefixArea {
-    pub fn wire_len(&self) -> usize {
+impl Wire for IpPrefixArea {
+    const NAME: &'static str = "CLC Proposal IP prefix area";
+
+    fn wire_len(&self) -> usize {
         PREFIX_AREA_LEN + IPV6_PREFIX_LEN * self.ipv6_prefixes.len()
     }
 
-    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let ipv4_subnet = r.array("ip_prefix.ipv4_subnet")?;
         let ipv4_prefix_len = r.u8("ip_prefix.ipv4_prefix_len")?;
         r.skip(2, "ip_prefix.reserved")?;
@@ -95,7 +103,7 @@ impl IpPrefixArea {
         })
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_bytes(&self.ipv4_subnet);
         out.put_u8(self.ipv4_prefix_len);
         out.put_zeros(2);
@@ -128,12 +136,14 @@ pub struct V2Extension {
     pub eids: Vec<Eid>,
 }
 
-impl V2Extension {
-    pub fn wire_len(&self) -> usize {
+impl Wire for V2Extension {
+    const NAME: &'static str = "CLC Proposal v2 extension";
+
+    fn wire_len(&self) -> usize {
         V2_EXT_LEN + EID_LEN * self.eids.len()
     }
 
-    pub fn read(r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let eid_count = r.u8("v2_ext.eid_count")?;
         let ism_gid_count = r.u8("v2_ext.ism_gid_count")?;
         r.skip(1, "v2_ext.reserved")?;
@@ -162,7 +172,7 @@ impl V2Extension {
         })
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(count_u8(self.eids.len()));
         out.put_u8(self.ism_gid_count);
         out.put_zeros(1);
@@ -210,12 +220,15 @@ pub struct SmcdV2Extension {
     pub ism_entries: Vec<IsmEntry>,
 }
 
-impl SmcdV2Extension {
-    pub fn wire_len(&self) -> usize {
+/// Read with the entry count, which the v2 extension carries.
+impl Wire<u8> for SmcdV2Extension {
+    const NAME: &'static str = "CLC Proposal SMC-Dv2 extension";
+
+    fn wire_len(&self) -> usize {
         SMCD_V2_EXT_LEN + ISM_ENTRY_LEN * self.ism_entries.len()
     }
 
-    pub fn read(r: &mut Reader<'_>, count: u8) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, count: u8) -> Result<Self> {
         let system_eid = r.array("smcd_v2_ext.system_eid")?;
         r.skip(16, "smcd_v2_ext.reserved")?;
         let mut ism_entries = Vec::with_capacity(usize::from(count.min(MAX_ISM_ENTRIES)));
@@ -230,7 +243,7 @@ impl SmcdV2Extension {
         })
     }
 
-    pub fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: u8) {
         out.put_bytes(&self.system_eid);
         out.put_zeros(16);
         for e in &self.ism_entries {
@@ -238,7 +251,9 @@ impl SmcdV2Extension {
             out.put_be_u16(e.chid);
         }
     }
+}
 
+impl SmcdV2Extension {
     /// The entries grouped into devices the way Linux reads them: an emulated
     /// ISM entry followed by one with the same CHID is a GID/GID-ext pair.
     pub fn devices(&self) -> Vec<IsmDevice> {

@@ -175,8 +175,8 @@ fn v2_length(raw: [u8; 2], total: usize) -> Option<(ByteOrder, usize)> {
 /// Frame one LLC message: read the header, check the declared length against
 /// the input, and hand back a reader over the body (offsets from byte 0).
 #[inline(always)]
-pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<(LlcHeader, Reader<'a>)> {
-    let mut r = Reader::new(message, bytes);
+pub(crate) fn open(mut r: Reader<'_>) -> Result<(LlcHeader, Reader<'_>)> {
+    let bytes = r.unread();
     let (header, length) = LlcHeader::read(&mut r, bytes.len())?;
     if bytes.len() > length {
         let kind = ErrorKind::LengthMismatch { declared: length, expected: bytes.len() };

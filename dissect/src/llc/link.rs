@@ -7,7 +7,7 @@ use super::rkey::RkeyPair;
 use super::LlcBody;
 use crate::error::Result;
 use crate::named_values;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 /// Body length of every fixed-size (44-byte) LLC message.
 pub(crate) const FIXED_BODY: usize = LLC_V1_LEN - 4;
@@ -55,11 +55,14 @@ pub struct ConfirmLink {
 }
 
 impl LlcBody for ConfirmLink {
-    const NAME: &'static str = "LLC CONFIRM_LINK";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_LINK);
+}
+
+impl Wire<LlcHeader> for ConfirmLink {
+    const NAME: &'static str = "LLC CONFIRM_LINK";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let body = ConfirmLink {
             sender_mac: r.array("sender_mac")?,  // 4
             sender_gid: r.array("sender_gid")?,  // 10
@@ -73,7 +76,7 @@ impl LlcBody for ConfirmLink {
         Ok(body)
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_bytes(&self.sender_mac);
         out.put_bytes(&self.sender_gid);
         out.put_be_u24(self.sender_qpn);
@@ -84,7 +87,7 @@ impl LlcBody for ConfirmLink {
         out.put_zeros(8);
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }
@@ -120,9 +123,11 @@ pub struct AddLinkV2Ext {
 
 const V2_EXT_LEN: usize = 28;
 
-impl AddLinkV2Ext {
+impl Wire<LlcHeader> for AddLinkV2Ext {
+    const NAME: &'static str = "LLC ADD_LINK v2 extension";
+
     #[inline(always)]
-    fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, header: LlcHeader) -> Result<Self> {
         if r.remaining() < V2_EXT_LEN {
             return Err(length_mismatch(r, r.offset() + V2_EXT_LEN));
         }
@@ -138,28 +143,31 @@ impl AddLinkV2Ext {
         Ok(AddLinkV2Ext { direct, client_target_gid, rkey_count, rkeys })
     }
 
-    fn write(&self, header: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, header: LlcHeader) {
         out.put_u8(if self.direct { 0x80 } else { 0 });
         out.put_zeros(1);
         out.put_bytes(&self.client_target_gid);
         out.put_zeros(8);
         out.put_u16_in(header.length_order, self.rkey_count);
         for pair in &self.rkeys {
-            pair.write(out);
+            pair.write(out, "v2_ext.rkeys");
         }
     }
 
-    fn len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         V2_EXT_LEN + RkeyPair::LEN * self.rkeys.len()
     }
 }
 
 impl LlcBody for AddLink {
-    const NAME: &'static str = "LLC ADD_LINK";
     const KIND: Option<LlcType> = Some(LlcType::ADD_LINK);
+}
+
+impl Wire<LlcHeader> for AddLink {
+    const NAME: &'static str = "LLC ADD_LINK";
 
     #[inline(always)]
-    fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, header: LlcHeader) -> Result<Self> {
         let sender_mac = r.array("sender_mac")?; // 4
         r.skip(2, "reserved")?; // 10
         let mut body = AddLink {
@@ -173,12 +181,12 @@ impl LlcBody for AddLink {
         };
         r.skip(8, "reserved")?; // 36-43
         if header.llc_type.is_v2_framing() && r.remaining() > 0 {
-            body.v2_ext = Some(AddLinkV2Ext::read(header, r)?);
+            body.v2_ext = Some(AddLinkV2Ext::read(r, header)?);
         }
         Ok(body)
     }
 
-    fn write(&self, header: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, header: LlcHeader) {
         out.put_bytes(&self.sender_mac);
         out.put_zeros(2);
         out.put_bytes(&self.sender_gid);
@@ -188,12 +196,12 @@ impl LlcBody for AddLink {
         out.put_be_u24(self.initial_psn);
         out.put_zeros(8);
         if let Some(ext) = &self.v2_ext {
-            ext.write(header, out);
+            ext.write(out, header);
         }
     }
 
-    fn body_len(&self) -> usize {
-        FIXED_BODY + self.v2_ext.as_ref().map_or(0, AddLinkV2Ext::len)
+    fn wire_len(&self) -> usize {
+        FIXED_BODY + self.v2_ext.as_ref().map_or(0, AddLinkV2Ext::wire_len)
     }
 }
 
@@ -208,11 +216,14 @@ pub struct AddLinkCont {
 }
 
 impl LlcBody for AddLinkCont {
-    const NAME: &'static str = "LLC ADD_LINK_CONT";
     const KIND: Option<LlcType> = Some(LlcType::ADD_LINK_CONT);
+}
+
+impl Wire<LlcHeader> for AddLinkCont {
+    const NAME: &'static str = "LLC ADD_LINK_CONT";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let link_id = r.u8("link_id")?; // 4
         let rkeys_remaining = r.u8("rkeys_remaining")?; // 5
         r.skip(2, "reserved")?; // 6
@@ -221,15 +232,15 @@ impl LlcBody for AddLinkCont {
         Ok(AddLinkCont { link_id, rkeys_remaining, rkeys })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.link_id);
         out.put_u8(self.rkeys_remaining);
         out.put_zeros(2);
-        self.rkeys.iter().for_each(|pair| pair.write(out));
+        self.rkeys.iter().for_each(|pair| pair.write(out, "rkeys"));
         out.put_zeros(4);
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }
@@ -242,24 +253,27 @@ pub struct DeleteLink {
 }
 
 impl LlcBody for DeleteLink {
-    const NAME: &'static str = "LLC DELETE_LINK";
     const KIND: Option<LlcType> = Some(LlcType::DELETE_LINK);
+}
+
+impl Wire<LlcHeader> for DeleteLink {
+    const NAME: &'static str = "LLC DELETE_LINK";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let link_id = r.u8("link_id")?; // 4
         let reason = DeleteLinkReason(r.be_u32("reason")?); // 5, unaligned (packed struct)
         r.skip(35, "reserved")?; // 9-43
         Ok(DeleteLink { link_id, reason })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.link_id);
         out.put_be_u32(self.reason.0);
         out.put_zeros(35);
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }
@@ -275,11 +289,14 @@ pub struct RequestAddLink {
 const REQ_ADD_LINK_GIDS_AT: usize = 28;
 
 impl LlcBody for RequestAddLink {
-    const NAME: &'static str = "LLC REQ_ADD_LINK";
     const KIND: Option<LlcType> = Some(LlcType::REQ_ADD_LINK);
+}
+
+impl Wire<LlcHeader> for RequestAddLink {
+    const NAME: &'static str = "LLC REQ_ADD_LINK";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         r.skip(20, "reserved")?; // 4-23
         let count = usize::from(r.u8("gid_count")?); // 24
         r.skip(3, "reserved")?; // 25-27
@@ -295,15 +312,15 @@ impl LlcBody for RequestAddLink {
         Ok(RequestAddLink { gids })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_zeros(20);
         out.put_u8(u8::try_from(self.gids.len()).unwrap_or(u8::MAX));
         out.put_zeros(3);
         self.gids.iter().for_each(|gid| out.put_bytes(gid));
-        out.put_zeros(self.body_len() - (REQ_ADD_LINK_GIDS_AT - 4) - 16 * self.gids.len());
+        out.put_zeros(self.wire_len() - (REQ_ADD_LINK_GIDS_AT - 4) - 16 * self.gids.len());
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         (REQ_ADD_LINK_GIDS_AT + 16 * self.gids.len()).max(LLC_V1_LEN) - 4
     }
 }
@@ -315,22 +332,25 @@ pub struct TestLink {
 }
 
 impl LlcBody for TestLink {
-    const NAME: &'static str = "LLC TEST_LINK";
     const KIND: Option<LlcType> = Some(LlcType::TEST_LINK);
+}
+
+impl Wire<LlcHeader> for TestLink {
+    const NAME: &'static str = "LLC TEST_LINK";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let user_data = r.array("user_data")?; // 4
         r.skip(24, "reserved")?; // 20-43
         Ok(TestLink { user_data })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_bytes(&self.user_data);
         out.put_zeros(24);
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }

@@ -23,21 +23,14 @@ pub use rkey::{ConfirmRkey, ConfirmRkeyCont, DeleteRkey, LinkRtoken, RkeyPair, R
 use crate::error::{Error, Result};
 use crate::wire::{Lax, Put, Reader, Wire};
 
-/// The part after the 4-byte header of one LLC message type.
-pub trait LlcBody: Sized {
-    /// The message's name in errors ("LLC CONFIRM_LINK").
-    const NAME: &'static str;
+/// The part after the 4-byte header of one LLC message type. It is read and
+/// written with the header: some layouts differ between v1 and v2, and v2
+/// has fields in the sender's byte order. The readers are forced inline into
+/// [`LlcMessage`]'s parse, header and helpers too, so its [`Reader`] stays in
+/// registers; the reader given stops at the declared length.
+pub trait LlcBody: Wire<LlcHeader> {
     /// The type it parses; `None` for [`RawBody`], which takes any.
     const KIND: Option<LlcType>;
-    /// Read the body; the reader stops at the declared length. The header
-    /// is given because some layouts differ between v1 and v2. The readers
-    /// are forced inline into [`LlcMessage`]'s parse, header and helpers
-    /// too, so its [`Reader`] stays in registers.
-    fn read(header: &LlcHeader, r: &mut Reader<'_>) -> Result<Self>;
-    /// Write the body; the header gives the byte order of host-order fields.
-    fn write(&self, header: &LlcHeader, out: &mut Vec<u8>);
-    /// Bytes [`LlcBody::write`] writes.
-    fn body_len(&self) -> usize;
 }
 
 /// One LLC message: the header and a typed body.
@@ -48,25 +41,27 @@ pub struct Llc<B> {
 }
 
 impl<B: LlcBody> Wire for Llc<B> {
-    const NAME: &'static str = B::NAME;
+    const NAME: &'static str = <B as Wire<LlcHeader>>::NAME;
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let (header, mut r) = header::open(Self::NAME, bytes)?;
-        if let Some(kind) = B::KIND {
-            header::expect_kind(Self::NAME, &header, kind)?;
-        }
-        let body = B::read(&header, &mut r)?;
-        r.finish("reserved")?;
-        Ok(Llc { header, body })
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        r.whole(Self::NAME, |m| {
+            let (header, mut r) = header::open(m)?;
+            if let Some(kind) = B::KIND {
+                header::expect_kind(Self::NAME, &header, kind)?;
+            }
+            let body = B::read(&mut r, header)?;
+            r.finish("reserved")?;
+            Ok(Llc { header, body })
+        })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         self.header.write(self.wire_len(), out);
-        self.body.write(&self.header, out);
+        self.body.write(out, self.header);
     }
 
     fn wire_len(&self) -> usize {
-        header::HEADER_LEN + self.body.body_len()
+        header::HEADER_LEN + self.body.wire_len()
     }
 }
 
@@ -77,16 +72,19 @@ pub struct RawBody {
 }
 
 impl LlcBody for RawBody {
-    const NAME: &'static str = "LLC message";
     const KIND: Option<LlcType> = None;
+}
 
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+impl Wire<LlcHeader> for RawBody {
+    const NAME: &'static str = "LLC message";
+
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         Ok(RawBody { bytes: r.rest().to_vec() })
     }
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_bytes(&self.bytes);
     }
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         self.bytes.len()
     }
 }
@@ -135,29 +133,29 @@ impl LlcMessage {
 impl Wire for LlcMessage {
     const NAME: &'static str = "LLC message";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let llc_type = match bytes.first() {
-            Some(&b) => LlcType(b),
-            None => return Llc::<RawBody>::parse(bytes).map(LlcMessage::Unknown),
+    fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
+        let llc_type = match r.peek_u8(0) {
+            Some(b) => LlcType(b),
+            None => return Llc::<RawBody>::read(r, ()).map(LlcMessage::Unknown),
         };
         if !matches!(llc_type.version(), 0 | 2) {
-            return Llc::parse(bytes).map(LlcMessage::Unknown);
+            return Llc::read(r, ()).map(LlcMessage::Unknown);
         }
         Ok(match llc_type.kind() {
-            0x1 => LlcMessage::ConfirmLink(Llc::parse(bytes)?),
-            0x2 => LlcMessage::AddLink(Llc::parse(bytes)?),
-            0x3 => LlcMessage::AddLinkCont(Llc::parse(bytes)?),
-            0x4 => LlcMessage::DeleteLink(Llc::parse(bytes)?),
-            0x5 => LlcMessage::RequestAddLink(Llc::parse(bytes)?),
-            0x6 => LlcMessage::ConfirmRkey(Llc::parse(bytes)?),
-            0x7 => LlcMessage::TestLink(Llc::parse(bytes)?),
-            0x8 => LlcMessage::ConfirmRkeyCont(Llc::parse(bytes)?),
-            0x9 => LlcMessage::DeleteRkey(Llc::parse(bytes)?),
-            _ => LlcMessage::Unknown(Llc::parse(bytes)?),
+            0x1 => LlcMessage::ConfirmLink(Llc::read(r, ())?),
+            0x2 => LlcMessage::AddLink(Llc::read(r, ())?),
+            0x3 => LlcMessage::AddLinkCont(Llc::read(r, ())?),
+            0x4 => LlcMessage::DeleteLink(Llc::read(r, ())?),
+            0x5 => LlcMessage::RequestAddLink(Llc::read(r, ())?),
+            0x6 => LlcMessage::ConfirmRkey(Llc::read(r, ())?),
+            0x7 => LlcMessage::TestLink(Llc::read(r, ())?),
+            0x8 => LlcMessage::ConfirmRkeyCont(Llc::read(r, ())?),
+            0x9 => LlcMessage::DeleteRkey(Llc::read(r, ())?),
+            _ => LlcMessage::Unknown(Llc::read(r, ())?),
         })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         each_variant!(self, m => m.emit(out))
     }
 

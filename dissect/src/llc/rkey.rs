@@ -5,7 +5,7 @@ use super::header::{LlcHeader, LlcType, LLC_V1_LEN};
 use super::link::FIXED_BODY;
 use super::LlcBody;
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 /// An RMB's rkey on the existing link and its rkey and address on the new
 /// link (`struct smc_llc_msg_add_link_cont_rt`, 16 bytes).
@@ -18,16 +18,26 @@ pub struct RkeyPair {
 
 impl RkeyPair {
     pub(crate) const LEN: usize = 16;
+}
+
+/// The rtoken entries are read with the name their fields have in the
+/// message that carries them.
+impl Wire<&'static str> for RkeyPair {
+    const NAME: &'static str = "LLC rkey pair";
 
     #[inline(always)]
-    pub(crate) fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(RkeyPair { rkey: r.be_u32(field)?, new_rkey: r.be_u32(field)?, new_vaddr: r.be_u64(field)? })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: &'static str) {
         out.put_be_u32(self.rkey);
         out.put_be_u32(self.new_rkey);
         out.put_be_u64(self.new_vaddr);
+    }
+
+    fn wire_len(&self) -> usize {
+        Self::LEN
     }
 }
 
@@ -46,27 +56,39 @@ pub struct LinkRtoken {
     pub rtoken: Rtoken,
 }
 
-impl Rtoken {
+impl Wire<&'static str> for Rtoken {
+    const NAME: &'static str = "LLC rtoken";
+
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(Rtoken { rkey: r.be_u32(field)?, vaddr: r.be_u64(field)? })
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: &'static str) {
         out.put_be_u32(self.rkey);
         out.put_be_u64(self.vaddr);
     }
+
+    fn wire_len(&self) -> usize {
+        12
+    }
 }
 
-impl LinkRtoken {
+impl Wire<&'static str> for LinkRtoken {
+    const NAME: &'static str = "LLC link rtoken";
+
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
         Ok(LinkRtoken { link_id: r.u8(field)?, rtoken: Rtoken::read(r, field)? })
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, field: &'static str) {
         out.put_u8(self.link_id);
-        self.rtoken.write(out);
+        self.rtoken.write(out, field);
+    }
+
+    fn wire_len(&self) -> usize {
+        13
     }
 }
 
@@ -82,11 +104,14 @@ pub struct ConfirmRkey {
 }
 
 impl LlcBody for ConfirmRkey {
-    const NAME: &'static str = "LLC CONFIRM_RKEY";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY);
+}
+
+impl Wire<LlcHeader> for ConfirmRkey {
+    const NAME: &'static str = "LLC CONFIRM_RKEY";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let other_count = r.u8("other_count")?; // 4
         let rtoken = Rtoken::read(r, "rtoken")?; // 5
         let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
@@ -94,14 +119,14 @@ impl LlcBody for ConfirmRkey {
         Ok(ConfirmRkey { other_count, rtoken, others })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.other_count);
-        self.rtoken.write(out);
-        self.others.iter().for_each(|t| t.write(out));
+        self.rtoken.write(out, "rtoken");
+        self.others.iter().for_each(|t| t.write(out, "others"));
         out.put_zeros(1);
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }
@@ -115,11 +140,14 @@ pub struct ConfirmRkeyCont {
 }
 
 impl LlcBody for ConfirmRkeyCont {
-    const NAME: &'static str = "LLC CONFIRM_RKEY_CONT";
     const KIND: Option<LlcType> = Some(LlcType::CONFIRM_RKEY_CONT);
+}
+
+impl Wire<LlcHeader> for ConfirmRkeyCont {
+    const NAME: &'static str = "LLC CONFIRM_RKEY_CONT";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let count = r.u8("count")?;
         let mut tokens = [LinkRtoken::default(); 3];
         for token in &mut tokens {
@@ -128,12 +156,12 @@ impl LlcBody for ConfirmRkeyCont {
         Ok(ConfirmRkeyCont { count, tokens })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.count);
-        self.tokens.iter().for_each(|t| t.write(out));
+        self.tokens.iter().for_each(|t| t.write(out, "tokens"));
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         FIXED_BODY
     }
 }
@@ -156,11 +184,14 @@ const V1_SLOTS: usize = 8;
 const RKEYS_AT: usize = 8;
 
 impl LlcBody for DeleteRkey {
-    const NAME: &'static str = "LLC DELETE_RKEY";
     const KIND: Option<LlcType> = Some(LlcType::DELETE_RKEY);
+}
+
+impl Wire<LlcHeader> for DeleteRkey {
+    const NAME: &'static str = "LLC DELETE_RKEY";
 
     #[inline(always)]
-    fn read(_: &LlcHeader, r: &mut Reader<'_>) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let count = r.u8("count")?; // 4
         let error_mask = r.u8("error_mask")?; // 5
         r.skip(2, "reserved")?; // 6
@@ -177,15 +208,15 @@ impl LlcBody for DeleteRkey {
         Ok(DeleteRkey { count, error_mask, rkeys })
     }
 
-    fn write(&self, _: &LlcHeader, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.count);
         out.put_u8(self.error_mask);
         out.put_zeros(2);
         self.rkeys.iter().for_each(|&k| out.put_be_u32(k));
-        out.put_zeros(self.body_len() - 4 - 4 * self.rkeys.len());
+        out.put_zeros(self.wire_len() - 4 - 4 * self.rkeys.len());
     }
 
-    fn body_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         if self.rkeys.len() <= V1_SLOTS {
             FIXED_BODY
         } else {

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::named_values;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 use core::fmt;
 
 named_values! {
@@ -73,21 +73,25 @@ pub struct Aeth {
     pub msn: u32,
 }
 
-impl Aeth {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for Aeth {
+    const NAME: &'static str = "AETH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(Aeth {
             syndrome: Syndrome(r.u8("aeth.syndrome")?),
             msn: r.be_u24("aeth.msn")?,
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(self.syndrome.0);
         out.put_be_u24(self.msn & 0x00ff_ffff);
     }
-}
 
-super::fixed_wire!(Aeth, "AETH", 4);
+    fn wire_len(&self) -> usize {
+        4
+    }
+}
 
 #[cfg(test)]
 mod tests {

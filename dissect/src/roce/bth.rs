@@ -3,7 +3,7 @@
 
 use super::opcode::Opcode;
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 /// The BTH. Fields narrower than their Rust type keep their low bits on
 /// emit (pad count 2, TVer 4, QP and PSN 24). Reserved bits (6 in byte 4,
@@ -75,10 +75,12 @@ fn flag(on: bool, mask: u8) -> u8 {
     }
 }
 
-impl Bth {
+impl Wire for Bth {
+    const NAME: &'static str = "BTH";
+
     /// One length check for the whole header (every RoCE packet pays this);
     /// a header cut short is reported on the field it cuts.
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         if r.remaining() < BTH_LEN {
             return Err(cut(r.clone()));
         }
@@ -100,7 +102,7 @@ impl Bth {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(self.opcode.0);
         out.put_u8(
             flag(self.solicited, 0x80)
@@ -114,9 +116,11 @@ impl Bth {
         out.put_u8(flag(self.ack_req, 0x80));
         out.put_be_u24(self.psn & MASK_24);
     }
-}
 
-super::fixed_wire!(Bth, "BTH", BTH_LEN);
+    fn wire_len(&self) -> usize {
+        BTH_LEN
+    }
+}
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -7,7 +7,7 @@ use super::ext::ExtHeaders;
 use super::grh::{Grh, GRH_LEN};
 use super::packet::ICRC_LEN;
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::{Lax, Reader};
+use crate::wire::{Lax, Reader, Wire};
 
 const NAME_V2: &str = "RoCEv2 packet";
 const NAME_V1: &str = "RoCEv1 packet";
@@ -62,7 +62,7 @@ pub(crate) fn read_transport<'a>(
     wire_len: usize,
     out: &mut RoceLayers<'a>,
 ) -> Result<Bth> {
-    let bth = Bth::read(r)?;
+    let bth = Bth::read(r, ())?;
     out.bth = Some(bth);
     // Most packets (SEND, WRITE Middle and Last) have none: `out.ext` stays empty.
     if bth.opcode.has_ext_headers() {
@@ -88,7 +88,7 @@ pub(crate) fn read_transport<'a>(
 
 /// Read the GRH into `out` and check its PayLen against the wire length.
 pub(crate) fn read_grh(r: &mut Reader, wire_len: usize, out: &mut RoceLayers<'_>) -> Result<Grh> {
-    let grh = Grh::read(r)?;
+    let grh = Grh::read(r, ())?;
     out.grh = Some(grh);
     let declared = usize::from(grh.pay_len);
     if GRH_LEN + declared != wire_len {

@@ -4,7 +4,7 @@
 use super::aeth::Aeth;
 use super::opcode::{Layout, Opcode};
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 /// RDMA ETH: the target of an RDMA WRITE First/Only or READ Request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,8 +15,10 @@ pub struct Reth {
     pub dma_length: u32,
 }
 
-impl Reth {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for Reth {
+    const NAME: &'static str = "RETH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(Reth {
             vaddr: r.be_u64("reth.vaddr")?,
             rkey: r.be_u32("reth.rkey")?,
@@ -24,14 +26,16 @@ impl Reth {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u64(self.vaddr);
         out.put_be_u32(self.rkey);
         out.put_be_u32(self.dma_length);
     }
-}
 
-super::fixed_wire!(Reth, "RETH", 16);
+    fn wire_len(&self) -> usize {
+        16
+    }
+}
 
 /// Datagram ETH (UD): Q_Key and source QP (24 bits after a reserved byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,8 +44,10 @@ pub struct Deth {
     pub src_qp: u32,
 }
 
-impl Deth {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for Deth {
+    const NAME: &'static str = "DETH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let qkey = r.be_u32("deth.qkey")?;
         r.skip(1, "deth.reserved")?;
         Ok(Deth {
@@ -50,14 +56,16 @@ impl Deth {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u32(self.qkey);
         out.put_zeros(1);
         out.put_be_u24(self.src_qp & 0x00ff_ffff);
     }
-}
 
-super::fixed_wire!(Deth, "DETH", 8);
+    fn wire_len(&self) -> usize {
+        8
+    }
+}
 
 /// Atomic ETH: target and operands of CmpSwap / FetchAdd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,8 +76,10 @@ pub struct AtomicEth {
     pub compare: u64,
 }
 
-impl AtomicEth {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for AtomicEth {
+    const NAME: &'static str = "AtomicETH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(AtomicEth {
             vaddr: r.be_u64("atomic_eth.vaddr")?,
             rkey: r.be_u32("atomic_eth.rkey")?,
@@ -78,15 +88,17 @@ impl AtomicEth {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u64(self.vaddr);
         out.put_be_u32(self.rkey);
         out.put_be_u64(self.swap_add);
         out.put_be_u64(self.compare);
     }
-}
 
-super::fixed_wire!(AtomicEth, "AtomicETH", 28);
+    fn wire_len(&self) -> usize {
+        28
+    }
+}
 
 /// Atomic Acknowledge ETH: the value the target held before the atomic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,19 +106,23 @@ pub struct AtomicAckEth {
     pub orig_data: u64,
 }
 
-impl AtomicAckEth {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for AtomicAckEth {
+    const NAME: &'static str = "AtomicAckETH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(AtomicAckEth {
             orig_data: r.be_u64("atomic_ack_eth.orig_data")?,
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_be_u64(self.orig_data);
     }
-}
 
-super::fixed_wire!(AtomicAckEth, "AtomicAckETH", 8);
+    fn wire_len(&self) -> usize {
+        8
+    }
+}
 
 /// The extension headers of one packet, in wire order. Parsing fills what
 /// the opcode's [`Layout`] calls for; emit writes every header present, so
@@ -136,32 +152,39 @@ fn read_if<T>(
     }
 }
 
-impl ExtHeaders {
-    /// Read the headers `opcode` calls for; none for an opcode without a table entry.
-    pub(crate) fn read(r: &mut Reader, opcode: Opcode) -> Result<Self> {
+fn read_if_part<T: Wire>(wanted: bool, r: &mut Reader) -> Result<Option<T>> {
+    read_if(wanted, r, |r| T::read(r, ()))
+}
+
+/// Read with the opcode whose table entry says which headers follow; none
+/// for an opcode without an entry.
+impl Wire<Opcode> for ExtHeaders {
+    const NAME: &'static str = "extension headers";
+
+    fn read(r: &mut Reader, opcode: Opcode) -> Result<Self> {
         let l = opcode.layout().unwrap_or_default();
         Ok(ExtHeaders {
-            deth: read_if(l.deth, r, Deth::read)?,
-            reth: read_if(l.reth, r, Reth::read)?,
-            atomic_eth: read_if(l.atomic_eth, r, AtomicEth::read)?,
-            aeth: read_if(l.aeth, r, Aeth::read)?,
-            atomic_ack_eth: read_if(l.atomic_ack_eth, r, AtomicAckEth::read)?,
+            deth: read_if_part(l.deth, r)?,
+            reth: read_if_part(l.reth, r)?,
+            atomic_eth: read_if_part(l.atomic_eth, r)?,
+            aeth: read_if_part(l.aeth, r)?,
+            atomic_ack_eth: read_if_part(l.atomic_ack_eth, r)?,
             immdt: read_if(l.immdt, r, |r| r.be_u32("immdt"))?,
             ieth: read_if(l.ieth, r, |r| r.be_u32("ieth.rkey"))?,
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
-        self.deth.iter().for_each(|h| h.write(out));
-        self.reth.iter().for_each(|h| h.write(out));
-        self.atomic_eth.iter().for_each(|h| h.write(out));
-        self.aeth.iter().for_each(|h| h.write(out));
-        self.atomic_ack_eth.iter().for_each(|h| h.write(out));
+    fn write(&self, out: &mut Vec<u8>, _: Opcode) {
+        self.deth.iter().for_each(|h| h.emit(out));
+        self.reth.iter().for_each(|h| h.emit(out));
+        self.atomic_eth.iter().for_each(|h| h.emit(out));
+        self.aeth.iter().for_each(|h| h.emit(out));
+        self.atomic_ack_eth.iter().for_each(|h| h.emit(out));
         self.immdt.iter().for_each(|v| out.put_be_u32(*v));
         self.ieth.iter().for_each(|v| out.put_be_u32(*v));
     }
 
-    pub fn wire_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         let sizes = [
             (self.deth.is_some(), 8),
             (self.reth.is_some(), 16),
@@ -173,7 +196,9 @@ impl ExtHeaders {
         ];
         sizes.iter().filter(|(present, _)| *present).map(|(_, n)| n).sum()
     }
+}
 
+impl ExtHeaders {
     /// Which headers are present, as a [`Layout`].
     pub fn layout(&self) -> Layout {
         Layout {
@@ -309,7 +334,7 @@ pub(crate) mod tests {
                 .prop_flat_map(|op| (Just(op), ext_for(op.layout().unwrap_or_default())))
         ) {
             let mut out = Vec::new();
-            ext.write(&mut out);
+            ext.write(&mut out, op);
             prop_assert_eq!(out.len(), ext.wire_len());
             let mut r = Reader::new("test", &out);
             prop_assert_eq!(ExtHeaders::read(&mut r, op), Ok(ext));

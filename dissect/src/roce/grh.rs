@@ -2,7 +2,7 @@
 //! that starts a RoCEv1 packet (ethertype 0x8915).
 
 use crate::error::Result;
-use crate::wire::{Put, Reader};
+use crate::wire::{Put, Reader, Wire};
 
 pub const GRH_LEN: usize = 40;
 /// IPVer of a GRH.
@@ -24,8 +24,10 @@ pub struct Grh {
     pub dgid: [u8; 16],
 }
 
-impl Grh {
-    pub(crate) fn read(r: &mut Reader) -> Result<Self> {
+impl Wire for Grh {
+    const NAME: &'static str = "GRH";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let word = r.be_u32("grh.ip_version")?;
         let version = (word >> 28) as u8;
         if version != IP_VERSION {
@@ -42,7 +44,7 @@ impl Grh {
         })
     }
 
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
         let word =
             u32::from(IP_VERSION) << 28 | u32::from(self.traffic_class) << 20 | self.flow_label & 0x000f_ffff;
         out.put_be_u32(word);
@@ -52,9 +54,11 @@ impl Grh {
         out.put_bytes(&self.sgid);
         out.put_bytes(&self.dgid);
     }
-}
 
-super::fixed_wire!(Grh, "GRH", GRH_LEN);
+    fn wire_len(&self) -> usize {
+        GRH_LEN
+    }
+}
 
 #[cfg(test)]
 pub(crate) mod tests {

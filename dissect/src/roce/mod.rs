@@ -37,31 +37,6 @@ pub const ROCEV2_UDP_PORT: u16 = 4791;
 /// Ethertype of RoCEv1.
 pub const ROCEV1_ETHERTYPE: u16 = 0x8915;
 
-/// `Wire` for a fixed-size header with `read(&mut Reader)` and `write(&mut Vec<u8>)`.
-macro_rules! fixed_wire {
-    ($ty:ty, $name:literal, $len:expr) => {
-        impl $crate::wire::Wire for $ty {
-            const NAME: &'static str = $name;
-
-            fn parse(bytes: &[u8]) -> $crate::error::Result<Self> {
-                let mut r = $crate::wire::Reader::new(Self::NAME, bytes);
-                let value = Self::read(&mut r)?;
-                r.finish("end")?;
-                Ok(value)
-            }
-
-            fn emit(&self, out: &mut Vec<u8>) {
-                self.write(out)
-            }
-
-            fn wire_len(&self) -> usize {
-                $len
-            }
-        }
-    };
-}
-pub(crate) use fixed_wire;
-
 /// Bytes from hex with optional whitespace, for test vectors.
 #[cfg(test)]
 pub(crate) fn hex(s: &str) -> Vec<u8> {

@@ -20,22 +20,31 @@ pub struct IbPacket {
     pub payload: Vec<u8>,
 }
 
-impl IbPacket {
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
-        self.bth.write(out);
-        self.ext.write(out);
+/// Read from a reader that ends with the packet's ICRC, which is left unread.
+impl Wire for IbPacket {
+    const NAME: &'static str = "IB transport";
+
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
+        let mut layers = RoceLayers::default();
+        let bth = read_transport(r, r.offset() + r.remaining(), &mut layers)?;
+        r.skip(bth.pad_count.into(), "pad")?;
+        Ok(IbPacket { bth, ext: layers.ext, payload: layers.payload.to_vec() })
+    }
+
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
+        self.bth.emit(out);
+        self.ext.write(out, self.bth.opcode);
         out.put_bytes(&self.payload);
         out.put_zeros((self.bth.pad_count & 3).into());
     }
 
-    pub fn wire_len(&self) -> usize {
+    fn wire_len(&self) -> usize {
         super::BTH_LEN + self.ext.wire_len() + self.payload.len() + usize::from(self.bth.pad_count & 3)
     }
 }
 
-/// Skip the pad and read the ICRC, the packet's last field.
-fn read_icrc(r: &mut Reader, pad: u8) -> Result<u32> {
-    r.skip(pad.into(), "pad")?;
+/// The ICRC, the packet's last field.
+fn read_icrc(r: &mut Reader) -> Result<u32> {
     let icrc = r.be_u32("icrc")?;
     r.finish("icrc")?;
     Ok(icrc)
@@ -64,14 +73,13 @@ impl RoceV2 {
 impl Wire for RoceV2 {
     const NAME: &'static str = "RoCEv2 packet";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
-        let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut RoceLayers::default())?;
-        Ok(RoceV2 { ib, icrc })
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
+        let ib = IbPacket::read(r, ())?;
+        Ok(RoceV2 { ib, icrc: read_icrc(r)? })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
-        self.ib.write(out);
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
+        self.ib.emit(out);
         out.put_be_u32(self.icrc);
     }
 
@@ -100,34 +108,19 @@ impl RoceV1 {
 impl Wire for RoceV1 {
     const NAME: &'static str = "RoCEv1 packet";
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
-        let mut layers = RoceLayers::default();
-        let grh = read_grh(&mut r, bytes.len(), &mut layers)?;
-        let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut layers)?;
-        Ok(RoceV1 { grh, ib, icrc })
+    fn read(r: &mut Reader, _: ()) -> Result<Self> {
+        let grh = read_grh(r, r.offset() + r.remaining(), &mut RoceLayers::default())?;
+        let ib = IbPacket::read(r, ())?;
+        Ok(RoceV1 { grh, ib, icrc: read_icrc(r)? })
     }
 
-    fn emit(&self, out: &mut Vec<u8>) {
-        self.grh.write(out);
-        self.ib.write(out);
+    fn write(&self, out: &mut Vec<u8>, _: ()) {
+        self.grh.emit(out);
+        self.ib.emit(out);
         out.put_be_u32(self.icrc);
     }
 
     fn wire_len(&self) -> usize {
         super::GRH_LEN + self.ib.wire_len() + ICRC_LEN
     }
-}
-
-/// The BTH, its extension headers, the payload and the ICRC: what follows the
-/// UDP header (RoCEv2) or the GRH (RoCEv1).
-fn read_ib_packet<'a>(r: &mut Reader<'a>, len: usize, layers: &mut RoceLayers<'a>) -> Result<(IbPacket, u32)> {
-    let bth = read_transport(r, len, layers)?;
-    let icrc = read_icrc(r, bth.pad_count)?;
-    let ib = IbPacket {
-        bth,
-        ext: layers.ext,
-        payload: layers.payload.to_vec(),
-    };
-    Ok((ib, icrc))
 }
