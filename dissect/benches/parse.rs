@@ -6,7 +6,6 @@
 
 use dissect::wire::Wire;
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 struct Family {
@@ -36,22 +35,10 @@ const FAMILIES: &[Family] = &[
     Family { name: "roce", dir: "roce", parse: roce_v2 },
 ];
 
-fn vectors(dir: &str) -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/vectors").join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect()
-}
-
 fn main() {
     let measure = std::env::args().any(|a| a == "--bench");
     for family in FAMILIES {
-        let messages = vectors(family.dir);
-        assert!(!messages.is_empty(), "no vectors for {}", family.name);
+        let messages: Vec<Vec<u8>> = dissect::gen::vectors(family.dir).into_iter().map(|(_, m)| m).collect();
         for m in &messages {
             assert!((family.parse)(m), "{}: a real vector does not parse", family.name);
         }

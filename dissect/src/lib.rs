@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+#[cfg(any(test, feature = "proptest"))]
+pub mod gen;
 pub mod names;
 pub mod oracle;
 pub mod wire;

@@ -172,7 +172,8 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::oracle::{check_canonical, check_prefixes_rejected, check_reencode};
-    use crate::roce::hex;
+    use crate::gen::hex;
+    use crate::gen::tcp_option::other_option;
     use proptest::prelude::*;
 
     /// Options of real Linux 6.12 SYN / SYN-ACKs (lab capture
@@ -250,17 +251,6 @@ mod tests {
         assert_eq!((e.field, e.offset), ("kind", 0));
     }
 
-    fn any_option() -> impl Strategy<Value = Vec<u8>> {
-        prop_oneof![
-            Just(vec![KIND_NOP]),
-            (2u8..=253, proptest::collection::vec(any::<u8>(), 0..10)).prop_map(|(kind, data)| {
-                let mut v = vec![kind, data.len() as u8 + 2];
-                v.extend(data);
-                v
-            }),
-        ]
-    }
-
     proptest! {
         #[test]
         fn any_six_bytes_reencode(bytes in proptest::array::uniform6(any::<u8>())) {
@@ -271,8 +261,8 @@ mod tests {
 
         #[test]
         fn smc_option_found_where_placed(
-            before in proptest::collection::vec(any_option(), 0..5),
-            after in proptest::collection::vec(any_option(), 0..5),
+            before in proptest::collection::vec(other_option(), 0..5),
+            after in proptest::collection::vec(other_option(), 0..5),
         ) {
             let mut block: Vec<u8> = before.concat();
             let at = block.len();

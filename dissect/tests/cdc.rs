@@ -2,18 +2,13 @@
 //! smcr-v2-echo.pcapng, frames as in Wireshark), SMC-D CDC built from
 //! `struct smcd_cdc_msg`, cursor helpers, errors and round-trips.
 
-mod common;
-
 use dissect::cdc::*;
+use dissect::gen::cdc::{cursor, smcd_cdc, smcr_cdc};
+use dissect::gen::{hex, vectors};
 use dissect::oracle::{check_canonical, check_prefixes_rejected, check_reencode};
 use dissect::{ByteOrder, ErrorKind, Wire};
 use proptest::prelude::*;
 use std::cmp::Ordering;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 /// Client's first CDC after writing 16 KiB (frame 36).
 const F36_SEQ1: &str =
@@ -130,38 +125,25 @@ fn sequence_numbers_compare_signed_16_bit() {
 
 #[test]
 fn corpus_cdc_vectors_parse_canonically() {
-    for (_, bytes) in common::vectors("cdc") {
+    for (_, bytes) in vectors("cdc") {
         check_canonical::<SmcrCdc>(&bytes);
         check_prefixes_rejected::<SmcrCdc>(&bytes);
     }
 }
 
-fn cursor() -> impl Strategy<Value = Cursor> {
-    (any::<u16>(), any::<u32>()).prop_map(|(wrap, count)| Cursor { wrap, count })
-}
-
 proptest! {
     #[test]
-    fn smcr_round_trips(seqno: u16, token: u32, p in cursor(), c in cursor(), pf: u8, cf: u8) {
-        let m = SmcrCdc {
-            seqno, token, producer: p, consumer: c,
-            producer_flags: ProducerFlags(pf), conn_state_flags: ConnStateFlags(cf),
-        };
+    fn smcr_round_trips(m in smcr_cdc()) {
         let bytes = m.to_bytes();
         prop_assert_eq!(bytes.len(), SMCR_CDC_LEN);
         prop_assert_eq!(SmcrCdc::parse(&bytes), Ok(m));
     }
 
     #[test]
-    fn smcd_round_trips_in_both_orders(big: bool, p in cursor(), c in cursor(), pf: u8, cf: u8) {
-        let order = if big { ByteOrder::Big } else { ByteOrder::Little };
-        let m = SmcdCdc {
-            order, producer: p, consumer: c,
-            producer_flags: ProducerFlags(pf), conn_state_flags: ConnStateFlags(cf),
-        };
+    fn smcd_round_trips_in_both_orders(m in smcd_cdc()) {
         let bytes = m.to_bytes();
         prop_assert_eq!(bytes.len(), SMCD_CDC_LEN);
-        prop_assert_eq!(SmcdCdc::parse_in(&bytes, order), Ok(m));
+        prop_assert_eq!(SmcdCdc::parse_in(&bytes, m.order), Ok(m));
     }
 
     #[test]

@@ -5,12 +5,9 @@ use dissect::clc::*;
 use dissect::oracle::{check_canonical, check_prefixes_rejected};
 use dissect::{Error, ErrorKind, Wire};
 
+/// The vector written in `parts` (fixed part, areas, trailer).
 fn hex(parts: &[&str]) -> Vec<u8> {
-    let s: String = parts.concat().chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    dissect::gen::hex(&parts.concat())
 }
 
 /// `text` in ASCII, blank padded to `n` bytes, as hex.
@@ -539,7 +536,6 @@ fn frames_messages_on_a_stream() {
     assert_eq!((e.field, e.offset, invalid(&e)), ("header.length", 5, 16));
 }
 
-mod common;
 
 /// Every CLC message the lab captured from Linux: canonical, every prefix
 /// rejected, framed by `frame_len` at its full length, and of the type its
@@ -547,7 +543,7 @@ mod common;
 #[test]
 fn corpus_clc_vectors() {
     use dissect::clc::{frame_len, ClcMessage, Frame};
-    for (path, bytes) in common::vectors("clc") {
+    for (path, bytes) in dissect::gen::vectors("clc") {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let msg = check_canonical::<ClcMessage>(&bytes);
         check_prefixes_rejected::<ClcMessage>(&bytes);

@@ -2,16 +2,10 @@
 //! corpora/real/smcr-v2-echo.pcapng via corpora/vectors/llc (frame numbers
 //! as in Wireshark). The bytes are inlined so the test runs without the corpus.
 
-mod common;
-
+use dissect::gen::{hex, vectors};
 use dissect::llc::*;
 use dissect::oracle::{check_canonical, check_prefixes_rejected};
 use dissect::{ByteOrder, Wire};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 const F12_CONFIRM_LINK: &str =
     "212c000352540000000100000000000000000000ffff0a000001000011010000010102ff0000000000000000";
@@ -80,7 +74,7 @@ fn delete_rkey_request_and_response() {
 /// Every LLC message the lab captured.
 #[test]
 fn corpus_llc_vectors_parse_canonically() {
-    for (path, bytes) in common::vectors("llc") {
+    for (path, bytes) in vectors("llc") {
         let m = check_canonical::<LlcMessage>(&bytes);
         check_prefixes_rejected::<LlcMessage>(&bytes);
         assert!(!matches!(m, LlcMessage::Unknown(_)), "{}: {m:?}", path.display());

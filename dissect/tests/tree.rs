@@ -3,19 +3,7 @@
 //! values are the bytes at their offset.
 
 use dissect::tree::{FieldNode, FieldTree};
-use std::path::Path;
-
-fn vectors(dir: &str) -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/vectors").join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no vectors in {}", root.display());
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-}
+use dissect::gen::vectors;
 
 fn check_node(tree: &FieldTree, node: &FieldNode) {
     assert!(node.offset + node.len <= tree.bytes.len(), "{}: {node:?}", tree.message);
@@ -43,7 +31,7 @@ fn check(tree: &FieldTree) {
 
 #[test]
 fn clc_trees_tile_the_message() {
-    for v in vectors("clc") {
+    for (_, v) in vectors("clc") {
         let (parsed, tree) = dissect::tree::clc(&v);
         assert!(parsed.is_ok());
         check(&tree);
@@ -53,7 +41,7 @@ fn clc_trees_tile_the_message() {
 
 #[test]
 fn llc_and_cdc_trees_tile_the_message() {
-    for v in vectors("llc").into_iter().chain(vectors("cdc")) {
+    for (_, v) in vectors("llc").into_iter().chain(vectors("cdc")) {
         let (parsed, tree) = dissect::tree::smcr_send(&v);
         assert!(parsed.is_ok(), "{}", tree.message);
         check(&tree);
@@ -64,7 +52,7 @@ fn llc_and_cdc_trees_tile_the_message() {
 
 #[test]
 fn readers_record_nothing_outside_traced() {
-    let v = &vectors("clc")[0];
+    let (_, v) = &vectors("clc")[0];
     assert!(<dissect::clc::ClcMessage as dissect::Wire>::parse(v).is_ok());
     let (_, spans) = dissect::traced(&[], |_| ());
     assert!(spans.is_empty(), "an untraced parse left {spans:?}");

@@ -4,16 +4,9 @@
 
 use super::*;
 use crate::error::ErrorKind;
+use crate::gen::hex;
 use crate::oracle::{check_canonical, check_prefixes_rejected};
 use crate::wire::ByteOrder;
-
-pub(crate) fn hex(s: &str) -> Vec<u8> {
-    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits
-        .chunks(2)
-        .map(|pair| u8::from_str_radix(core::str::from_utf8(pair).unwrap(), 16).unwrap())
-        .collect()
-}
 
 const MAC: &str = "52 54 00 12 34 56";
 const GID_A: &str = "00000000 00000000 0000ffff c0a87a0a"; // ::ffff:192.168.122.10

@@ -214,75 +214,12 @@ impl ExtHeaders {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::oracle::{check_canonical, check_prefixes_rejected};
-    use crate::roce::aeth::Syndrome;
+    use crate::gen::roce::*;
     use crate::wire::Wire;
     use proptest::prelude::*;
-
-    fn any_reth() -> impl Strategy<Value = Reth> {
-        any::<(u64, u32, u32)>().prop_map(|(vaddr, rkey, dma_length)| Reth {
-            vaddr,
-            rkey,
-            dma_length,
-        })
-    }
-    fn any_deth() -> impl Strategy<Value = Deth> {
-        (any::<u32>(), 0u32..0x0100_0000).prop_map(|(qkey, src_qp)| Deth { qkey, src_qp })
-    }
-    fn any_atomic_eth() -> impl Strategy<Value = AtomicEth> {
-        any::<(u64, u32, u64, u64)>().prop_map(|(vaddr, rkey, swap_add, compare)| AtomicEth {
-            vaddr,
-            rkey,
-            swap_add,
-            compare,
-        })
-    }
-    fn any_aeth() -> impl Strategy<Value = Aeth> {
-        (any::<u8>(), 0u32..0x0100_0000).prop_map(|(s, msn)| Aeth {
-            syndrome: Syndrome(s),
-            msn,
-        })
-    }
-
-    fn maybe<T: core::fmt::Debug + Clone + 'static>(
-        on: bool,
-        s: impl Strategy<Value = T> + 'static,
-    ) -> BoxedStrategy<Option<T>> {
-        if on {
-            s.prop_map(Some).boxed()
-        } else {
-            Just(None).boxed()
-        }
-    }
-
-    /// Headers for `layout`, with random contents.
-    pub(crate) fn ext_for(layout: Layout) -> impl Strategy<Value = ExtHeaders> {
-        (
-            maybe(layout.deth, any_deth()),
-            maybe(layout.reth, any_reth()),
-            maybe(layout.atomic_eth, any_atomic_eth()),
-            maybe(layout.aeth, any_aeth()),
-            maybe(
-                layout.atomic_ack_eth,
-                any::<u64>().prop_map(|orig_data| AtomicAckEth { orig_data }),
-            ),
-            maybe(layout.immdt, any::<u32>()),
-            maybe(layout.ieth, any::<u32>()),
-        )
-            .prop_map(
-                |(deth, reth, atomic_eth, aeth, atomic_ack_eth, immdt, ieth)| ExtHeaders {
-                    deth,
-                    reth,
-                    atomic_eth,
-                    aeth,
-                    atomic_ack_eth,
-                    immdt,
-                    ieth,
-                },
-            )
-    }
 
     #[test]
     fn reth_vector() {
@@ -315,23 +252,21 @@ pub(crate) mod tests {
 
     proptest! {
         #[test]
-        fn reth_round_trips(h in any_reth()) { prop_assert_eq!(Reth::parse(&h.to_bytes()), Ok(h)); }
+        fn reth_round_trips(h in reth()) { prop_assert_eq!(Reth::parse(&h.to_bytes()), Ok(h)); }
         #[test]
-        fn deth_round_trips(h in any_deth()) { prop_assert_eq!(Deth::parse(&h.to_bytes()), Ok(h)); }
+        fn deth_round_trips(h in deth()) { prop_assert_eq!(Deth::parse(&h.to_bytes()), Ok(h)); }
         #[test]
-        fn atomic_eth_round_trips(h in any_atomic_eth()) {
+        fn atomic_eth_round_trips(h in atomic_eth()) {
             prop_assert_eq!(AtomicEth::parse(&h.to_bytes()), Ok(h));
         }
         #[test]
-        fn atomic_ack_eth_round_trips(orig_data in any::<u64>()) {
-            let h = AtomicAckEth { orig_data };
+        fn atomic_ack_eth_round_trips(h in atomic_ack_eth()) {
             prop_assert_eq!(AtomicAckEth::parse(&h.to_bytes()), Ok(h));
         }
 
         #[test]
         fn ext_headers_round_trip_for_every_opcode(
-            (op, ext) in proptest::sample::select(Opcode::KNOWN)
-                .prop_flat_map(|op| (Just(op), ext_for(op.layout().unwrap_or_default())))
+            (op, ext) in opcode_and_ext()
         ) {
             let mut out = Vec::new();
             ext.write(&mut out, op);

@@ -61,32 +61,13 @@ impl Wire for Grh {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::oracle::check_prefixes_rejected;
     use crate::wire::Wire;
+    use crate::gen::roce::grh;
     use proptest::prelude::*;
-
-    pub(crate) fn any_grh() -> impl Strategy<Value = Grh> {
-        (
-            any::<u8>(),
-            0u32..0x0010_0000,
-            any::<(u16, u8, u8)>(),
-            any::<([u8; 16], [u8; 16])>(),
-        )
-            .prop_map(
-                |(traffic_class, flow_label, (pay_len, next_header, hop_limit), (sgid, dgid))| Grh {
-                    traffic_class,
-                    flow_label,
-                    pay_len,
-                    next_header,
-                    hop_limit,
-                    sgid,
-                    dgid,
-                },
-            )
-    }
 
     #[test]
     fn wrong_ip_version_is_named() {
@@ -100,7 +81,7 @@ pub(crate) mod tests {
 
     proptest! {
         #[test]
-        fn grh_round_trips(grh in any_grh()) {
+        fn grh_round_trips(grh in grh()) {
             prop_assert_eq!(Grh::parse(&grh.to_bytes()), Ok(grh));
         }
     }

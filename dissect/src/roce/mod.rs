@@ -36,13 +36,3 @@ pub use packet::{IbPacket, RoceV1, RoceV2, ICRC_LEN};
 pub const ROCEV2_UDP_PORT: u16 = 4791;
 /// Ethertype of RoCEv1.
 pub const ROCEV1_ETHERTYPE: u16 = 0x8915;
-
-/// Bytes from hex with optional whitespace, for test vectors.
-#[cfg(test)]
-pub(crate) fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}

@@ -1,9 +1,8 @@
 //! Whole-packet tests: vectors, ICRC, snaplen truncation, errors, round trips.
 
-use super::bth::tests::any_bth;
-use super::ext::tests::ext_for;
-use super::grh::tests::any_grh;
 use super::*;
+use crate::gen::hex;
+use crate::gen::roce::{roce_v1, roce_v2};
 use crate::error::ErrorKind;
 use crate::oracle::{check_canonical, check_prefixes_rejected};
 use crate::wire::Wire;
@@ -369,45 +368,21 @@ fn icrc_input_errors_name_the_field() {
     assert_eq!((e.field, e.offset), ("bth", 8));
 }
 
-/// A transport part whose extension headers follow the opcode table.
-fn any_ib() -> impl Strategy<Value = IbPacket> {
-    let opcode = prop_oneof![
-        proptest::sample::select(Opcode::KNOWN),
-        any::<u8>().prop_map(Opcode)
-    ];
-    (opcode, any_bth(), proptest::collection::vec(any::<u8>(), 0..64)).prop_flat_map(
-        |(opcode, bth, payload)| {
-            let bth = Bth { opcode, ..bth };
-            ext_for(opcode.layout().unwrap_or_default()).prop_map(move |ext| IbPacket {
-                bth,
-                ext,
-                payload: payload.clone(),
-            })
-        },
-    )
-}
-
-fn any_v2() -> impl Strategy<Value = RoceV2> {
-    (any_ib(), any::<u32>()).prop_map(|(ib, icrc)| RoceV2 { ib, icrc })
-}
-
 proptest! {
     #[test]
-    fn rocev2_round_trips(p in any_v2()) {
+    fn rocev2_round_trips(p in roce_v2()) {
         let bytes = p.to_bytes();
         prop_assert_eq!(bytes.len(), p.wire_len());
         prop_assert_eq!(RoceV2::parse(&bytes), Ok(p));
     }
 
     #[test]
-    fn rocev1_round_trips(grh in any_grh(), ib in any_ib(), icrc in any::<u32>()) {
-        let grh = Grh { pay_len: (ib.wire_len() + ICRC_LEN) as u16, ..grh };
-        let p = RoceV1 { grh, ib, icrc };
+    fn rocev1_round_trips(p in roce_v1()) {
         prop_assert_eq!(RoceV1::parse(&p.to_bytes()), Ok(p));
     }
 
     #[test]
-    fn any_cut_is_truncated_never_malformed(p in any_v2(), cut in any::<prop::sample::Index>()) {
+    fn any_cut_is_truncated_never_malformed(p in roce_v2(), cut in any::<prop::sample::Index>()) {
         let bytes = p.to_bytes();
         let n = cut.index(bytes.len() + 1);
         match parse_v2_captured(&bytes[..n], bytes.len()) {
@@ -421,7 +396,7 @@ proptest! {
     }
 
     #[test]
-    fn fuzz_harness_holds_on_packets(p in any_v2(), first in any::<u8>()) {
+    fn fuzz_harness_holds_on_packets(p in roce_v2(), first in any::<u8>()) {
         let mut bytes = p.to_bytes();
         bytes[0] = first;
         crate::oracle::check_roce(&bytes);
