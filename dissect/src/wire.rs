@@ -31,6 +31,9 @@ pub trait Wire<C: Copy = ()>: Sized {
     const NAME: &'static str;
     /// The field a trailing-bytes error from [`Wire::parse`] names: the last one.
     const END: &'static str = "end";
+    /// `read` fails unless it reads all the reader holds (a message whose
+    /// extent is its input), so [`Wire::parse`] has no trailing bytes to check.
+    const WHOLE: bool = false;
     /// Read one value at the cursor. A message whose extent is its input (a
     /// framed CLC message, an LLC SEND, a UDP payload) reads all there is.
     fn read(r: &mut Reader<'_>, c: C) -> Result<Self>;
@@ -46,6 +49,12 @@ pub trait Wire<C: Copy = ()>: Sized {
         Self: Wire<()>,
     {
         let mut r = Reader::new(<Self as Wire<()>>::NAME, bytes);
+        if <Self as Wire<()>>::WHOLE {
+            // Returned as read: a check after it cost a copy of the message.
+            let read = <Self as Wire<()>>::read(&mut r, ());
+            debug_assert!(read.is_err() || r.remaining() == 0, "{} left bytes", <Self as Wire<()>>::NAME);
+            return read;
+        }
         let value = <Self as Wire<()>>::read(&mut r, ())?;
         r.finish(<Self as Wire<()>>::END)?;
         Ok(value)
@@ -308,20 +317,16 @@ impl<'a> Reader<'a> {
     }
 
     /// For a message whose extent is its input: `read` gets what is left as
-    /// a reader of its own named `message` (offsets from the message's first
-    /// byte, nothing traced for the whole), and its errors' offsets come back
-    /// counted from this reader's start.
+    /// a reader of its own named `message`, nothing traced for the whole.
+    /// Offsets still count from this reader's start, as the fixed offsets a
+    /// message's errors name do: read a message from a reader's first byte.
     #[inline(always)]
     pub fn whole<T>(&mut self, message: &'static str, read: impl FnOnce(Reader<'a>) -> Result<T>) -> Result<T> {
-        let at = self.offset();
+        debug_assert_eq!(self.offset(), 0, "{message} read from inside a reader");
         let (bytes, rest) = self.rest.split_at(self.rest.len());
         self.rest = rest;
         // Made from this one, not with `new`: no second look at the tracing flag.
-        let own = Reader { message, rest: bytes, end: bytes.len(), tracing: self.tracing };
-        match read(own) {
-            Ok(v) => Ok(v),
-            Err(e) => Err(shifted(e, at)),
-        }
+        read(Reader { message, rest: bytes, end: self.end, tracing: self.tracing })
     }
 
     /// The bytes not read yet, for a codec that looks ahead by offset; not traced.
@@ -357,12 +362,6 @@ fn note(at: usize, field: &'static str, len: usize, value: Option<u64>) {
             value,
         })
     });
-}
-
-/// `e` with its offset counted from `at` bytes earlier.
-#[cold]
-fn shifted(e: Error, at: usize) -> Error {
-    Error { offset: e.offset + at, ..e }
 }
 
 /// The error for `needed` bytes of `field` at `offset` where `available` are left.

@@ -340,6 +340,7 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
 
 impl Wire for AcceptConfirm {
     const NAME: &'static str = "CLC Accept/Confirm";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |m| {

@@ -30,6 +30,7 @@ impl Decline {
 
 impl Wire for Decline {
     const NAME: &'static str = "CLC Decline";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |m| {

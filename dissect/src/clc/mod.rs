@@ -62,6 +62,7 @@ impl ClcMessage {
 
 impl Wire for ClcMessage {
     const NAME: &'static str = "CLC message";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |mut m| {

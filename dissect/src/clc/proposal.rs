@@ -269,6 +269,7 @@ fn not_modelled(r: &Reader<'_>, field: &'static str, offset: usize, value: u16) 
 
 impl Wire for Proposal {
     const NAME: &'static str = "CLC Proposal";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |m| {

@@ -42,6 +42,7 @@ pub struct Llc<B> {
 
 impl<B: LlcBody> Wire for Llc<B> {
     const NAME: &'static str = <B as Wire<LlcHeader>>::NAME;
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |m| {
@@ -132,6 +133,7 @@ impl LlcMessage {
 
 impl Wire for LlcMessage {
     const NAME: &'static str = "LLC message";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let llc_type = match r.peek_u8(0) {

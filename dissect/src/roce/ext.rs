@@ -161,6 +161,8 @@ fn read_if_part<T: Wire>(wanted: bool, r: &mut Reader) -> Result<Option<T>> {
 impl Wire<Opcode> for ExtHeaders {
     const NAME: &'static str = "extension headers";
 
+    // Inline: out of line, the headers were built on the stack and copied out.
+    #[inline(always)]
     fn read(r: &mut Reader, opcode: Opcode) -> Result<Self> {
         let l = opcode.layout().unwrap_or_default();
         Ok(ExtHeaders {

@@ -72,6 +72,7 @@ impl RoceV2 {
 
 impl Wire for RoceV2 {
     const NAME: &'static str = "RoCEv2 packet";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let ib = IbPacket::read(r, ())?;
@@ -107,6 +108,7 @@ impl RoceV1 {
 
 impl Wire for RoceV1 {
     const NAME: &'static str = "RoCEv1 packet";
+    const WHOLE: bool = true;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let grh = read_grh(r, r.offset() + r.remaining(), &mut RoceLayers::default())?;
