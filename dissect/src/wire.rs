@@ -277,6 +277,7 @@ impl<'a> Reader<'a> {
         if self.tracing {
             self.note(field, n, None);
         }
+        // Not nom's take: through it a CLC parse cost 767 -> 856 instructions, an LLC one 350 -> 398.
         let (out, rest) = self.rest.split_at(n);
         self.rest = rest;
         Ok(out)
