@@ -2,7 +2,8 @@
 //! manifest.toml): every CLC, LLC and CDC message decodes, in the expected order.
 
 use engine::pipeline::{Event, EventKind, Pipeline};
-use engine::source::{FrameSource, PcapFile};
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> PathBuf {

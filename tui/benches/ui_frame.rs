@@ -8,7 +8,9 @@
 //! under the lock, then draw).
 //!   cargo bench -p smc-analyze --bench ui_frame [-- FRAMES]
 
-use engine::source::{Frame, FrameSource, PcapFile, SourceError};
+use engine::frame::{Frame, FrameSource, SourceError};
+
+use sys::source::PcapFile;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;

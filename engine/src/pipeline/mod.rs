@@ -2,10 +2,12 @@
 //! RoCE packets to reassembly, and parses what reassembly completes with the
 //! dissect codecs. Deterministic and sans-IO: tests drive it with made-up frames.
 
+pub mod reassembly;
 mod roce;
 
-use crate::source::{Frame, Timestamp};
-use dissect::capture::{self, Carried, Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
+use crate::frame::{Frame, Timestamp};
+use dissect::capture::{self, Carried};
+use reassembly::{Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{LlcMessage, SmcrControl};
@@ -215,7 +217,7 @@ impl Pipeline {
     }
 
     /// What reassembly dropped for its caps, or skipped as duplicate.
-    pub fn drops(&self) -> capture::Drops {
+    pub fn drops(&self) -> reassembly::Drops {
         self.reassembly.drops()
     }
 

@@ -1,7 +1,8 @@
 //! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
 
 use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
-use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use super::reassembly::{Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use dissect::capture::Ip;
 use dissect::llc::SmcrControl;
 use dissect::roce::{Opcode, Reth, RoceLayers};
 use std::net::{IpAddr, Ipv6Addr};

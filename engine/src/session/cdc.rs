@@ -5,7 +5,7 @@ use super::model::*;
 use super::Analyzer;
 use crate::pipeline::Event;
 use crate::rules::{self, Rule};
-use dissect::capture::WriteTarget;
+use crate::pipeline::reassembly::WriteTarget;
 use dissect::cdc::{seq_before, ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
 
 /// One sender's CDC stream.

@@ -6,9 +6,9 @@ use super::model::*;
 use super::{micros, Analyzer, Tracked, Way};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
-use crate::source::Timestamp;
+use crate::frame::Timestamp;
 use arrayvec::ArrayVec;
-use dissect::capture::Flow;
+use crate::pipeline::reassembly::Flow;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,

@@ -7,7 +7,6 @@
 //! it has no session left and has gone idle (see `retire`).
 
 mod cdc;
-pub mod fuzz;
 mod handshake;
 mod lgr;
 mod model;
@@ -21,8 +20,8 @@ pub use model::{
 
 use crate::pipeline::{Endpoints, Event, EventKind};
 use crate::rules::{self, Rule};
-use crate::source::Timestamp;
-use dissect::capture::{ConnKey, Flow};
+use crate::frame::Timestamp;
+use crate::pipeline::reassembly::{ConnKey, Flow};
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;

@@ -2,9 +2,9 @@
 //! picture a printer or UI shows.
 
 use crate::rules::Rule;
-use crate::source::Timestamp;
+use crate::frame::Timestamp;
 use arrayvec::{ArrayString, ArrayVec};
-use dissect::capture::QpKey;
+use crate::pipeline::reassembly::QpKey;
 use dissect::clc::{ClcType, DeclineDiagnosis, Release};
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};

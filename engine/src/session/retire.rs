@@ -4,7 +4,7 @@
 
 use super::model::*;
 use super::{Analyzer, Tracked, Way};
-use dissect::capture::Flow;
+use crate::pipeline::reassembly::Flow;
 
 /// Capture seconds without a message after which a session, or a link group
 /// without sessions, is let go (as the pipeline does with TCP and QP state).

@@ -9,7 +9,7 @@ use super::read::text;
 use super::read::tree;
 use super::report::{Report, ReportArgs};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{Frame, FrameSource, Timestamp};
+use engine::frame::{Frame, FrameSource, Timestamp};
 use serde_json::{json, Value};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -255,7 +255,7 @@ fn ends(at: &Endpoints) -> (String, String) {
     }
 }
 
-fn report_drops(name: &str, d: dissect::capture::Drops) {
+fn report_drops(name: &str, d: engine::pipeline::reassembly::Drops) {
     let lost = [
         ("out-of-order bytes over the reassembly caps", d.pending_bytes),
         ("bytes never captured (gaps)", d.gap_bytes),

@@ -12,7 +12,7 @@ pub(crate) mod write;
 use super::analyze::{self, Options};
 use super::progress::Progress;
 use super::report::ReportArgs;
-use engine::source::PcapFile;
+use sys::source::PcapFile;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -7,7 +7,7 @@ use super::attribute::Attributor;
 use super::store::Store;
 use engine::pipeline::Pipeline;
 use engine::session::Analyzer;
-use engine::source::{Frame, FrameSource, SourceError};
+use engine::frame::{Frame, FrameSource, SourceError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

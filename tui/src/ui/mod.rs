@@ -14,7 +14,7 @@ pub mod view;
 mod tests;
 
 use app::{Action, App};
-use engine::source::PcapFile;
+use sys::source::PcapFile;
 use feed::{Feed, Frames, Open, Shared};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};

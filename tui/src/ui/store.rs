@@ -3,7 +3,7 @@
 //! a long live capture or a hostile one keeps memory bounded.
 
 use engine::session::{Finding, Session, Side};
-use engine::source::Timestamp;
+use engine::frame::Timestamp;
 use std::collections::VecDeque;
 
 /// Rows kept over all sessions; later ones are counted, not kept.
@@ -84,7 +84,7 @@ impl Entry {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Drops {
     pub capture: Option<u64>,
-    pub reassembly: dissect::capture::Drops,
+    pub reassembly: engine::pipeline::reassembly::Drops,
 }
 
 #[derive(Default)]

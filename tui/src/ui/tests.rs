@@ -5,7 +5,7 @@ use super::app::{Action, App, Mode, Pane};
 use super::draw::{Panes, HIGHLIGHT};
 use super::feed::{Engine, Frames, Shared};
 use super::store::Kind;
-use engine::source::PcapFile;
+use sys::source::PcapFile;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

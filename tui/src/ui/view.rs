@@ -7,7 +7,7 @@ use super::app::{App, Pane};
 use super::store::{Kind, Row, Store};
 use engine::rules::Severity;
 use engine::session::{Fallback, Outcome, Session, Side};
-use engine::source::Timestamp;
+use engine::frame::Timestamp;
 
 #[derive(Debug, Clone)]
 pub struct SessionLine {

@@ -214,7 +214,7 @@ pub fn each_field<'a>(kind: &'a EventKind, out: &mut impl Fields<'a>) {
             bytes,
             packets,
         } => {
-            let or_absent = |f: fn(&dissect::capture::WriteTarget) -> Field<'static>| {
+            let or_absent = |f: fn(&engine::pipeline::reassembly::WriteTarget) -> Field<'static>| {
                 target.as_ref().map_or(Field::Absent, f)
             };
             out.field("bytes", Field::Num(*bytes));
@@ -415,7 +415,8 @@ fn cdc_fields<'a>(m: &SmcrCdc, out: &mut impl Fields<'a>) {
 mod tests {
     use super::*;
     use engine::pipeline::Pipeline;
-    use engine::source::{FrameSource, PcapFile};
+    use engine::frame::FrameSource;
+    use sys::source::PcapFile;
 
     #[test]
     fn every_description_of_the_real_captures_has_room_to_spare() {

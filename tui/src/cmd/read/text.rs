@@ -5,7 +5,7 @@
 
 use super::describe::{each_field, Field, Fields, Info};
 use engine::pipeline::{Endpoints, Event};
-use engine::source::Timestamp;
+use engine::frame::Timestamp;
 use std::fmt::{self, Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 

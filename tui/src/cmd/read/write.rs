@@ -6,8 +6,9 @@
 
 use dissect::capture::{decode, Carried, Ip, LinkType};
 use engine::pipeline::{Endpoints, Event, EventKind};
-use engine::savefile::Savefile;
-use engine::source::{FrameSource, PcapFile};
+use sys::savefile::Savefile;
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path;

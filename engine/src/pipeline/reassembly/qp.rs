@@ -325,7 +325,7 @@ fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::limits::{Budget, Drops, Limits, Pruned};
+    use super::super::limits::{Budget, Drops, Limits, Pruned};
     use std::net::Ipv4Addr;
 
     const KEY: QpKey = QpKey {

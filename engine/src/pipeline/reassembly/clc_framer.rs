@@ -1,8 +1,8 @@
 //! Cuts one direction's byte stream into CLC messages using the length in
 //! each CLC header, and knows where CLC ends and other data begins.
 
-use super::reassembly::Chunk;
-use crate::clc::{frame_len, ClcType, Eyecatcher, Frame};
+use super::stream::Chunk;
+use dissect::clc::{frame_len, ClcType, Eyecatcher, Frame};
 
 /// Why a direction carries no (more) CLC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

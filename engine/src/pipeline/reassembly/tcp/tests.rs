@@ -1,7 +1,9 @@
 //! Reassembly and CLC framing on made-up segments.
 
 use super::*;
-use crate::capture::limits::{Budget, Ctx, Drops, Limits, Pruned};
+use super::super::clc_framer::{ClcEnd, ClcRecord};
+use super::super::limits::{Budget, Ctx, Drops, Limits, Pruned};
+use super::super::stream::{Chunk, HalfStream};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A CLC message of `len` bytes and `kind`: header, zero body, trailer.

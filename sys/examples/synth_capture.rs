@@ -5,8 +5,9 @@
 //!
 //! usage: synth_capture OUT.pcap MEGABYTES CAPTURE...
 
-use engine::savefile::Savefile;
-use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
+use sys::savefile::Savefile;
+use engine::frame::{Frame, FrameSource, Timestamp};
+use sys::source::PcapFile;
 use std::path::Path;
 
 fn main() {
