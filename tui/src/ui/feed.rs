@@ -39,26 +39,36 @@ pub type Open = Box<dyn FnOnce() -> Result<Box<dyn Feed>, String> + Send>;
 pub struct Shared {
     store: Mutex<Store>,
     pub stop: AtomicBool,
-    /// The engine thread's panic, apart from the store (it may hold its lock).
-    pub failure: Mutex<Option<String>>,
 }
 
 impl Shared {
-    /// The store, even after the engine thread panicked holding it.
+    /// The store; a poisoned lock (only where panics unwind, as in unit
+    /// tests) is taken as it is rather than panicking again.
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// The engine thread's name: the panic hook tells it from the UI thread by it.
-pub const THREAD: &str = "smc-engine";
+/// The engine thread's name, as a panic message shows it.
+const THREAD: &str = "smc-engine";
+
+/// Set to `engine`, the engine thread panics after its first batch: how the
+/// tests check that a panic leaves the terminal as it was.
+pub const TEST_PANIC: &str = "SMC_ANALYZE_TEST_PANIC";
 
 /// Starts the engine thread on `open`.
 pub fn spawn(shared: Arc<Shared>, open: Open) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name(THREAD.into())
         .spawn(move || match open() {
-            Ok(feed) => Engine::new(feed).run(&shared),
+            Ok(feed) => {
+                let mut engine = Engine::new(feed);
+                if std::env::var_os(TEST_PANIC).is_some_and(|v| v == "engine") {
+                    engine.batch(&shared);
+                    panic!("{TEST_PANIC}=engine: the engine thread panics on purpose");
+                }
+                engine.run(&shared)
+            }
             Err(e) => {
                 let mut store = shared.lock();
                 store.error(e);
