@@ -112,7 +112,7 @@ pub fn check_session(data: &[u8]) {
             Update::SessionEnded(s) => assert!(made.contains(&s.id) && ended.insert(s.id)),
             Update::Finding(f) => {
                 assert!(crate::rules::by_id(f.rule.id).is_some());
-                assert!(f.session.map_or(true, |s| made.contains(&s)));
+                assert!(f.session.is_none_or(|s| made.contains(&s)));
             }
         }
     }

@@ -132,9 +132,10 @@ fn an_engine_thread_panic_restores_the_terminal() {
         "panic",
         &["SMC_ANALYZE_TEST_PANIC=engine"],
         &format!("read {CORPORA}/server-no-ueid.pcapng"),
-        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo;",
+        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo modes shown;",
     );
-    let screen = t.wait_for("exited 134");
+    t.wait_for("exited 134");
+    let screen = t.wait_for("modes shown");
     assert!(
         screen.contains("thread 'smc-engine'") && screen.contains("panics on purpose"),
         "the panic message shows:\n{screen}"

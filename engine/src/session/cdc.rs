@@ -187,7 +187,7 @@ impl Analyzer {
         let (session, size) = (rmb.session, rmb.size);
         let end = t.vaddr.checked_add(u64::from(t.dma_length));
         let outside = size
-            .is_some_and(|s| t.vaddr < vaddr || end.map_or(true, |e| e > vaddr.saturating_add(u64::from(s))));
+            .is_some_and(|s| t.vaddr < vaddr || end.is_none_or(|e| e > vaddr.saturating_add(u64::from(s))));
         let Some(id) = session else { return };
         let Some(live) = self.sessions.get_mut(&id) else {
             return;

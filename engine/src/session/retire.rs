@@ -92,7 +92,7 @@ impl Analyzer {
                 .get(id)
                 .and_then(|t| t.session.smcr.as_ref()?.link_group);
             lgr.and_then(|l| self.lgrs.get(&l))
-                .map_or(true, |g| g.last.secs < before)
+                .is_none_or(|g| g.last.secs < before)
         };
         let mut idle: Vec<u32> = self
             .sessions

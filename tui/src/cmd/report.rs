@@ -82,7 +82,7 @@ impl Report {
                     if self.args.session == Some(s.id) {
                         self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
                     }
-                    if !self.args.findings && self.args.session.map_or(true, |want| want == s.id) {
+                    if !self.args.findings && self.args.session.is_none_or(|want| want == s.id) {
                         if self.json {
                             writeln!(out, "{}", session_json(&s))?;
                         } else {

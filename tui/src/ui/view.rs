@@ -210,7 +210,7 @@ fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
     store.sessions[..n]
         .iter()
         .map(|e| &e.session)
-        .filter(|s| f.outcome.map_or(true, |o| s.outcome.kind() == o))
+        .filter(|s| f.outcome.is_none_or(|o| s.outcome.kind() == o))
         .filter(|s| !f.findings_only || s.findings > 0)
         .filter(|s| search.is_empty() || searchable(s).contains(&search))
         .map(|s| s.id)
@@ -244,7 +244,7 @@ fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
             && app
                 .filters
                 .kind
-                .map_or(true, |k| store.rows[i as usize].kind == k)
+                .is_none_or(|k| store.rows[i as usize].kind == k)
         {
             out.push(i);
         }

@@ -65,7 +65,7 @@ pub enum Info {
 }
 
 /// One field's value. In a summary line (text.rs): codes by name, cursors
-/// as wrap:count, lists as [a,b]; absent fields are left out (JSON null).
+/// as wrap:count, lists as `[a,b]`; absent fields are left out (JSON null).
 pub enum Field<'a> {
     Bool(bool),
     Num(u64),

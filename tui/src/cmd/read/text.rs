@@ -292,7 +292,7 @@ fn since(line: &mut impl Put, time: Timestamp, start: Timestamp) {
     eight(line, micros, 6, 6);
 }
 
-/// A field's value: codes by name, cursors as wrap:count, lists as [a,b].
+/// A field's value: codes by name, cursors as wrap:count, lists as `[a,b]`.
 #[inline(always)]
 fn field(line: &mut impl Put, v: &Field) {
     match v {
@@ -428,7 +428,7 @@ fn ip(line: &mut impl Put, addr: IpAddr) {
     }
 }
 
-/// "a.b.c.d:port", "[v6]:port" or "[v6%scope]:port", as std shows them.
+/// `a.b.c.d:port`, `[v6]:port` or `[v6%scope]:port`, as std shows them.
 pub(crate) fn socket(line: &mut impl Put, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => ipv4(line, *v4.ip()),

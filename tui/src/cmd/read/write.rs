@@ -122,14 +122,14 @@ impl Filter {
             Session::Tcp(a, b) => {
                 self.tcp != Some(false)
                     && self.qp.is_none()
-                    && self.ip.map_or(true, |ip| a.ip() == ip || b.ip() == ip)
-                    && self.port.map_or(true, |p| a.port() == p || b.port() == p)
+                    && self.ip.is_none_or(|ip| a.ip() == ip || b.ip() == ip)
+                    && self.port.is_none_or(|p| a.port() == p || b.port() == p)
             }
             Session::Qp { src, dst, qp } => {
                 self.tcp != Some(true)
                     && self.port.is_none()
-                    && self.ip.map_or(true, |ip| src == ip || dst == ip)
-                    && self.qp.map_or(true, |q| q == qp)
+                    && self.ip.is_none_or(|ip| src == ip || dst == ip)
+                    && self.qp.is_none_or(|q| q == qp)
             }
         }
     }
