@@ -52,10 +52,19 @@ impl Report {
     }
 
     /// Takes a batch of events; prints the findings they raise and the
-    /// summaries of the sessions that ended.
-    pub fn feed(&mut self, events: &[Event], out: &mut impl Write) -> io::Result<()> {
+    /// summaries of the sessions that ended. `note` sees each event the
+    /// engine attributed to a session or link group.
+    pub fn feed(
+        &mut self,
+        events: &[Event],
+        out: &mut impl Write,
+        mut note: Option<&mut (dyn FnMut(&Event) + '_)>,
+    ) -> io::Result<()> {
         for e in events {
-            self.analyzer.event(e, &mut self.updates);
+            let at = self.analyzer.event(e, &mut self.updates);
+            if let (Some(note), Some(_)) = (note.as_deref_mut(), at) {
+                note(e);
+            }
         }
         // Most batches change nothing to print (and without --session
         // there is nothing else to keep up to date).
