@@ -14,7 +14,7 @@ pub(super) fn packet(
     parsed: dissect::Result<()>,
     roce: &RoceLayers,
     ip: Option<&Ip>,
-    trees: bool,
+    keep: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     if let Err(e) = parsed {
@@ -55,7 +55,7 @@ pub(super) fn packet(
             dst: ends.dst,
             qp,
         };
-        emit(at, qp_event(event, trees))
+        emit(at, qp_event(event, keep))
     });
 }
 
@@ -87,10 +87,10 @@ fn request(op: Opcode, reth: Option<Reth>) -> Option<Request> {
     })
 }
 
-fn qp_event(event: QpEvent, trees: bool) -> Found {
+fn qp_event(event: QpEvent, keep: bool) -> Found {
     let kind = match event {
         QpEvent::Send(bytes) => {
-            let (parsed, tree) = smcr_send(trees, &bytes);
+            let (parsed, message) = smcr_send(keep, &bytes);
             let kind = match parsed {
                 Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
                 Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
@@ -103,7 +103,7 @@ fn qp_event(event: QpEvent, trees: bool) -> Found {
                     &e,
                 ),
             };
-            return (kind, tree);
+            return (kind, message);
         }
         QpEvent::SendCut { captured, len } => EventKind::Problem(Problem {
             proto: "rdma",

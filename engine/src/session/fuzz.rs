@@ -33,7 +33,7 @@ pub fn drive(data: &[u8]) {
                 time,
                 at,
                 kind,
-                tree: None,
+                message: None,
             },
             &mut out,
         );

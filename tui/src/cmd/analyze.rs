@@ -55,7 +55,7 @@ pub fn run(
     };
     let mut report = Report::new(opts.report.clone(), opts.json);
     let mut pipeline = if opts.verbose {
-        Pipeline::default().with_field_trees()
+        Pipeline::default().with_messages()
     } else {
         Pipeline::default()
     };
@@ -167,12 +167,13 @@ impl<W: Write> Printer<'_, W> {
                 );
                 continue;
             }
-            let tree = event.tree.as_deref().filter(|_| self.verbose);
+            // Built here, for the message shown, from the bytes the event carries.
+            let tree = || event.message.as_ref().filter(|_| self.verbose).map(|m| m.tree());
             if self.json {
                 let Some(d) = describe(&event.kind) else { continue };
                 let mut obj = json_line(event, d);
-                if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
-                    o.insert("tree".into(), tree::json(t));
+                if let (Some(t), Value::Object(o)) = (tree(), &mut obj) {
+                    o.insert("tree".into(), tree::json(&t));
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
@@ -180,8 +181,8 @@ impl<W: Write> Printer<'_, W> {
                 let line = text::Line::new(&mut self.line, &mut self.out.block);
                 text::summary(line, event, &info, self.start.unwrap_or_default());
                 self.out.filled()?;
-                if let Some(t) = tree {
-                    writeln!(self.out, "{}", tree::text(t))?;
+                if let Some(t) = tree() {
+                    writeln!(self.out, "{}", tree::text(&t))?;
                 }
             }
         }

@@ -128,7 +128,7 @@ impl Attributor {
             version,
             response,
             fields: fields.into_boxed_str(),
-            bytes: e.tree.as_ref().map(|t| t.bytes.clone().into_boxed_slice()),
+            message: e.message.clone(),
         })
     }
 }

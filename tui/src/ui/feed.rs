@@ -82,7 +82,7 @@ impl Engine {
     pub fn new(feed: Box<dyn Feed>) -> Self {
         Engine {
             feed,
-            pipeline: Pipeline::default().with_field_trees(),
+            pipeline: Pipeline::default().with_messages(),
             analyzer: Analyzer::default(),
             attributor: Attributor::default(),
         }

@@ -2,6 +2,7 @@
 //! sessions, the rows of their events, findings and live figures. Capped so
 //! a long live capture or a hostile one keeps memory bounded.
 
+use engine::pipeline::Message;
 use engine::session::{Finding, Session, Side};
 use engine::source::Timestamp;
 use std::collections::VecDeque;
@@ -41,8 +42,8 @@ pub struct Row {
     pub response: bool,
     /// `key=value` pairs.
     pub fields: Box<str>,
-    /// The message's bytes (CLC, LLC, CDC), for its field tree and hex view.
-    pub bytes: Option<Box<[u8]>>,
+    /// The message (CLC, LLC, CDC), for its field tree and hex view.
+    pub message: Option<Box<Message>>,
 }
 
 impl Row {

@@ -362,7 +362,7 @@ fn event_line(r: &Row, start: Timestamp) -> EventLine {
 /// The field tree of a row's message, or its fields without offsets when
 /// the event carries no message bytes (RDMA WRITE, TCP).
 fn detail(r: &Row) -> Detail {
-    let Some(bytes) = &r.bytes else {
+    let Some(message) = &r.message else {
         let fields = r
             .fields
             .split(' ')
@@ -385,10 +385,7 @@ fn detail(r: &Row) -> Detail {
             selected: 0,
         };
     };
-    let tree = match r.kind {
-        Kind::Clc => dissect::tree::clc(bytes).1,
-        _ => dissect::tree::smcr_send(bytes).1,
-    };
+    let tree = message.tree();
     let mut fields = Vec::new();
     flatten(&tree, &tree.fields, 0, &mut fields);
     Detail {
