@@ -10,3 +10,4 @@ pub mod rules;
 pub mod savefile;
 pub mod session;
 pub mod source;
+pub mod synth;
