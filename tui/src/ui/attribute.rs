@@ -5,12 +5,10 @@ use super::store::{Kind, Row, Store};
 use crate::cmd::read::describe::describe;
 use engine::pipeline::{Event, EventKind};
 use engine::session::{Analyzer, Attribution, Update};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Default)]
 pub struct Attributor {
-    /// TCP payload after CLC already shown, per session.
-    tcp_shown: HashMap<u32, u64>,
     /// Sessions whose figures changed since the last refresh.
     touched: HashSet<u32>,
     updates: Vec<Update>,
@@ -59,7 +57,7 @@ impl Attributor {
                 }
                 Update::SessionEnded(s) => {
                     self.touched.remove(&s.id);
-                    store.session(*s);
+                    store.session_ended(*s);
                 }
                 Update::Finding(f) => {
                     if let Some(s) = f.session {
@@ -82,7 +80,8 @@ impl Attributor {
             EventKind::Segment(seg) => {
                 let id = session?;
                 let moved = analyzer.session(id).map_or(0, |s| s.tcp_bytes.iter().sum());
-                let shown = self.tcp_shown.entry(id).or_default();
+                // A session the store has let go shows no more rows.
+                let shown = &mut store.sessions.get_mut(&id)?.tcp_shown;
                 let data = moved - (*shown).min(moved);
                 *shown = moved;
                 let msg = match (seg.rst, seg.fin, data > 0) {

@@ -173,7 +173,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         return;
     };
     let mut kept = crate::cmd::read::write::Kept::default();
-    if let Some(entry) = shared.lock().sessions.get(id as usize) {
+    if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;
         kept.tcp(s.client, s.server);
         for q in s.smcr.iter().flat_map(|r| r.qp.iter().flatten()) {
