@@ -9,3 +9,4 @@ pub mod oracle;
 pub mod pipeline;
 pub mod rules;
 pub mod session;
+pub mod synth;

@@ -21,7 +21,7 @@ const LIMITS: Limits = Limits {
 };
 
 /// Frames carved from `data` and run through one pipeline. Byte 0 picks the
-/// link type (odd: with field trees); then each frame is a 2-byte big-endian
+/// link type (odd: with message bytes); then each frame is a 2-byte big-endian
 /// length, a byte of snaplen cut, and the frame. Nothing may panic, and
 /// reassembly must stay within its caps after every frame.
 pub fn check_pipeline(data: &[u8]) {
@@ -31,7 +31,7 @@ pub fn check_pipeline(data: &[u8]) {
     let link = LINK_TYPES[usize::from(pick >> 1) % LINK_TYPES.len()];
     let mut pipeline = Pipeline::new(LIMITS);
     if pick & 1 == 1 {
-        pipeline = pipeline.with_field_trees();
+        pipeline = pipeline.with_messages();
     }
     let mut events = Vec::new();
     let mut number = 0;
@@ -52,6 +52,10 @@ pub fn check_pipeline(data: &[u8]) {
         };
         pipeline.frame(&frame, &mut events);
         check_held(&pipeline);
+        // The trees a reader would be shown, built from the bytes kept.
+        for message in events.iter().filter_map(|e| e.message.as_ref()) {
+            message.tree();
+        }
         events.clear();
     }
     pipeline.finish(&mut events);
@@ -95,7 +99,7 @@ pub fn check_session(data: &[u8]) {
                 time,
                 at,
                 kind,
-                tree: None,
+                message: None,
             },
             &mut out,
         );

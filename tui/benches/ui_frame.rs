@@ -85,7 +85,7 @@ fn main() {
         let store = shared.lock();
         let smcr = store
             .sessions
-            .iter()
+            .values()
             .filter(|e| e.session.outcome.kind() == "smc-r")
             .count();
         println!(

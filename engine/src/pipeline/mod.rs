@@ -84,13 +84,39 @@ pub struct Event {
     pub time: Timestamp,
     pub at: Endpoints,
     pub kind: EventKind,
-    /// The message's fields with their offsets, for CLC, LLC and CDC
-    /// messages when the pipeline was asked for them ([`Pipeline::with_field_trees`]).
-    pub tree: Option<Box<FieldTree>>,
+    /// The bytes of its CLC, LLC or CDC message (also when they did not
+    /// parse), when the pipeline was asked for them ([`Pipeline::with_messages`]).
+    /// Boxed: the event stays as small as it was with none.
+    pub message: Option<Box<Message>>,
 }
 
-/// An event's kind and, when asked for, the field tree of its message.
-pub(crate) type Found = (EventKind, Option<Box<FieldTree>>);
+/// A message's bytes, kept to show its field tree later: a tree is built
+/// only for the message a reader looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Clc(Box<[u8]>),
+    /// An SMC-R SEND: LLC or CDC.
+    Send(Box<[u8]>),
+}
+
+impl Message {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Message::Clc(b) | Message::Send(b) => b,
+        }
+    }
+
+    /// The message's fields with their offsets (as far as it could be read).
+    pub fn tree(&self) -> FieldTree {
+        match self {
+            Message::Clc(b) => dissect::tree::clc(b).1,
+            Message::Send(b) => dissect::tree::smcr_send(b).1,
+        }
+    }
+}
+
+/// An event's kind and, when asked for, its message's bytes.
+pub(crate) type Found = (EventKind, Option<Box<Message>>);
 
 /// The analysis state of one capture.
 #[derive(Debug)]
@@ -98,7 +124,7 @@ pub struct Pipeline {
     reassembly: Reassembly,
     /// Frame number and time of the last frame, for what the end of input reveals.
     last: (u64, Timestamp),
-    field_trees: bool,
+    messages: bool,
     /// What reassembly found in one frame (idle state let go, or the events of
     /// a segment), kept to spare an allocation per frame.
     found: Vec<(Flow, TcpEvent)>,
@@ -115,14 +141,14 @@ impl Pipeline {
         Pipeline {
             reassembly: Reassembly::new(limits),
             last: (0, Timestamp::default()),
-            field_trees: false,
+            messages: false,
             found: Vec::new(),
         }
     }
 
-    /// Also give each CLC, LLC and CDC event the field tree of its message.
-    pub fn with_field_trees(mut self) -> Self {
-        self.field_trees = true;
+    /// Also give each CLC, LLC and CDC event the bytes of its message.
+    pub fn with_messages(mut self) -> Self {
+        self.messages = true;
         self
     }
 
@@ -131,21 +157,21 @@ impl Pipeline {
         self.last = (frame.number, frame.time);
         let mut layers = capture::Layers::default();
         capture::decode_into(frame.link, frame.data.as_ref(), frame.orig_len, &mut layers);
-        let trees = self.field_trees;
-        let mut emit = |at, (kind, tree): Found| {
+        let keep = self.messages;
+        let mut emit = |at, (kind, message): Found| {
             out.push(Event {
                 frame: frame.number,
                 time: frame.time,
                 at,
                 kind,
-                tree,
+                message,
             })
         };
         // Idle state let go before this frame: what waited there shows now.
         self.reassembly.advance(frame.time.secs, &mut self.found);
         if !self.found.is_empty() {
             for (flow, event) in self.found.drain(..) {
-                emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+                emit(Endpoints::Tcp(flow), tcp_event(event, keep));
             }
         }
         if let Some(e) = &layers.error {
@@ -168,7 +194,7 @@ impl Pipeline {
                 }
                 self.reassembly.tcp(ip, seg, smc_option, &mut self.found);
                 for (flow, event) in self.found.drain(..) {
-                    emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+                    emit(Endpoints::Tcp(flow), tcp_event(event, keep));
                 }
                 if !seg.payload.is_empty() || seg.fin || seg.rst {
                     let flow = Flow {
@@ -188,12 +214,12 @@ impl Pipeline {
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
                 let mut packet = RoceLayers::default();
                 let bth = dissect::roce::parse_v2_into(bytes, *wire_len, &mut packet);
-                roce::packet(&mut self.reassembly, bth, &packet, Some(ip), trees, &mut emit);
+                roce::packet(&mut self.reassembly, bth, &packet, Some(ip), keep, &mut emit);
             }
             (Carried::RoceV1 { bytes, wire_len }, _) => {
                 let mut packet = RoceLayers::default();
                 let bth = dissect::roce::parse_v1_into(bytes, *wire_len, &mut packet);
-                roce::packet(&mut self.reassembly, bth, &packet, None, trees, &mut emit);
+                roce::packet(&mut self.reassembly, bth, &packet, None, keep, &mut emit);
             }
             _ => {}
         }
@@ -205,13 +231,13 @@ impl Pipeline {
         let mut found = Vec::new();
         self.reassembly.finish(&mut found);
         for (flow, event) in found {
-            let (kind, tree) = tcp_event(event, self.field_trees);
+            let (kind, message) = tcp_event(event, self.messages);
             out.push(Event {
                 frame,
                 time,
                 at: Endpoints::Tcp(flow),
                 kind,
-                tree,
+                message,
             });
         }
     }
@@ -227,10 +253,10 @@ impl Pipeline {
     }
 }
 
-fn tcp_event(event: TcpEvent, trees: bool) -> Found {
+fn tcp_event(event: TcpEvent, keep: bool) -> Found {
     match event {
         TcpEvent::SmcOption { syn_ack, present } => (EventKind::SmcOption { syn_ack, present }, None),
-        TcpEvent::Framed(Framed::Clc(record)) => clc_found(trees, &record.bytes, record.offset),
+        TcpEvent::Framed(Framed::Clc(record)) => clc_found(keep, record.bytes, record.offset),
         TcpEvent::Framed(Framed::Garbage { offset, reason }) => {
             let kind = EventKind::Problem(Problem {
                 proto: "clc",
@@ -245,12 +271,17 @@ fn tcp_event(event: TcpEvent, trees: bool) -> Found {
 
 /// A framed CLC message at stream `offset`: parsed, or the error naming the field.
 pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
-    clc_found(false, bytes, offset).0
+    clc_parsed(bytes, offset)
 }
 
-fn clc_found(trees: bool, bytes: &[u8], offset: u64) -> Found {
-    let (parsed, tree) = with_tree(trees, bytes, ClcMessage::parse, dissect::tree::clc);
-    let kind = match parsed {
+/// `keep`: the bytes go into the event (moved, not copied).
+fn clc_found(keep: bool, bytes: Vec<u8>, offset: u64) -> Found {
+    let kind = clc_parsed(&bytes, offset);
+    (kind, keep.then(|| Box::new(Message::Clc(bytes.into_boxed_slice()))))
+}
+
+fn clc_parsed(bytes: &[u8], offset: u64) -> EventKind {
+    match ClcMessage::parse(bytes) {
         Ok(m) => EventKind::Clc(m),
         Err(e) => EventKind::Problem(Problem {
             proto: "clc",
@@ -258,29 +289,13 @@ fn clc_found(trees: bool, bytes: &[u8], offset: u64) -> Found {
             truncated: false,
             error: Some(e),
         }),
-    };
-    (kind, tree)
-}
-
-/// Parses `bytes`, with the field tree when `trees` asks for it (a tree is
-/// kept even when parsing failed: it shows how far the message was read).
-fn with_tree<T>(
-    trees: bool,
-    bytes: &[u8],
-    parse: fn(&[u8]) -> dissect::Result<T>,
-    traced: fn(&[u8]) -> (dissect::Result<T>, FieldTree),
-) -> (dissect::Result<T>, Option<Box<FieldTree>>) {
-    if trees {
-        let (parsed, tree) = traced(bytes);
-        (parsed, Some(Box::new(tree)))
-    } else {
-        (parse(bytes), None)
     }
 }
 
-/// An SMC-R SEND payload: LLC or CDC.
-pub(crate) fn smcr_send(trees: bool, bytes: &[u8]) -> (dissect::Result<SmcrControl>, Option<Box<FieldTree>>) {
-    with_tree(trees, bytes, dissect::llc::parse_send, dissect::tree::smcr_send)
+/// An SMC-R SEND payload: LLC or CDC, and its bytes when `keep` asks for them.
+pub(crate) fn smcr_send(keep: bool, bytes: &[u8]) -> (dissect::Result<SmcrControl>, Option<Box<Message>>) {
+    let message = keep.then(|| Box::new(Message::Send(bytes.into())));
+    (dissect::llc::parse_send(bytes), message)
 }
 
 fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {

@@ -15,7 +15,7 @@ pub(super) fn packet(
     parsed: dissect::Result<()>,
     roce: &RoceLayers,
     ip: Option<&Ip>,
-    trees: bool,
+    keep: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     if let Err(e) = parsed {
@@ -56,7 +56,7 @@ pub(super) fn packet(
             dst: ends.dst,
             qp,
         };
-        emit(at, qp_event(event, trees))
+        emit(at, qp_event(event, keep))
     });
 }
 
@@ -88,10 +88,10 @@ fn request(op: Opcode, reth: Option<Reth>) -> Option<Request> {
     })
 }
 
-fn qp_event(event: QpEvent, trees: bool) -> Found {
+fn qp_event(event: QpEvent, keep: bool) -> Found {
     let kind = match event {
         QpEvent::Send(bytes) => {
-            let (parsed, tree) = smcr_send(trees, &bytes);
+            let (parsed, message) = smcr_send(keep, &bytes);
             let kind = match parsed {
                 Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
                 Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
@@ -104,7 +104,7 @@ fn qp_event(event: QpEvent, trees: bool) -> Found {
                     &e,
                 ),
             };
-            return (kind, tree);
+            return (kind, message);
         }
         QpEvent::SendCut { captured, len } => EventKind::Problem(Problem {
             proto: "rdma",

@@ -167,7 +167,7 @@ impl Analyzer {
         syn_ack: bool,
         present: bool,
         out: &mut Vec<Update>,
-    ) {
+    ) -> Option<Attribution> {
         let mut known = self.by_flow.get(&Way(*flow)).copied();
         // A new connection on the addresses and ports of one that ended.
         if let Some((old, _)) = known.filter(|_| !syn_ack) {
@@ -176,12 +176,9 @@ impl Analyzer {
                 known = None;
             }
         }
-        let Some((id, _)) = known.or_else(|| self.open(ev, flow, !syn_ack, out)) else {
-            return;
-        };
-        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
-            return;
-        };
+        let (id, sender) = known.or_else(|| self.open(ev, flow, !syn_ack, out))?;
+        let t = self.sessions.get_mut(&id)?;
+        let s = &mut t.session;
         if syn_ack {
             s.synack_option = Some(present);
         } else {
@@ -191,15 +188,12 @@ impl Analyzer {
             let lacking = if syn_ack { Side::Server } else { Side::Client };
             s.decide(ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
         }
+        Some(t.attribution(sender))
     }
 
-    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let Some(&(id, side)) = self.by_flow.get(&Way(*flow)) else {
-            return;
-        };
-        let Some(t) = self.sessions.get_mut(&id).map(Box::as_mut) else {
-            return;
-        };
+    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) -> Option<Attribution> {
+        let &(id, side) = self.by_flow.get(&Way(*flow))?;
+        let t = self.sessions.get_mut(&id).map(Box::as_mut)?;
         let (s, st) = (&mut t.session, &mut t.state);
         st.last = self.now;
         st.fin[side.index()] |= seg.fin;
@@ -230,20 +224,16 @@ impl Analyzer {
             s.decide(ev, Outcome::Fallback(aborted), out);
         }
         t.end_if_over(out);
+        Some(t.attribution(side))
     }
 
-    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) {
+    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) -> Option<Attribution> {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
-        let Some((id, side)) = self.session_for(ev, flow, client_is_src, out) else {
-            return;
-        };
-        let Some(Tracked {
+        let (id, side) = self.session_for(ev, flow, client_is_src, out)?;
+        let Tracked {
             session: s,
             state: st,
-        }) = self.sessions.get_mut(&id).map(Box::as_mut)
-        else {
-            return;
-        };
+        } = self.sessions.get_mut(&id).map(Box::as_mut)?;
         if !s.clc.is_full() {
             s.clc.push((ev.frame, side, m.kind()));
         }
@@ -270,6 +260,8 @@ impl Analyzer {
                 );
             }
         }
+        // After the message: an Accept or Confirm may have tied it to a link group.
+        Some(self.sessions.get(&id)?.attribution(side))
     }
 
     fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {

@@ -187,6 +187,18 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// Where an event belongs, as the engine found it: what [`super::Analyzer::event`]
+/// returns for an event of a connection or link it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribution {
+    /// The SMC connection: TCP of its connection, CDC to its alert token,
+    /// RDMA WRITEs into its RMB (None for LLC, which is the link group's).
+    pub session: Option<u32>,
+    pub link_group: Option<u32>,
+    /// Who sent the event's message.
+    pub sender: Side,
+}
+
 /// What the engine reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {

@@ -144,7 +144,7 @@ pub fn run(args: Args) -> ExitCode {
         report: args.report,
         prompt: true,
     };
-    let code = analyze::run(&name, &opts, &mut source, None, &mut |_| {});
+    let code = analyze::run(&name, &opts, &mut source, None, None);
     report(&name, source.stats());
     code
 }

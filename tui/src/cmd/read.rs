@@ -73,16 +73,13 @@ pub fn run(args: Args) -> ExitCode {
         prompt: false,
     };
     let progress = std::io::stderr().is_terminal().then(Progress::default);
-    let mut sessions = write::Sessions::default();
-    let mut note = |events: &[engine::pipeline::Event]| {
-        if args.write.is_some() {
-            sessions.note(events);
-        }
-    };
-    let mut code = analyze::run(&name, &opts, &mut source, progress, &mut note);
+    let mut kept = write::Kept::default();
+    let mut note = |e: &engine::pipeline::Event, at| kept.note(e, at);
+    let note = args.write.is_some().then_some(&mut note as &mut dyn FnMut(&_, _));
+    let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
-        if let Err(e) = write::frames(&args.file, out, &sessions, &filter) {
+        if let Err(e) = write::frames(&args.file, out, &kept, &filter) {
             eprintln!("smc-analyze: {}: {e}", out.display());
             code = ExitCode::FAILURE;
         }

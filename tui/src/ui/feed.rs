@@ -92,7 +92,7 @@ impl Engine {
     pub fn new(feed: Box<dyn Feed>) -> Self {
         Engine {
             feed,
-            pipeline: Pipeline::default().with_field_trees(),
+            pipeline: Pipeline::default().with_messages(),
             analyzer: Analyzer::default(),
             attributor: Attributor::default(),
         }
@@ -105,14 +105,19 @@ impl Engine {
             more = self.batch(shared);
         }
         if !more {
-            let mut events = Vec::new();
-            self.pipeline.finish(&mut events);
-            let mut store = shared.lock();
-            self.attributor.events(&events, &mut self.analyzer, &mut store);
-            self.attributor.finish(&mut self.analyzer, &mut store);
-            store.drops.reassembly = self.pipeline.drops();
-            store.done = true;
+            self.finish(shared);
         }
+    }
+
+    /// The feed ended: what reassembly held back, and every session's end.
+    pub fn finish(&mut self, shared: &Shared) {
+        let mut events = Vec::new();
+        self.pipeline.finish(&mut events);
+        let mut store = shared.lock();
+        self.attributor.events(&events, &mut self.analyzer, &mut store);
+        self.attributor.finish(&mut self.analyzer, &mut store);
+        store.drops.reassembly = self.pipeline.drops();
+        store.done = true;
     }
 
     /// One batch of frames, published under one lock; false at the end of the feed.

@@ -170,12 +170,12 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         app.status = Some("export: only from a capture file".into());
         return;
     };
-    let mut sessions = crate::cmd::read::write::Sessions::default();
-    if let Some(entry) = shared.lock().sessions.get(id as usize) {
+    let mut kept = crate::cmd::read::write::Kept::default();
+    if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;
-        sessions.tcp(s.client, s.server);
+        kept.tcp(s.client, s.server);
         for q in s.smcr.iter().flat_map(|r| r.qp.iter().flatten()) {
-            sessions.qp(q.ip, q.qpn);
+            kept.qp(q.ip, q.qpn);
         }
     }
     let out = PathBuf::from(format!("smc-session-{id}.pcapng"));
@@ -184,7 +184,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         .name("smc-export".into())
         .spawn(move || {
             let filter = Default::default();
-            let message = match crate::cmd::read::write::frames(&input, &out, &sessions, &filter) {
+            let message = match crate::cmd::read::write::frames(&input, &out, &kept, &filter) {
                 Ok(()) => format!("session {id} written to {}", out.display()),
                 Err(e) => format!("export failed: {}: {e}", out.display()),
             };
