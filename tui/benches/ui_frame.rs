@@ -115,7 +115,7 @@ fn main() {
     ];
     for i in 0..300 {
         let t = Instant::now();
-        let view = smc_tui::ui::frame(&mut terminal, &mut app, &shared, 0.0).unwrap();
+        let view = smc_tui::ui::draw_frame(&mut terminal, &mut app, &shared, 0.0).unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
         app.key(
             KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE),

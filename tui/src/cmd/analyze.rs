@@ -4,9 +4,9 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::read::describe::{describe, info, json_fields, Description};
-use super::read::text;
-use super::read::tree;
+use crate::present::describe::{describe, info, json_fields, Description};
+use crate::present::text;
+use crate::present::tree;
 use super::report::{Note, Report, ReportArgs};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::frame::{Frame, FrameSource, Timestamp};

@@ -40,7 +40,7 @@ pub struct Args {
     /// Stop after this many seconds
     #[arg(long, value_name = "SECS")]
     duration: Option<f64>,
-    /// Put the interface in promiscuous mode
+    /// TextSink the interface in promiscuous mode
     #[arg(long)]
     promisc: bool,
     /// Show each message's field tree with byte offsets (in JSON: a `tree` object)

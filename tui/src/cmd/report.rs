@@ -2,7 +2,7 @@
 //! prints through the same hook): a line each, or JSON objects with
 //! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
 
-use super::read::text;
+use crate::present::text;
 use arrayvec::ArrayVec;
 use engine::pipeline::Event;
 use engine::rules;

@@ -2,7 +2,7 @@
 //! engine says they belong to, and the engine's updates into the store.
 
 use super::store::{Kind, Row, Store};
-use crate::cmd::read::describe::describe;
+use crate::present::describe::describe;
 use engine::pipeline::{Event, EventKind};
 use engine::session::{Analyzer, Attribution, Update};
 use std::collections::HashSet;
@@ -112,7 +112,7 @@ impl Attributor {
                     _ => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto, d.msg, d.version, crate::cmd::read::text::fields(&d.fields))
+                (kind, d.proto, d.msg, d.version, crate::present::text::fields(&d.fields))
             }
         };
         Some(Row {

@@ -118,7 +118,7 @@ fn event_loop<B: Backend>(
     let mut render_ms = 0.0;
     loop {
         let started = Instant::now();
-        let view = frame(terminal, &mut app, shared, render_ms)?;
+        let view = draw_frame(terminal, &mut app, shared, render_ms)?;
         render_ms = started.elapsed().as_secs_f64() * 1e3;
         if let Ok(message) = done_rx.try_recv() {
             app.status = Some(message);
@@ -142,7 +142,7 @@ fn event_loop<B: Backend>(
 }
 
 /// Builds a view under the store's lock, then draws it without the lock.
-pub fn frame<B: Backend>(
+pub fn draw_frame<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     shared: &Shared,
@@ -170,7 +170,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         app.status = Some("export: only from a capture file".into());
         return;
     };
-    let mut kept = crate::cmd::read::write::Kept::default();
+    let mut kept = crate::export::Kept::default();
     if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;
         kept.tcp(s.client, s.server);
@@ -184,7 +184,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         .name("smc-export".into())
         .spawn(move || {
             let filter = Default::default();
-            let message = match crate::cmd::read::write::frames(&input, &out, &kept, &filter) {
+            let message = match crate::export::frames(&input, &out, &kept, &filter) {
                 Ok(()) => format!("session {id} written to {}", out.display()),
                 Err(e) => format!("export failed: {}: {e}", out.display()),
             };

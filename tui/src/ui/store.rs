@@ -108,7 +108,7 @@ impl Entry {
 
 /// What was lost: by the capture itself, by reassembly caps, by our caps.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Drops {
+pub struct Losses {
     pub capture: Option<u64>,
     pub reassembly: engine::pipeline::reassembly::Drops,
 }
@@ -136,7 +136,7 @@ pub struct Store {
     pub last: Timestamp,
     /// Frames over capture time.
     pub frame_rate: Rate,
-    pub drops: Drops,
+    pub drops: Losses,
     pub over_caps: u64,
     pub rows_dropped: u64,
     /// Bad input seen (the run went on) and source errors; the last one shows.

@@ -32,13 +32,13 @@ fn load(name: &str) -> Shared {
 /// returns the last screen.
 fn screen(shared: &Shared, app: &mut App, keys: &[KeyCode]) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
-    let mut view = super::frame(&mut t, app, shared, 0.0).unwrap();
+    let mut view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
     for &k in keys {
         assert_eq!(
             app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths),
             Action::None
         );
-        view = super::frame(&mut t, app, shared, 0.0).unwrap();
+        view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
     }
     t.backend().buffer().clone()
 }

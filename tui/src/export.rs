@@ -1,4 +1,4 @@
-//! `--write OUT`: the frames of SMC sessions, copied to a new capture file.
+//! `read --write OUT` and the UI's `e`: the frames of SMC sessions, copied to a new capture file.
 //! A session's frames are those of its TCP connection and of the queue
 //! pairs of its link group: the session engine says which events belong to
 //! one, and the connections and QPs of those events are kept. That is known
