@@ -19,7 +19,7 @@ pub use model::{
     Update, CLC_KEPT,
 };
 
-use crate::pipeline::{Endpoints, Event, EventKind};
+use crate::pipeline::{Endpoints, Event, EventKind, Problem};
 use crate::rules::{self, Rule};
 use crate::source::Timestamp;
 use dissect::capture::{ConnKey, Flow};
@@ -135,10 +135,8 @@ impl Analyzer {
                 self.smc_option(event, flow, *syn_ack, *present, out)
             }
             (EventKind::Clc(m), Endpoints::Tcp(flow)) => self.clc(event, flow, m, out),
-            (EventKind::Problem(p), Endpoints::Tcp(flow)) if p.proto == "clc" => {
-                if let Some(e) = &p.error {
-                    self.clc_rejected(event, flow, e, out)
-                }
+            (EventKind::Problem(Problem::Clc { error, .. }), Endpoints::Tcp(flow)) => {
+                self.clc_rejected(event, flow, error, out)
             }
             (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
             (EventKind::Llc(m), Endpoints::Qp { src, dst, qp }) => {
