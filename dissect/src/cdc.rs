@@ -4,7 +4,7 @@
 //! `struct smc_cdc_msg`). SMC-D CDC is 32 bytes written into the peer DMB in
 //! the sender's host byte order (`struct smcd_cdc_msg`).
 
-use crate::error::Result;
+use crate::error::{Layer, Reason, Result};
 use crate::named_values;
 use crate::wire::{ByteOrder, Put, Reader, Wire};
 
@@ -103,7 +103,7 @@ pub fn seq_cmp(a: u16, b: u16) -> core::cmp::Ordering {
 fn read_type(r: &mut Reader<'_>) -> Result<()> {
     match r.u8("type")? {
         CDC_TYPE => Ok(()),
-        other => Err(r.invalid("type", 1, other.into(), "CDC type is 0xFE")),
+        other => Err(r.invalid("type", 1, other.into(), Reason::CdcType)),
     }
 }
 
@@ -124,12 +124,12 @@ impl Wire for SmcrCdc {
 
     #[inline(always)]
     fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
+        let mut r = Reader::new(Layer::Cdc, Self::NAME, bytes);
         read_type(&mut r)?;
         let len = r.u8("length")?;
         if usize::from(len) != SMCR_CDC_LEN {
             // Linux drops the message.
-            return Err(r.invalid("length", 1, len.into(), "SMC-R CDC length is 44"));
+            return Err(r.invalid("length", 1, len.into(), Reason::SmcrCdcLength));
         }
         let seqno = r.be_u16("seqno")?;
         let token = r.be_u32("token")?;
@@ -181,7 +181,7 @@ impl SmcdCdc {
     /// Parse with the sender's byte order known: `Big` for s390 ISM,
     /// the host's own order for loopback-ism.
     pub fn parse_in(bytes: &[u8], order: ByteOrder) -> Result<Self> {
-        let mut r = Reader::new(<Self as Wire>::NAME, bytes);
+        let mut r = Reader::new(Layer::Cdc, <Self as Wire>::NAME, bytes);
         read_type(&mut r)?;
         r.skip(7, "reserved")?; // 1-7
         let producer = Cursor::read(&mut r, order, "producer.wrap", "producer.count")?; // 8

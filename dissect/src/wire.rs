@@ -4,7 +4,7 @@
 //! Contract: once a [`Reader`] method returned `Ok`, the bytes it handed out
 //! exist; no accessor indexes past the input, so parsing never panics.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use nom::number::complete as num;
 use std::cell::{Cell, RefCell};
 
@@ -92,6 +92,7 @@ pub fn traced<T>(input: &[u8], parse: impl FnOnce(&[u8]) -> T) -> (T, Vec<FieldS
 /// of the message: a sub-reader reports positions relative to the whole message.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
+    layer: Layer,
     message: &'static str,
     /// The bytes not read yet: a read checks one length and splits it.
     rest: &'a [u8],
@@ -104,9 +105,10 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(message: &'static str, buf: &'a [u8]) -> Self {
+    pub fn new(layer: Layer, message: &'static str, buf: &'a [u8]) -> Self {
         let tracing = TRACING.with(Cell::get);
         Reader {
+            layer,
             message,
             rest: buf,
             end: buf.len(),
@@ -134,9 +136,14 @@ impl<'a> Reader<'a> {
         self.message
     }
 
+    pub fn layer(&self) -> Layer {
+        self.layer
+    }
+
     /// An error about `field` at the current offset.
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> Error {
         Error {
+            layer: self.layer,
             message: self.message,
             field,
             offset: self.offset(),
@@ -145,11 +152,17 @@ impl<'a> Reader<'a> {
     }
 
     /// An `Invalid` error about a field that started `len` bytes back.
-    pub fn invalid(&self, field: &'static str, len: usize, value: u64, reason: &'static str) -> Error {
+    pub fn invalid(&self, field: &'static str, len: usize, value: u64, reason: Reason) -> Error {
+        self.invalid_at(field, self.offset().saturating_sub(len), value, reason)
+    }
+
+    /// An `Invalid` error about a field at `offset` from the start of the message.
+    pub fn invalid_at(&self, field: &'static str, offset: usize, value: u64, reason: Reason) -> Error {
         Error {
+            layer: self.layer,
             message: self.message,
             field,
-            offset: self.offset().saturating_sub(len),
+            offset,
             kind: ErrorKind::Invalid { value, reason },
         }
     }
@@ -164,7 +177,7 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn truncated(&self, field: &'static str, n: usize) -> Error {
-        truncated(self.message, field, self.offset(), n, self.remaining())
+        truncated(self.layer, self.message, field, self.offset(), n, self.remaining())
     }
 
     #[inline(always)]
@@ -258,6 +271,7 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let buf = self.bytes(n, field)?;
         Ok(Reader {
+            layer: self.layer,
             message: self.message,
             rest: buf,
             end: self.offset(),
@@ -307,8 +321,16 @@ fn note(at: usize, field: &'static str, len: usize, value: Option<u64>) {
 
 /// The error for `needed` bytes of `field` at `offset` where `available` are left.
 #[cold]
-fn truncated(message: &'static str, field: &'static str, offset: usize, needed: usize, available: usize) -> Error {
+fn truncated(
+    layer: Layer,
+    message: &'static str,
+    field: &'static str,
+    offset: usize,
+    needed: usize,
+    available: usize,
+) -> Error {
     Error {
+        layer,
         message,
         field,
         offset,

@@ -41,7 +41,7 @@ fn names(events: &[Event]) -> Vec<String> {
             }
             EventKind::Cdc(_) => "cdc".into(),
             EventKind::RdmaWrite { .. } => "write".into(),
-            EventKind::Problem(p) => panic!("frame {frame}: {} problem: {}", p.proto, p.detail),
+            EventKind::Problem(p) => panic!("frame {frame}: {} problem: {}", p.layer(), p),
             EventKind::Segment(_) => String::new(),
         })
         .collect()

@@ -2,7 +2,7 @@
 //! message shares (kernel struct smc_clc_msg_hdr / smc_clc_msg_trail).
 
 use super::codes::{ClcType, Eyecatcher, Path};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Put, Reader};
 
 pub const HEADER_LEN: usize = 8;
@@ -34,7 +34,7 @@ impl Header {
                 "header.eyecatcher",
                 4,
                 eyecatcher.0.into(),
-                "neither SMCR nor SMCD",
+                Reason::Eyecatcher,
             ));
         }
         let kind = ClcType(r.u8("header.type")?);
@@ -42,7 +42,7 @@ impl Header {
         let bits = r.u8("header.version")?;
         let version = bits >> 4;
         if version == 0 {
-            return Err(r.invalid("header.version", 1, version.into(), "Linux rejects version 0"));
+            return Err(r.invalid("header.version", 1, version.into(), Reason::ClcVersion));
         }
         Ok(Header {
             eyecatcher,
@@ -118,10 +118,8 @@ impl Opened<'_> {
     /// An error about the declared length (at byte 5).
     pub fn length_error(&self, kind: ErrorKind) -> Error {
         Error {
-            message: self.body.message(),
-            field: "header.length",
             offset: 5,
-            kind,
+            ..self.body.error("header.length", kind)
         }
     }
 
@@ -140,16 +138,7 @@ impl Opened<'_> {
             return Ok(());
         }
         let offset = usize::from(self.header.length) - TRAILER_LEN;
-        let kind = ErrorKind::Invalid {
-            value: self.trailer.0.into(),
-            reason: "neither SMCR nor SMCD",
-        };
-        Err(Error {
-            message: self.body.message(),
-            field: "trailer",
-            offset,
-            kind,
-        })
+        Err(self.body.invalid_at("trailer", offset, self.trailer.0.into(), Reason::Trailer))
     }
 }
 
@@ -159,19 +148,11 @@ impl Opened<'_> {
 /// message's reader then stays in registers.
 #[inline(always)]
 pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<'a>> {
-    let mut r = Reader::new(message, bytes);
+    let mut r = Reader::new(Layer::Clc, message, bytes);
     let header = Header::read(&mut r)?;
     let declared = usize::from(header.length);
     if declared < HEADER_LEN + TRAILER_LEN {
-        return Err(Error {
-            message,
-            field: "header.length",
-            offset: 5,
-            kind: ErrorKind::Invalid {
-                value: declared as u64,
-                reason: "shorter than header and trailer",
-            },
-        });
+        return Err(r.invalid_at("header.length", 5, declared as u64, Reason::ShorterThanHeaderAndTrailer));
     }
     if declared > bytes.len() {
         let kind = ErrorKind::Truncated {
@@ -179,6 +160,7 @@ pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<
             available: bytes.len(),
         };
         return Err(Error {
+            layer: Layer::Clc,
             message,
             field: "body",
             offset: bytes.len(),
@@ -190,6 +172,7 @@ pub(crate) fn open<'a>(message: &'static str, bytes: &'a [u8]) -> Result<Opened<
             count: bytes.len() - declared,
         };
         return Err(Error {
+            layer: Layer::Clc,
             message,
             field: "header.length",
             offset: declared,

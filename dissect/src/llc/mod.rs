@@ -20,7 +20,7 @@ pub use link::{
 };
 pub use rkey::{ConfirmRkey, ConfirmRkeyCont, DeleteRkey, LinkRtoken, RkeyPair, Rtoken};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Layer, Result};
 use crate::wire::{Lax, Put, Reader, Wire};
 
 /// The part after the 4-byte header of one LLC message type.
@@ -180,7 +180,7 @@ pub struct LlcLax {
 /// Parse an LLC message, keeping the header when the body is broken or cut.
 pub fn parse_lax(bytes: &[u8]) -> Lax<LlcLax> {
     let mut parsed = LlcLax::default();
-    let mut r = Reader::new(LlcMessage::NAME, bytes);
+    let mut r = Reader::new(Layer::Llc, LlcMessage::NAME, bytes);
     match LlcHeader::read(&mut r, bytes.len()) {
         Ok((header, length)) => {
             parsed.header = Some(header);

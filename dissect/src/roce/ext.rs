@@ -311,7 +311,7 @@ pub(crate) mod tests {
             let mut out = Vec::new();
             ext.write(&mut out);
             prop_assert_eq!(out.len(), ext.wire_len());
-            let mut r = Reader::new("test", &out);
+            let mut r = Reader::new(crate::error::Layer::Rdma, "test", &out);
             prop_assert_eq!(ExtHeaders::read(&mut r, op), Ok(ext));
             prop_assert_eq!(r.remaining(), 0);
         }

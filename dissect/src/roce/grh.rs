@@ -1,7 +1,7 @@
 //! Global Route Header (IBA 8.3): 40 bytes, laid out like an IPv6 header,
 //! that starts a RoCEv1 packet (ethertype 0x8915).
 
-use crate::error::Result;
+use crate::error::{Reason, Result};
 use crate::wire::{Put, Reader};
 
 pub const GRH_LEN: usize = 40;
@@ -29,7 +29,7 @@ impl Grh {
         let word = r.be_u32("grh.ip_version")?;
         let version = (word >> 28) as u8;
         if version != IP_VERSION {
-            return Err(r.invalid("grh.ip_version", 4, version.into(), "a GRH has IPVer 6"));
+            return Err(r.invalid("grh.ip_version", 4, version.into(), Reason::GrhIpVersion));
         }
         Ok(Grh {
             traffic_class: (word >> 20) as u8,

@@ -44,7 +44,7 @@ macro_rules! fixed_wire {
             const NAME: &'static str = $name;
 
             fn parse(bytes: &[u8]) -> $crate::error::Result<Self> {
-                let mut r = $crate::wire::Reader::new(Self::NAME, bytes);
+                let mut r = $crate::wire::Reader::new($crate::error::Layer::Rdma, Self::NAME, bytes);
                 let value = Self::read(&mut r)?;
                 r.finish("end")?;
                 Ok(value)

@@ -6,7 +6,7 @@ use super::capture::{read_grh, read_transport, RoceLayers};
 use super::ext::ExtHeaders;
 use super::grh::Grh;
 use super::icrc;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const ICRC_LEN: usize = 4;
@@ -65,7 +65,7 @@ impl Wire for RoceV2 {
     const NAME: &'static str = "RoCEv2 packet";
 
     fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
+        let mut r = Reader::new(Layer::Rdma, Self::NAME, bytes);
         let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut RoceLayers::default())?;
         Ok(RoceV2 { ib, icrc })
     }
@@ -101,7 +101,7 @@ impl Wire for RoceV1 {
     const NAME: &'static str = "RoCEv1 packet";
 
     fn parse(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(Self::NAME, bytes);
+        let mut r = Reader::new(Layer::Rdma, Self::NAME, bytes);
         let mut layers = RoceLayers::default();
         let grh = read_grh(&mut r, bytes.len(), &mut layers)?;
         let (ib, icrc) = read_ib_packet(&mut r, bytes.len(), &mut layers)?;

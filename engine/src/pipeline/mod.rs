@@ -6,14 +6,15 @@ pub mod reassembly;
 mod roce;
 
 use crate::frame::{Frame, Timestamp};
-use dissect::capture::{self, Carried};
-use reassembly::{Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
+use dissect::capture::{self, Carried, DecodeError};
+use reassembly::{Flow, Framed, Limits, NotClc, QpBreak, Reassembly, TcpEvent, WriteTarget};
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{LlcMessage, SmcrControl};
 use dissect::roce::RoceLayers;
 use dissect::tree::FieldTree;
-use dissect::Wire;
+use dissect::{Layer, Wire};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 /// Where an event happened.
@@ -53,17 +54,68 @@ pub enum EventKind {
     Problem(Problem),
 }
 
-/// Something in the input that could not be analysed, and why.
+/// Something in the input that could not be analysed, and why. Its Display
+/// says what went wrong, naming the field and byte offset where there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Protocol layer: frame, tcp_option, clc, llc, cdc, rdma.
-    pub proto: &'static str,
-    /// What went wrong, naming the field and byte offset where there is one.
-    pub detail: String,
-    /// The capture cut the bytes (snaplen): incomplete, not malformed.
-    pub truncated: bool,
+pub enum Problem {
+    /// The frame's own headers (link to transport) could not be decoded.
+    Frame(DecodeError),
+    /// A TCP option block, RoCE packet, LLC or CDC message failed to parse.
+    Parse(dissect::Error),
+    /// The CLC message framed at stream `offset` failed to parse.
+    Clc { offset: u64, error: dissect::Error },
+    /// Bytes at stream `offset` that do not frame as CLC.
+    NotClc { offset: u64, reason: NotClc },
+    /// A SEND of `len` bytes of which the capture kept `captured`.
+    SendCut { captured: usize, len: usize },
+    /// Queue-pair reassembly lost the thread of a SEND or WRITE.
+    QpBroken { reason: QpBreak },
+}
+
+impl Problem {
+    /// The protocol layer of the bad or cut input.
+    pub fn layer(&self) -> Layer {
+        match self {
+            Problem::Frame(_) => Layer::Frame,
+            Problem::Parse(e) => e.layer,
+            Problem::Clc { .. } | Problem::NotClc { .. } => Layer::Clc,
+            Problem::SendCut { .. } | Problem::QpBroken { .. } => Layer::Rdma,
+        }
+    }
+
+    /// The capture cut the bytes (snaplen): incomplete, not malformed. A CLC
+    /// message is framed whole before it is parsed, so it is never cut.
+    pub fn truncated(&self) -> bool {
+        match self {
+            Problem::Frame(e) => e.truncated,
+            Problem::Parse(e) => e.is_truncated(),
+            Problem::SendCut { .. } => true,
+            Problem::Clc { .. } | Problem::NotClc { .. } | Problem::QpBroken { .. } => false,
+        }
+    }
+
     /// The codec's error, when a message failed to parse: names the field.
-    pub error: Option<dissect::Error>,
+    pub fn error(&self) -> Option<&dissect::Error> {
+        match self {
+            Problem::Parse(error) | Problem::Clc { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Frame(e) => e.fmt(f),
+            Problem::Parse(e) => e.fmt(f),
+            Problem::Clc { offset, error } => write!(f, "stream offset {offset}: {error}"),
+            Problem::NotClc { offset, reason } => write!(f, "stream offset {offset}: not CLC: {reason}"),
+            Problem::SendCut { captured, len } => {
+                write!(f, "SEND cut by snaplen: {captured} of {len} bytes captured")
+            }
+            Problem::QpBroken { reason } => reason.fmt(f),
+        }
+    }
 }
 
 /// What sessions need of a TCP segment.
@@ -175,13 +227,7 @@ impl Pipeline {
             }
         }
         if let Some(e) = &layers.error {
-            let problem = Problem {
-                proto: "frame",
-                detail: e.to_string(),
-                truncated: e.truncated,
-                error: None,
-            };
-            emit(Endpoints::Frame, (EventKind::Problem(problem), None));
+            emit(Endpoints::Frame, (EventKind::Problem(Problem::Frame(e.clone())), None));
         }
         match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
@@ -189,7 +235,7 @@ impl Pipeline {
                 if seg.syn {
                     match dissect::tcp_option::find_smc_option(seg.options) {
                         Ok(found) => smc_option = found.is_some(),
-                        Err(e) => emit(Endpoints::Frame, (problem("tcp_option", &e), None)),
+                        Err(e) => emit(Endpoints::Frame, (problem(e), None)),
                     }
                 }
                 self.reassembly.tcp(ip, seg, smc_option, &mut self.found);
@@ -258,13 +304,7 @@ fn tcp_event(event: TcpEvent, keep: bool) -> Found {
         TcpEvent::SmcOption { syn_ack, present } => (EventKind::SmcOption { syn_ack, present }, None),
         TcpEvent::Framed(Framed::Clc(record)) => clc_found(keep, record.bytes, record.offset),
         TcpEvent::Framed(Framed::Garbage { offset, reason }) => {
-            let kind = EventKind::Problem(Problem {
-                proto: "clc",
-                detail: format!("stream offset {offset}: not CLC: {reason}"),
-                truncated: false,
-                error: None,
-            });
-            (kind, None)
+            (EventKind::Problem(Problem::NotClc { offset, reason }), None)
         }
     }
 }
@@ -283,12 +323,7 @@ fn clc_found(keep: bool, bytes: Vec<u8>, offset: u64) -> Found {
 fn clc_parsed(bytes: &[u8], offset: u64) -> EventKind {
     match ClcMessage::parse(bytes) {
         Ok(m) => EventKind::Clc(m),
-        Err(e) => EventKind::Problem(Problem {
-            proto: "clc",
-            detail: format!("stream offset {offset}: {e}"),
-            truncated: false,
-            error: Some(e),
-        }),
+        Err(error) => EventKind::Problem(Problem::Clc { offset, error }),
     }
 }
 
@@ -298,11 +333,10 @@ pub(crate) fn smcr_send(keep: bool, bytes: &[u8]) -> (dissect::Result<SmcrContro
     (dissect::llc::parse_send(bytes), message)
 }
 
-fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {
-    EventKind::Problem(Problem {
-        proto,
-        detail: e.to_string(),
-        truncated: e.is_truncated(),
-        error: Some(*e),
-    })
+/// A message that failed to parse. Out of line: most parse, and building the
+/// problem in place would weigh on the path that does.
+#[cold]
+#[inline(never)]
+fn problem(e: dissect::Error) -> EventKind {
+    EventKind::Problem(Problem::Parse(e))
 }

@@ -13,7 +13,7 @@ use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,
 };
-use dissect::{ErrorKind, Wire};
+use dissect::{ErrorKind, Reason, Wire};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -492,25 +492,35 @@ fn eid_text(eid: &Eid) -> EidText {
 fn rejection_rule(e: &dissect::Error) -> Option<&'static Rule> {
     let reason = match e.kind {
         ErrorKind::Invalid { reason, .. } => reason,
-        ErrorKind::LengthMismatch { .. } if e.field == "header.length" => "length",
+        ErrorKind::LengthMismatch { .. } if e.field == "header.length" => return length_rule(e.message),
         _ => return None,
     };
-    Some(match (e.message, e.field, reason) {
-        ("CLC Proposal", "header.length", _) => rules::CLC_PROPOSAL_LENGTH,
-        (_, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count", r)
-            if r.starts_with("located past") =>
+    Some(match reason {
+        Reason::ShorterThanHeaderAndTrailer | Reason::BelowTypeMinimum => return length_rule(e.message),
+        // A count the Proposal's areas locate past its end: the length is short.
+        Reason::LocatedPastBody
+            if matches!(e.field, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count") =>
         {
             rules::CLC_PROPOSAL_LENGTH
         }
-        ("CLC Accept/Confirm", "header.length" | "header.typev1", _) => rules::CLC_ACCEPT_CONFIRM_FORM,
-        ("CLC Decline", "header.length", _) => rules::CLC_DECLINE_LENGTH,
-        (_, "iparea_offset", r) if r.starts_with("beyond") => rules::CLC_IPAREA_OFFSET,
-        (_, "ip_prefix.ipv6_prefix_count", _) => rules::CLC_PREFIX_COUNT,
-        (_, "v2_ext.eid_count", _) => rules::CLC_EID_COUNT,
-        (_, "v2_ext.ism_gid_count", _) => rules::CLC_ISM_GID_COUNT,
-        (_, "smcd.v2_ext_offset", r) if r.starts_with("v2 offered") => rules::CLC_NO_V2_EXT,
-        ("CLC Proposal", "header.typev1", _) => rules::CLC_V1_NOTHING,
-        (_, "trailer", _) => rules::CLC_TRAILER,
+        Reason::NeitherRNorD => rules::CLC_ACCEPT_CONFIRM_FORM,
+        Reason::IpareaOffsetBeyondSmcdArea => rules::CLC_IPAREA_OFFSET,
+        Reason::TooManyIpv6Prefixes => rules::CLC_PREFIX_COUNT,
+        Reason::TooManyEids => rules::CLC_EID_COUNT,
+        Reason::TooManyIsmGids => rules::CLC_ISM_GID_COUNT,
+        Reason::NoV2Extension => rules::CLC_NO_V2_EXT,
+        Reason::V1ProposalOffersNothing => rules::CLC_V1_NOTHING,
+        Reason::Trailer => rules::CLC_TRAILER,
+        _ => return None,
+    })
+}
+
+/// The length rule of the message whose declared length Linux rejects.
+fn length_rule(message: &str) -> Option<&'static Rule> {
+    Some(match message {
+        Proposal::NAME => rules::CLC_PROPOSAL_LENGTH,
+        AcceptConfirm::NAME => rules::CLC_ACCEPT_CONFIRM_FORM,
+        Decline::NAME => rules::CLC_DECLINE_LENGTH,
         _ => return None,
     })
 }

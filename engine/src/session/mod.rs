@@ -18,7 +18,7 @@ pub use model::{
     Update, CLC_KEPT,
 };
 
-use crate::pipeline::{Endpoints, Event, EventKind};
+use crate::pipeline::{Endpoints, Event, EventKind, Problem};
 use crate::rules::{self, Rule};
 use crate::frame::Timestamp;
 use crate::pipeline::reassembly::{ConnKey, Flow};
@@ -138,10 +138,8 @@ impl Analyzer {
             }
             (EventKind::Clc(m), Endpoints::Tcp(flow)) => self.clc(event, flow, m, out),
             (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
-            (EventKind::Problem(p), Endpoints::Tcp(flow)) if p.proto == "clc" => {
-                if let Some(e) = &p.error {
-                    self.clc_rejected(event, flow, e, out)
-                }
+            (EventKind::Problem(Problem::Clc { error, .. }), Endpoints::Tcp(flow)) => {
+                self.clc_rejected(event, flow, error, out);
                 self.tcp_attribution(flow)
             }
             (_, Endpoints::Tcp(flow)) => self.tcp_attribution(flow),

@@ -156,14 +156,14 @@ impl<W: Write> Printer<'_, W> {
         for event in events {
             if let EventKind::Problem(p) = &event.kind {
                 self.clear_progress();
-                let what = if p.truncated {
+                let what = if p.truncated() {
                     "cut by snaplen"
                 } else {
                     "bad input"
                 };
                 eprintln!(
                     "smc-analyze: {}: frame {}: {} {what}: {}",
-                    self.name, event.frame, p.proto, p.detail
+                    self.name, event.frame, p.layer(), p
                 );
                 continue;
             }
@@ -235,7 +235,7 @@ fn json_line(event: &Event, d: Description) -> Value {
         "time": event.time.as_secs_f64(),
         "src": src,
         "dst": dst,
-        "proto": d.proto,
+        "proto": d.proto.name(),
         "msg": d.msg,
     });
     if let (Endpoints::Qp { qp, .. }, Value::Object(o)) = (event.at, &mut obj) {

@@ -3,6 +3,7 @@
 
 use super::store::{Kind, Row, Store};
 use crate::present::describe::describe;
+use dissect::Layer;
 use engine::pipeline::{Event, EventKind};
 use engine::session::{Analyzer, Attribution, Update};
 use std::collections::HashSet;
@@ -26,7 +27,7 @@ impl Attributor {
                 }
                 store.push(row);
             } else if let EventKind::Problem(p) = &e.kind {
-                store.problem(format!("frame {}: {} {}", e.frame, p.proto, p.detail));
+                store.problem(format!("frame {}: {} {p}", e.frame, p.layer()));
             }
         }
     }
@@ -98,21 +99,21 @@ impl Attributor {
                 store.moved(id, e.time, data);
                 (Kind::Data, "tcp", msg, None, fields)
             }
-            EventKind::Problem(p) => (Kind::Problem, p.proto, "problem", None, p.detail.clone()),
+            EventKind::Problem(p) => (Kind::Problem, p.layer().name(), "problem", None, p.to_string()),
             kind => {
                 if let (EventKind::RdmaWrite { bytes, .. }, Some(id)) = (kind, session) {
                     store.moved(id, e.time, *bytes);
                 }
                 let d = describe(kind)?;
                 let kind = match d.proto {
-                    "clc" => Kind::Clc,
-                    "llc" => Kind::Llc,
-                    "cdc" => Kind::Cdc,
-                    "rdma" => Kind::Rdma,
-                    _ => Kind::Tcp,
+                    Layer::Clc => Kind::Clc,
+                    Layer::Llc => Kind::Llc,
+                    Layer::Cdc => Kind::Cdc,
+                    Layer::Rdma => Kind::Rdma,
+                    Layer::Frame | Layer::TcpOption => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto, d.msg, d.version, crate::present::text::fields(&d.fields))
+                (kind, d.proto.name(), d.msg, d.version, crate::present::text::fields(&d.fields))
             }
         };
         Some(Row {

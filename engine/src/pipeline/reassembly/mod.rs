@@ -11,9 +11,9 @@ mod qp;
 mod stream;
 mod tcp;
 
-pub use clc_framer::{ClcEnd, ClcRecord, Framed};
+pub use clc_framer::{ClcEnd, ClcRecord, Framed, NotClc};
 pub use limits::{Drops, Limits, Pruned};
-pub use qp::{Part, QpEvent, QpKey, QpPacket, Request, WriteTarget};
+pub use qp::{Part, QpBreak, QpEvent, QpKey, QpPacket, Request, WriteTarget};
 pub use stream::Chunk;
 pub use tcp::{ConnKey, Flow, TcpEvent};
 
