@@ -160,7 +160,7 @@ fn record(op: u8, payload: &[u8]) -> (Endpoints, EventKind) {
             Ok(SmcrControl::Llc(m)) => (qp, EventKind::Llc(m)),
             Ok(SmcrControl::Cdc(c)) => (qp, EventKind::Cdc(c)),
             Err(_) => (
-                Endpoints::Frame,
+                Endpoints::Undecoded,
                 EventKind::SmcOption {
                     syn_ack: false,
                     present: false,

@@ -27,8 +27,8 @@ pub enum Endpoints {
         dst: IpAddr,
         qp: u32,
     },
-    /// The frame itself (it could not be decoded far enough).
-    Frame,
+    /// No endpoints: the frame could not be decoded far enough to name them.
+    Undecoded,
 }
 
 /// What was found.
@@ -227,7 +227,7 @@ impl Pipeline {
             }
         }
         if let Some(e) = &layers.error {
-            emit(Endpoints::Frame, (EventKind::Problem(Problem::Frame(e.clone())), None));
+            emit(Endpoints::Undecoded, (EventKind::Problem(Problem::Frame(e.clone())), None));
         }
         match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
@@ -235,7 +235,7 @@ impl Pipeline {
                 if seg.syn {
                     match dissect::tcp_option::find_smc_option(seg.options) {
                         Ok(found) => smc_option = found.is_some(),
-                        Err(e) => emit(Endpoints::Frame, (problem(e), None)),
+                        Err(e) => emit(Endpoints::Undecoded, (problem(e), None)),
                     }
                 }
                 self.reassembly.tcp(ip, seg, smc_option, &mut self.found);

@@ -19,7 +19,7 @@ pub(super) fn packet(
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     if let Err(e) = parsed {
-        return emit(Endpoints::Frame, (problem(e), None));
+        return emit(Endpoints::Undecoded, (problem(e), None));
     }
     // A packet read whole has its BTH.
     let Some(bth) = &roce.bth else { return };

@@ -162,7 +162,7 @@ impl Analyzer {
                     sender: at.1.peer(),
                 })
             }
-            (_, Endpoints::Frame) => None,
+            (_, Endpoints::Undecoded) => None,
         }
     }
 

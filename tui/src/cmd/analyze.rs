@@ -255,7 +255,7 @@ fn ends(at: &Endpoints) -> (String, String) {
     match at {
         Endpoints::Tcp(flow) => (flow.src.to_string(), flow.dst.to_string()),
         Endpoints::Qp { src, dst, .. } => (src.to_string(), dst.to_string()),
-        Endpoints::Frame => ("-".into(), "-".into()),
+        Endpoints::Undecoded => ("-".into(), "-".into()),
     }
 }
 

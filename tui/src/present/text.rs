@@ -106,7 +106,7 @@ pub fn summary(mut line: Line, event: &Event, info: &Info, start: Timestamp) {
             line.put(" → ".as_bytes());
             ip(line, *dst);
         }
-        Endpoints::Frame => line.put("- → -".as_bytes()),
+        Endpoints::Undecoded => line.put("- → -".as_bytes()),
     }
     line.put(b" ");
     column_and_message(line, info);
