@@ -4,7 +4,7 @@
 //! `struct smc_cdc_msg`). SMC-D CDC is 32 bytes written into the peer DMB in
 //! the sender's host byte order (`struct smcd_cdc_msg`).
 
-use crate::error::Result;
+use crate::error::{Layer, Reason, Result};
 use crate::named_values;
 use crate::wire::{ByteOrder, Put, Reader, Wire};
 
@@ -88,6 +88,7 @@ pub struct CursorAt {
 
 impl Wire<CursorAt> for Cursor {
     const NAME: &'static str = "CDC cursor";
+    const LAYER: Layer = Layer::Cdc;
 
     // Inline, as read_type: the message's reader then stays in registers.
     #[inline(always)]
@@ -127,7 +128,7 @@ pub fn seq_cmp(a: u16, b: u16) -> core::cmp::Ordering {
 fn read_type(r: &mut Reader<'_>) -> Result<()> {
     match r.u8("type")? {
         CDC_TYPE => Ok(()),
-        other => Err(r.invalid("type", 1, other.into(), "CDC type is 0xFE")),
+        other => Err(r.invalid("type", 1, other.into(), Reason::CdcType)),
     }
 }
 
@@ -145,6 +146,7 @@ pub struct SmcrCdc {
 
 impl Wire for SmcrCdc {
     const NAME: &'static str = "CDC (SMC-R)";
+    const LAYER: Layer = Layer::Cdc;
     const END: &'static str = "reserved";
 
     #[inline(always)]
@@ -153,7 +155,7 @@ impl Wire for SmcrCdc {
         let len = r.u8("length")?;
         if usize::from(len) != SMCR_CDC_LEN {
             // Linux drops the message.
-            return Err(r.invalid("length", 1, len.into(), "SMC-R CDC length is 44"));
+            return Err(r.invalid("length", 1, len.into(), Reason::SmcrCdcLength));
         }
         let seqno = r.be_u16("seqno")?;
         let token = r.be_u32("token")?;
@@ -204,7 +206,7 @@ impl SmcdCdc {
     /// Parse with the sender's byte order known: `Big` for s390 ISM,
     /// the host's own order for loopback-ism.
     pub fn parse_in(bytes: &[u8], order: ByteOrder) -> Result<Self> {
-        let mut r = Reader::new(<Self as Wire>::NAME, bytes);
+        let mut r = Reader::new(<Self as Wire>::LAYER, <Self as Wire>::NAME, bytes);
         let value = Self::read_in(&mut r, order)?;
         r.finish(<Self as Wire>::END)?;
         Ok(value)
@@ -225,6 +227,7 @@ impl SmcdCdc {
 
 impl Wire for SmcdCdc {
     const NAME: &'static str = "CDC (SMC-D)";
+    const LAYER: Layer = Layer::Cdc;
     const END: &'static str = "reserved";
 
     /// Reads little-endian. SMC-D CDC never crosses a wire: it is read from

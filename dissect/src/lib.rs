@@ -22,5 +22,5 @@ pub mod roce;
 pub mod tcp_option;
 pub mod tree;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Layer, Reason, Result};
 pub use wire::{traced, ByteOrder, FieldSpan, Lax, Put, Reader, Wire};

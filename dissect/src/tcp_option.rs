@@ -4,7 +4,7 @@
 //! (`01 01 FE 06 E2 D4 C3 D9`); a BPF-written variant puts the NOPs after it.
 //! Linux accepts it only with length exactly 6 (`TCPOLEN_EXP_SMC_BASE`).
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// Option kind for experiments sharing one kind through an ExID (`TCPOPT_EXP`).
@@ -27,12 +27,13 @@ pub struct SmcOption;
 
 impl Wire for SmcOption {
     const NAME: &'static str = "TCP SMC option";
+    const LAYER: Layer = Layer::TcpOption;
     const END: &'static str = "exid";
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let kind = r.u8("kind")?;
         if kind != KIND_EXPERIMENTAL {
-            return Err(r.invalid("kind", 1, kind.into(), "not the experimental option kind 254"));
+            return Err(r.invalid("kind", 1, kind.into(), Reason::SmcOptionKind));
         }
         let len = r.u8("length")?;
         if len != SMC_OPTION_LEN {
@@ -40,12 +41,12 @@ impl Wire for SmcOption {
                 "length",
                 1,
                 len.into(),
-                "Linux accepts the SMC option only with length 6",
+                Reason::SmcOptionLength,
             ));
         }
         let exid = r.be_u32("exid")?;
         if exid != SMC_EXID {
-            return Err(r.invalid("exid", 4, exid.into(), "not the SMC ExID E2D4C3D9"));
+            return Err(r.invalid("exid", 4, exid.into(), Reason::SmcOptionExid));
         }
         Ok(SmcOption)
     }
@@ -89,7 +90,7 @@ pub struct TcpOptions<'a> {
 /// Iterate over the options in `block`.
 pub fn options(block: &[u8]) -> TcpOptions<'_> {
     TcpOptions {
-        r: Reader::new(BLOCK, block),
+        r: Reader::new(Layer::TcpOption, BLOCK, block),
         done: false,
     }
 }
@@ -116,7 +117,7 @@ impl<'a> TcpOptions<'a> {
                 "option.length",
                 1,
                 len.into(),
-                "an option length covers kind and length",
+                Reason::OptionLength,
             ));
         }
         let body = usize::from(len) - 2;
@@ -126,10 +127,8 @@ impl<'a> TcpOptions<'a> {
                 expected: 2 + self.r.remaining(),
             };
             return Err(Error {
-                message: BLOCK,
-                field: "option.length",
                 offset: offset + 1,
-                kind,
+                ..self.r.error("option.length", kind)
             });
         }
         let data = self.r.bytes(body, "option.data")?;

@@ -4,7 +4,7 @@
 //! Contract: once a [`Reader`] method returned `Ok`, the bytes it handed out
 //! exist; no accessor indexes past the input, so parsing never panics.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use nom::number::complete as num;
 use std::cell::{Cell, RefCell};
 
@@ -29,6 +29,8 @@ pub trait Wire<C: Copy = ()>: Sized {
     /// The part's name in the protocol's words, used in errors when it is
     /// parsed on its own.
     const NAME: &'static str;
+    /// The layer the part belongs to, which errors from [`Wire::parse`] name.
+    const LAYER: Layer;
     /// The field a trailing-bytes error from [`Wire::parse`] names: the last one.
     const END: &'static str = "end";
     /// `read` fails unless it reads all the reader holds (a message whose
@@ -48,7 +50,7 @@ pub trait Wire<C: Copy = ()>: Sized {
     where
         Self: Wire<()>,
     {
-        let mut r = Reader::new(<Self as Wire<()>>::NAME, bytes);
+        let mut r = Reader::new(<Self as Wire<()>>::LAYER, <Self as Wire<()>>::NAME, bytes);
         if <Self as Wire<()>>::WHOLE {
             // Returned as read: a check after it cost a copy of the message.
             let read = <Self as Wire<()>>::read(&mut r, ());
@@ -133,6 +135,7 @@ pub fn traced<T>(input: &[u8], parse: impl FnOnce(&[u8]) -> T) -> (T, Vec<FieldS
 /// of the message: a sub-reader reports positions relative to the whole message.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
+    layer: Layer,
     message: &'static str,
     /// The bytes not read yet: a read checks one length and splits it.
     rest: &'a [u8],
@@ -145,9 +148,10 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(message: &'static str, buf: &'a [u8]) -> Self {
+    pub fn new(layer: Layer, message: &'static str, buf: &'a [u8]) -> Self {
         let tracing = TRACING.with(Cell::get);
         Reader {
+            layer,
             message,
             rest: buf,
             end: buf.len(),
@@ -175,9 +179,14 @@ impl<'a> Reader<'a> {
         self.message
     }
 
+    pub fn layer(&self) -> Layer {
+        self.layer
+    }
+
     /// An error about `field` at the current offset.
     pub fn error(&self, field: &'static str, kind: ErrorKind) -> Error {
         Error {
+            layer: self.layer,
             message: self.message,
             field,
             offset: self.offset(),
@@ -186,11 +195,17 @@ impl<'a> Reader<'a> {
     }
 
     /// An `Invalid` error about a field that started `len` bytes back.
-    pub fn invalid(&self, field: &'static str, len: usize, value: u64, reason: &'static str) -> Error {
+    pub fn invalid(&self, field: &'static str, len: usize, value: u64, reason: Reason) -> Error {
+        self.invalid_at(field, self.offset().saturating_sub(len), value, reason)
+    }
+
+    /// An `Invalid` error about a field at `offset` from the start of the message.
+    pub fn invalid_at(&self, field: &'static str, offset: usize, value: u64, reason: Reason) -> Error {
         Error {
+            layer: self.layer,
             message: self.message,
             field,
-            offset: self.offset().saturating_sub(len),
+            offset,
             kind: ErrorKind::Invalid { value, reason },
         }
     }
@@ -205,7 +220,7 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn truncated(&self, field: &'static str, n: usize) -> Error {
-        truncated(self.message, field, self.offset(), n, self.remaining())
+        truncated(self.layer, self.message, field, self.offset(), n, self.remaining())
     }
 
     #[inline(always)]
@@ -300,6 +315,7 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let buf = self.bytes(n, field)?;
         Ok(Reader {
+            layer: self.layer,
             message: self.message,
             rest: buf,
             end: self.offset(),
@@ -318,7 +334,8 @@ impl<'a> Reader<'a> {
     }
 
     /// For a message whose extent is its input: `read` gets what is left as
-    /// a reader of its own named `message`, nothing traced for the whole.
+    /// a reader of its own named `message` in this reader's layer, nothing
+    /// traced for the whole.
     /// Offsets still count from this reader's start, as the fixed offsets a
     /// message's errors name do: read a message from a reader's first byte.
     #[inline(always)]
@@ -327,7 +344,7 @@ impl<'a> Reader<'a> {
         let (bytes, rest) = self.rest.split_at(self.rest.len());
         self.rest = rest;
         // Made from this one, not with `new`: no second look at the tracing flag.
-        read(Reader { message, rest: bytes, end: self.end, tracing: self.tracing })
+        read(Reader { layer: self.layer, message, rest: bytes, end: self.end, tracing: self.tracing })
     }
 
     /// The bytes not read yet, for a codec that looks ahead by offset; not traced.
@@ -367,8 +384,16 @@ fn note(at: usize, field: &'static str, len: usize, value: Option<u64>) {
 
 /// The error for `needed` bytes of `field` at `offset` where `available` are left.
 #[cold]
-fn truncated(message: &'static str, field: &'static str, offset: usize, needed: usize, available: usize) -> Error {
+fn truncated(
+    layer: Layer,
+    message: &'static str,
+    field: &'static str,
+    offset: usize,
+    needed: usize,
+    available: usize,
+) -> Error {
     Error {
+        layer,
         message,
         field,
         offset,

@@ -6,7 +6,7 @@ use dissect::cdc::*;
 use dissect::gen::cdc::{cursor, smcd_cdc, smcr_cdc};
 use dissect::gen::{hex, vectors};
 use dissect::oracle::{check_canonical, check_prefixes_rejected, check_reencode};
-use dissect::{ByteOrder, ErrorKind, Wire};
+use dissect::{ByteOrder, Error, ErrorKind, Layer, Reason, Wire};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 
@@ -59,7 +59,9 @@ fn smcr_errors_name_field_and_offset() {
     bytes[1] = 0x2b;
     let err = SmcrCdc::parse(&bytes).unwrap_err();
     assert_eq!((err.field, err.offset), ("length", 1));
-    assert_eq!(err.kind, ErrorKind::Invalid { value: 0x2b, reason: "SMC-R CDC length is 44" });
+    assert_eq!(err.kind, ErrorKind::Invalid { value: 0x2b, reason: Reason::SmcrCdcLength });
+    // A SEND payload starting with the CDC type fails as CDC, not LLC.
+    assert_eq!(dissect::llc::parse_send(&bytes), Err(Error { layer: Layer::Cdc, ..err }));
     let err = SmcrCdc::parse(&hex(&F36_SEQ1.replacen("fe", "07", 1))).unwrap_err();
     assert_eq!((err.field, err.offset), ("type", 0));
     let err = SmcrCdc::parse(&hex(F36_SEQ1)[..20]).unwrap_err();

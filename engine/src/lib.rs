@@ -1,12 +1,12 @@
-//! SMC sessions and the side effects of smc-analyze: capture sources, the
-//! pipeline from frames to SMC events, and the kernel-facing endpoints.
+//! The sans-IO core of smc-analyze: frames in ([`frame`]), SMC events out
+//! ([`pipeline`]: link decode, TCP and RoCE reassembly, message parsing),
+//! sessions and conformance findings ([`session`], [`rules`]). Bytes and
+//! timestamps go in; nothing here reads a file, a socket or a clock.
 #![forbid(unsafe_code)]
 
-pub mod kernel;
+pub mod frame;
 pub mod oracle;
 pub mod pipeline;
-pub mod privilege;
 pub mod rules;
-pub mod savefile;
 pub mod session;
-pub mod source;
+pub mod synth;

@@ -4,8 +4,9 @@
 
 use dissect::capture::LinkType;
 use engine::pipeline::{Event, Pipeline};
-use engine::savefile::Savefile;
-use engine::source::{Frame, FrameSource, PcapFile};
+use sys::savefile::Savefile;
+use engine::frame::{Frame, FrameSource};
+use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> PathBuf {

@@ -3,7 +3,8 @@
 //! what is decoded.
 
 use engine::pipeline::{Event, Pipeline};
-use engine::source::{Frame, FrameSource, PcapFile};
+use engine::frame::{Frame, FrameSource};
+use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
 
 fn frames(name: &str) -> Vec<Frame> {

@@ -2,7 +2,8 @@
 //! manifest.toml): every CLC, LLC and CDC message decodes, in the expected order.
 
 use engine::pipeline::{Event, EventKind, Pipeline};
-use engine::source::{FrameSource, PcapFile};
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> PathBuf {
@@ -40,7 +41,7 @@ fn names(events: &[Event]) -> Vec<String> {
             }
             EventKind::Cdc(_) => "cdc".into(),
             EventKind::RdmaWrite { .. } => "write".into(),
-            EventKind::Problem(p) => panic!("frame {frame}: {} problem: {}", p.proto, p.detail),
+            EventKind::Problem(p) => panic!("frame {frame}: {} problem: {}", p.layer(), p),
             EventKind::Segment(_) => String::new(),
         })
         .collect()

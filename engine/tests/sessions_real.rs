@@ -4,7 +4,8 @@
 
 use engine::pipeline::Pipeline;
 use engine::session::{Analyzer, Fallback, Outcome, Session, Side, Update};
-use engine::source::{FrameSource, PcapFile};
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
 use toml::Value;
 

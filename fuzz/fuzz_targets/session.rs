@@ -1,3 +1,3 @@
 #![no_main]
 // The session engine over arbitrary message sequences: no panic, consistent findings.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| engine::session::fuzz::drive(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| engine::oracle::check_session(data));

@@ -8,7 +8,9 @@
 //! under the lock, then draw).
 //!   cargo bench -p smc-analyze --bench ui_frame [-- FRAMES]
 
-use engine::source::{Frame, FrameSource, PcapFile, SourceError};
+use engine::frame::{Frame, FrameSource, SourceError};
+
+use sys::source::PcapFile;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -83,7 +85,7 @@ fn main() {
         let store = shared.lock();
         let smcr = store
             .sessions
-            .iter()
+            .values()
             .filter(|e| e.session.outcome.kind() == "smc-r")
             .count();
         println!(
@@ -113,7 +115,7 @@ fn main() {
     ];
     for i in 0..300 {
         let t = Instant::now();
-        let view = smc_tui::ui::frame(&mut terminal, &mut app, &shared, 0.0).unwrap();
+        let view = smc_tui::ui::draw_frame(&mut terminal, &mut app, &shared, 0.0).unwrap();
         times.push(t.elapsed().as_secs_f64() * 1e3);
         app.key(
             KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE),

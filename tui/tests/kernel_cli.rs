@@ -80,12 +80,12 @@ fn tcp_server_reports_one_line_per_connection() {
             &port.to_string(),
         ])
     });
-    let mut s = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
-        }
-    };
+    // Connect only once the server listens: a connect before that can meet
+    // the port half set up and come back reset.
+    while !listening(port) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(&[7u8; 3000]).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut back = Vec::new();
@@ -99,4 +99,13 @@ fn tcp_server_reports_one_line_per_connection() {
         line.contains(" mode=tcp sent=3000 received=3000 elapsed_ms="),
         "{line}"
     );
+}
+
+/// Whether a TCP socket listens on `port` (state 0A in /proc/net/tcp).
+fn listening(port: u16) -> bool {
+    let local = format!(":{port:04X} ");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").ends_with(&local)) && l.split_whitespace().nth(3) == Some("0A"))
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use engine::source::DEFAULT_FILTER;
+use sys::source::DEFAULT_FILTER;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -2,8 +2,9 @@
 //! keeps the SMC sessions, and bad input is reported with file and frame
 //! while reading goes on.
 
-use engine::savefile::Savefile;
-use engine::source::{Frame, FrameSource, PcapFile};
+use sys::savefile::Savefile;
+use engine::frame::{Frame, FrameSource};
+use sys::source::PcapFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

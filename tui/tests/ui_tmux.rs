@@ -17,10 +17,19 @@ struct Tmux(String, PathBuf);
 
 impl Tmux {
     fn start(test: &str, args: &str) -> Tmux {
+        Tmux::start_with(test, &[], args, "")
+    }
+
+    /// `env` set for the binary; `then` runs in the shell after it exited.
+    fn start_with(test: &str, env: &[&str], args: &str, then: &str) -> Tmux {
         let name = format!("smc-ui-{}-{test}", std::process::id());
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();
-        let cmd = format!("cd {} && {BIN} {args}; echo exited $?; sleep 5", dir.display());
+        let cmd = format!(
+            "cd {} && {} {BIN} {args}; echo exited $?; {then} sleep 5",
+            dir.display(),
+            env.join(" ")
+        );
         let t = Tmux(name, dir);
         let ok = t
             .tmux()
@@ -114,6 +123,30 @@ fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
         "the alternate screen is gone:\n{screen}"
     );
     assert!(t.alive());
+}
+
+#[test]
+fn an_engine_thread_panic_restores_the_terminal() {
+    // The test binary is built with panic = "abort", as the shipped one.
+    let t = Tmux::start_with(
+        "panic",
+        &["SMC_ANALYZE_TEST_PANIC=engine"],
+        &format!("read {CORPORA}/server-no-ueid.pcapng"),
+        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo modes shown;",
+    );
+    t.wait_for("exited 134");
+    let screen = t.wait_for("modes shown");
+    assert!(
+        screen.contains("thread 'smc-engine'") && screen.contains("panics on purpose"),
+        "the panic message shows:\n{screen}"
+    );
+    assert!(!screen.contains("Sessions"), "the alternate screen is gone:\n{screen}");
+    let modes: Vec<&str> = screen
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.ends_with("icanon") || l.ends_with("echo"))
+        .collect();
+    assert_eq!(modes, ["icanon", "echo"], "raw mode is off again:\n{screen}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! Ethernet, VLAN and SLL headers are read by etherparse; SLL2 has no
 //! etherparse support, so its 20 fixed bytes are read with [`Reader`].
 
+use crate::error::Layer;
 use crate::named_values;
 use crate::wire::Reader;
 use etherparse::{Ethernet2HeaderSlice, LinuxSllHeaderSlice, LinuxSllProtocolType, SingleVlanHeaderSlice};
@@ -143,7 +144,7 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
 
 /// SLL2: protocol(2) reserved(2) if_index(4) hatype(2) packet type(1) addr len(1) addr(8).
 fn parse_sll2(frame: &[u8]) -> crate::Result<LinkHeader> {
-    let mut r = Reader::new("SLL2 header", frame);
+    let mut r = Reader::new(Layer::Frame, "SLL2 header", frame);
     let protocol = r.be_u16("protocol")?;
     r.skip(2, "reserved")?;
     let if_index = r.be_u32("if_index")?;
@@ -164,7 +165,7 @@ fn parse_sll2(frame: &[u8]) -> crate::Result<LinkHeader> {
 /// LRH: VL/LVer(1) SL/LNH(1) DLID(2) PktLen(2) SLID(2); LNH 3 says a GRH
 /// follows, which makes the rest a RoCEv1 packet but for the 2-byte VCRC.
 fn parse_lrh(frame: &[u8]) -> crate::Result<LinkHeader> {
-    let mut r = Reader::new("InfiniBand LRH", frame);
+    let mut r = Reader::new(Layer::Frame, "InfiniBand LRH", frame);
     r.skip(1, "vl_lver")?;
     let lnh = r.u8("sl_lnh")? & 0x3;
     let dlid = r.be_u16("dlid")?;

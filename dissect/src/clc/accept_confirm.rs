@@ -5,7 +5,7 @@ use super::codes::{ClcType, Path};
 use super::first_contact::*;
 use super::header::{open, Envelope, Opened, HEADER_LEN, TRAILER_LEN};
 use super::proposal_areas::Eid;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// Linux's lengths (SMCR_/SMCD_CLC_ACCEPT_CONFIRM_LEN and _V2): exact for v1,
@@ -92,6 +92,7 @@ impl AcceptConfirm {
 /// Read with the message's type and envelope, which say which parts follow.
 impl Wire<(ClcType, Envelope)> for SmcrAcceptConfirm {
     const NAME: &'static str = "CLC Accept/Confirm SMC-R part";
+    const LAYER: Layer = Layer::Clc;
 
     #[inline(always)]
     fn read(b: &mut Reader<'_>, (kind, env): (ClcType, Envelope)) -> Result<Self> {
@@ -154,6 +155,7 @@ impl Wire<(ClcType, Envelope)> for SmcrAcceptConfirm {
 /// Read with (first contact, Confirm): what follows the EID.
 impl Wire<(bool, bool)> for SmcrV2 {
     const NAME: &'static str = "CLC Accept/Confirm SMC-Rv2 part";
+    const LAYER: Layer = Layer::Clc;
 
     #[inline(always)]
     fn read(b: &mut Reader<'_>, (first_contact, confirm): (bool, bool)) -> Result<SmcrV2> {
@@ -189,14 +191,8 @@ impl Wire<(bool, bool)> for SmcrV2 {
             }
         }
         let value = b.peek_u8(FCE_LONG_LEN).map_or(0, u64::from);
-        let reason = "matches the length after neither a 36- nor a 52-byte First Contact Extension";
-        let kind = ErrorKind::Invalid { value, reason };
-        Err(Error {
-            message: b.message(),
-            field: "gid_list.count",
-            offset: b.offset() + FCE_LONG_LEN,
-            kind,
-        })
+        let offset = b.offset() + FCE_LONG_LEN;
+        Err(b.invalid_at("gid_list.count", offset, value, Reason::GidListCount))
     }
 
     fn write(&self, out: &mut Vec<u8>, _: (bool, bool)) {
@@ -215,6 +211,7 @@ impl Wire<(bool, bool)> for SmcrV2 {
 
 impl Wire<(ClcType, Envelope)> for SmcdAcceptConfirm {
     const NAME: &'static str = "CLC Accept/Confirm SMC-D part";
+    const LAYER: Layer = Layer::Clc;
 
     #[inline(always)]
     fn read(b: &mut Reader<'_>, (_, env): (ClcType, Envelope)) -> Result<Self> {
@@ -280,16 +277,7 @@ impl Wire<(ClcType, Envelope)> for SmcdAcceptConfirm {
 fn read_fce(b: &mut Reader<'_>) -> Result<FirstContactExt> {
     let rem = b.remaining();
     if rem < FCE_SHORT_LEN {
-        let reason = "first contact but no room for a First Contact Extension";
-        return Err(Error {
-            message: b.message(),
-            field: "fce",
-            offset: b.offset(),
-            kind: ErrorKind::Invalid {
-                value: rem as u64,
-                reason,
-            },
-        });
+        return Err(b.invalid("fce", 0, rem as u64, Reason::NoRoomForFce));
     }
     FirstContactExt::read(b, rem >= FCE_LONG_LEN)
 }
@@ -313,18 +301,7 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
         (Path::D, true) => (SMCD_V1_LEN, 0),
         (Path::R, false) => (0, SMCR_V2_MIN),
         (Path::D, false) => (0, SMCD_V2_MIN),
-        (t, _) => {
-            let kind = ErrorKind::Invalid {
-                value: t.0.into(),
-                reason: "neither R nor D",
-            };
-            return Err(Error {
-                message: o.body.message(),
-                field: "header.typev1",
-                offset: 7,
-                kind,
-            });
-        }
+        (t, _) => return Err(o.body.invalid_at("header.typev1", 7, t.0.into(), Reason::NeitherRNorD)),
     };
     if v1 {
         return o.expect_length(exact);
@@ -340,6 +317,7 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
 
 impl Wire for AcceptConfirm {
     const NAME: &'static str = "CLC Accept/Confirm";
+    const LAYER: Layer = Layer::Clc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
@@ -347,16 +325,7 @@ impl Wire for AcceptConfirm {
             let o = open(m)?;
             let kind = o.header.kind;
             if kind != ClcType::ACCEPT && kind != ClcType::CONFIRM {
-                let kind = ErrorKind::Invalid {
-                    value: kind.0.into(),
-                    reason: "neither Accept nor Confirm",
-                };
-                return Err(Error {
-                    message: Self::NAME,
-                    field: "header.type",
-                    offset: 4,
-                    kind,
-                });
+                return Err(o.body.invalid_at("header.type", 4, kind.0.into(), Reason::NotAcceptOrConfirm));
             }
             check_length(&o)?;
             let env = o.envelope();

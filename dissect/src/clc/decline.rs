@@ -3,7 +3,7 @@
 
 use super::codes::{ClcType, DeclineDiagnosis, OsType};
 use super::header::{open, Envelope};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const DECLINE_V1_LEN: usize = 28;
@@ -30,22 +30,15 @@ impl Decline {
 
 impl Wire for Decline {
     const NAME: &'static str = "CLC Decline";
+    const LAYER: Layer = Layer::Clc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         r.whole(Self::NAME, |m| {
             let o = open(m)?;
             if o.header.kind != ClcType::DECLINE {
-                let kind = ErrorKind::Invalid {
-                    value: o.header.kind.0.into(),
-                    reason: "not a Decline",
-                };
-                return Err(Error {
-                    message: Self::NAME,
-                    field: "header.type",
-                    offset: 4,
-                    kind,
-                });
+                let value = o.header.kind.0.into();
+                return Err(o.body.invalid_at("header.type", 4, value, Reason::NotADecline));
             }
             let env = o.envelope();
             o.expect_length(if env.is_v1() {

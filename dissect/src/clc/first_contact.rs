@@ -4,7 +4,7 @@
 
 use super::codes::{FeatureMask, OsType, Release};
 use super::proposal_areas::count_u8;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// The v2.0 form (and every SMC-D v2.0 one; SMC-R from kernels before 6.5).
@@ -39,6 +39,7 @@ pub struct FceV2x {
 /// Read with the form: `true` for the 52-byte one (the caller decides from the length).
 impl Wire<bool> for FirstContactExt {
     const NAME: &'static str = "CLC First Contact Extension";
+    const LAYER: Layer = Layer::Clc;
 
     fn wire_len(&self) -> usize {
         if self.v2x.is_some() {
@@ -94,6 +95,7 @@ pub type GidList = Vec<[u8; GID_LEN]>;
 
 impl Wire for GidList {
     const NAME: &'static str = "CLC GID list";
+    const LAYER: Layer = Layer::Clc;
 
     fn wire_len(&self) -> usize {
         GID_LIST_HEADER_LEN + GID_LEN * self.len()

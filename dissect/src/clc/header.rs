@@ -2,7 +2,7 @@
 //! message shares (kernel struct smc_clc_msg_hdr / smc_clc_msg_trail).
 
 use super::codes::{ClcType, Eyecatcher, Path};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const HEADER_LEN: usize = 8;
@@ -25,6 +25,7 @@ pub struct Header {
 
 impl Wire for Header {
     const NAME: &'static str = "CLC header";
+    const LAYER: Layer = Layer::Clc;
 
     /// Read the header; rejects what Linux rejects before looking at the body:
     /// a foreign eyecatcher and version 0.
@@ -36,7 +37,7 @@ impl Wire for Header {
                 "header.eyecatcher",
                 4,
                 eyecatcher.0.into(),
-                "neither SMCR nor SMCD",
+                Reason::Eyecatcher,
             ));
         }
         let kind = ClcType(r.u8("header.type")?);
@@ -44,7 +45,7 @@ impl Wire for Header {
         let bits = r.u8("header.version")?;
         let version = bits >> 4;
         if version == 0 {
-            return Err(r.invalid("header.version", 1, version.into(), "Linux rejects version 0"));
+            return Err(r.invalid("header.version", 1, version.into(), Reason::ClcVersion));
         }
         Ok(Header {
             eyecatcher,
@@ -124,10 +125,8 @@ impl Opened<'_> {
     /// An error about the declared length (at byte 5).
     pub fn length_error(&self, kind: ErrorKind) -> Error {
         Error {
-            message: self.body.message(),
-            field: "header.length",
             offset: 5,
-            kind,
+            ..self.body.error("header.length", kind)
         }
     }
 
@@ -146,16 +145,7 @@ impl Opened<'_> {
             return Ok(());
         }
         let offset = usize::from(self.header.length) - TRAILER_LEN;
-        let kind = ErrorKind::Invalid {
-            value: self.trailer.0.into(),
-            reason: "neither SMCR nor SMCD",
-        };
-        Err(Error {
-            message: self.body.message(),
-            field: "trailer",
-            offset,
-            kind,
-        })
+        Err(self.body.invalid_at("trailer", offset, self.trailer.0.into(), Reason::Trailer))
     }
 }
 
@@ -165,19 +155,11 @@ impl Opened<'_> {
 /// reader then stays in registers.
 #[inline(always)]
 pub(crate) fn open(mut r: Reader<'_>) -> Result<Opened<'_>> {
-    let (message, bytes) = (r.message(), r.unread());
+    let bytes = r.unread();
     let header = Header::read(&mut r, ())?;
     let declared = usize::from(header.length);
     if declared < HEADER_LEN + TRAILER_LEN {
-        return Err(Error {
-            message,
-            field: "header.length",
-            offset: 5,
-            kind: ErrorKind::Invalid {
-                value: declared as u64,
-                reason: "shorter than header and trailer",
-            },
-        });
+        return Err(r.invalid_at("header.length", 5, declared as u64, Reason::ShorterThanHeaderAndTrailer));
     }
     if declared > bytes.len() {
         let kind = ErrorKind::Truncated {
@@ -185,10 +167,8 @@ pub(crate) fn open(mut r: Reader<'_>) -> Result<Opened<'_>> {
             available: bytes.len(),
         };
         return Err(Error {
-            message,
-            field: "body",
             offset: bytes.len(),
-            kind,
+            ..r.error("body", kind)
         });
     }
     if declared < bytes.len() {
@@ -196,10 +176,8 @@ pub(crate) fn open(mut r: Reader<'_>) -> Result<Opened<'_>> {
             count: bytes.len() - declared,
         };
         return Err(Error {
-            message,
-            field: "header.length",
             offset: declared,
-            kind,
+            ..r.error("header.length", kind)
         });
     }
     let body = r.sub(declared - HEADER_LEN - TRAILER_LEN, "body")?;

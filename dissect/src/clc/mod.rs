@@ -26,7 +26,7 @@ pub use proposal_areas::{
     Eid, IpPrefixArea, Ipv6Prefix, IsmDevice, IsmEntry, SmcdArea, SmcdV2Extension, V2Extension,
 };
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Lax, Put, Reader, Wire};
 
 /// Any CLC message.
@@ -62,6 +62,7 @@ impl ClcMessage {
 
 impl Wire for ClcMessage {
     const NAME: &'static str = "CLC message";
+    const LAYER: Layer = Layer::Clc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
@@ -120,7 +121,7 @@ pub struct ClcLax {
 
 /// Parse what can be parsed: the header even when the body fails.
 pub fn parse_lax(bytes: &[u8]) -> Lax<ClcLax> {
-    let header = match Header::read(&mut Reader::new(ClcMessage::NAME, bytes), ()) {
+    let header = match Header::read(&mut Reader::new(ClcMessage::LAYER, ClcMessage::NAME, bytes), ()) {
         Ok(h) => h,
         Err(e) => {
             return Lax {
@@ -176,19 +177,11 @@ pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
         return partial_header(bytes);
     }
     // Rejects a foreign eyecatcher as partial_header does.
-    let header = Header::read(&mut Reader::new(ClcMessage::NAME, bytes), ())?;
+    let mut r = Reader::new(ClcMessage::LAYER, ClcMessage::NAME, bytes);
+    let header = Header::read(&mut r, ())?;
     let length = usize::from(header.length);
     if length < min_len(header.kind) {
-        let kind = ErrorKind::Invalid {
-            value: length as u64,
-            reason: "below the minimum for its type",
-        };
-        return Err(Error {
-            message: ClcMessage::NAME,
-            field: "header.length",
-            offset: 5,
-            kind,
-        });
+        return Err(r.invalid_at("header.length", 5, length as u64, Reason::BelowTypeMinimum));
     }
     Ok(Frame::Length(length))
 }
@@ -206,9 +199,10 @@ fn partial_header(bytes: &[u8]) -> Result<Frame> {
     value[..seen.len()].copy_from_slice(seen);
     let kind = ErrorKind::Invalid {
         value: u32::from_be_bytes(value).into(),
-        reason: "neither SMCR nor SMCD",
+        reason: Reason::Eyecatcher,
     };
     Err(Error {
+        layer: ClcMessage::LAYER,
         message: ClcMessage::NAME,
         field: "header.eyecatcher",
         offset: 0,

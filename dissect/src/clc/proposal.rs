@@ -10,7 +10,7 @@
 use super::codes::ClcType;
 use super::header::{open, Envelope, Opened, TRAILER_LEN};
 use super::proposal_areas::*;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// Byte 38, and the base iparea_offset counts from.
@@ -65,12 +65,11 @@ impl Proposal {
 
     fn parse_v1(bytes: &[u8], o: &Opened<'_>, b: &mut Reader<'_>, off: u16) -> Result<Body> {
         if o.header.typev1.is_none() {
-            return Err(at_error(
-                b,
+            return Err(b.invalid_at(
                 "header.typev1",
                 7,
                 o.header.typev1.0.into(),
-                "a v1 Proposal offering nothing",
+                Reason::V1ProposalOffersNothing,
             ));
         }
         let n = prefix_count(bytes, off, true)?;
@@ -96,35 +95,31 @@ impl Proposal {
         let (mut eids, mut gids) = (0, 0);
         if !typev2.is_none() {
             if v2_off == 0 || v2_off > MAX_V2_EXT_OFFSET {
-                let reason = "v2 offered without a v2 extension (0 or beyond 172)";
-                return Err(at_error(
-                    b,
+                return Err(b.invalid_at(
                     "smcd.v2_ext_offset",
                     V2_EXT_OFFSET_AT,
                     v2_off.into(),
-                    reason,
+                    Reason::NoV2Extension,
                 ));
             }
             let ext = V2_EXT_OFFSET_AT + 2 + usize::from(v2_off);
             eids = byte_at(bytes, ext, "v2_ext.eid_count")?;
             if eids > MAX_EIDS {
-                return Err(at_error(
-                    b,
+                return Err(b.invalid_at(
                     "v2_ext.eid_count",
                     ext,
                     eids.into(),
-                    "more than 8 EIDs",
+                    Reason::TooManyEids,
                 ));
             }
             if typev2.has_d() {
                 gids = byte_at(bytes, ext + 1, "v2_ext.ism_gid_count")?;
                 if gids > MAX_ISM_ENTRIES {
-                    return Err(at_error(
-                        b,
+                    return Err(b.invalid_at(
                         "v2_ext.ism_gid_count",
                         ext + 1,
                         gids.into(),
-                        "more than 8 ISM GIDs",
+                        Reason::TooManyIsmGids,
                     ));
                 }
             }
@@ -214,9 +209,10 @@ fn prefix_count(bytes: &[u8], off: u16, required: bool) -> Result<usize> {
     if n > MAX_IPV6_PREFIXES {
         let kind = ErrorKind::Invalid {
             value: n.into(),
-            reason: "more than 8 IPv6 prefixes",
+            reason: Reason::TooManyIpv6Prefixes,
         };
         return Err(Error {
+            layer: Proposal::LAYER,
             message: Proposal::NAME,
             field: "ip_prefix.ipv6_prefix_count",
             offset: at,
@@ -234,9 +230,10 @@ fn byte_at(bytes: &[u8], at: usize, field: &'static str) -> Result<u8> {
         _ => {
             let kind = ErrorKind::Invalid {
                 value: at as u64,
-                reason: "located past the end of the body",
+                reason: Reason::LocatedPastBody,
             };
             Err(Error {
+                layer: Proposal::LAYER,
                 message: Proposal::NAME,
                 field,
                 offset: at,
@@ -253,22 +250,13 @@ fn be_u16_at(bytes: &[u8], at: usize, field: &'static str) -> Result<u16> {
     ]))
 }
 
-fn at_error(r: &Reader<'_>, field: &'static str, offset: usize, value: u64, reason: &'static str) -> Error {
-    Error {
-        message: r.message(),
-        field,
-        offset,
-        kind: ErrorKind::Invalid { value, reason },
-    }
-}
-
 fn not_modelled(r: &Reader<'_>, field: &'static str, offset: usize, value: u16) -> Error {
-    let reason = "area placement other than back to back (what every peer sends) is not modelled";
-    at_error(r, field, offset, value.into(), reason)
+    r.invalid_at(field, offset, value.into(), Reason::AreaPlacementNotModelled)
 }
 
 impl Wire for Proposal {
     const NAME: &'static str = "CLC Proposal";
+    const LAYER: Layer = Layer::Clc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
@@ -276,12 +264,11 @@ impl Wire for Proposal {
             let bytes = m.unread();
             let o = open(m)?;
             if o.header.kind != ClcType::PROPOSAL {
-                return Err(at_error(
-                    &o.body,
+                return Err(o.body.invalid_at(
                     "header.type",
                     4,
                     o.header.kind.0.into(),
-                    "not a Proposal",
+                    Reason::NotAProposal,
                 ));
             }
             let mut b = o.body.clone();
@@ -294,7 +281,7 @@ impl Wire for Proposal {
                     "iparea_offset",
                     2,
                     off.into(),
-                    "beyond the SMC-D area (Linux: > 40)",
+                    Reason::IpareaOffsetBeyondSmcdArea,
                 ));
             }
             let body = if o.envelope().is_v1() {

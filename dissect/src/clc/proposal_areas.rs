@@ -3,7 +3,7 @@
 //! smc_clc_msg_proposal_prefix, smc_clc_v2_extension, smc_clc_smcd_v2_extension).
 
 use super::codes::{FeatureMask, Release};
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const SMCD_AREA_LEN: usize = 40;
@@ -36,6 +36,7 @@ pub struct SmcdArea {
 
 impl Wire for SmcdArea {
     const NAME: &'static str = "CLC Proposal SMC-D area";
+    const LAYER: Layer = Layer::Clc;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
         let area = SmcdArea {
@@ -79,6 +80,7 @@ pub struct IpPrefixArea {
 
 impl Wire for IpPrefixArea {
     const NAME: &'static str = "CLC Proposal IP prefix area";
+    const LAYER: Layer = Layer::Clc;
 
     fn wire_len(&self) -> usize {
         PREFIX_AREA_LEN + IPV6_PREFIX_LEN * self.ipv6_prefixes.len()
@@ -138,6 +140,7 @@ pub struct V2Extension {
 
 impl Wire for V2Extension {
     const NAME: &'static str = "CLC Proposal v2 extension";
+    const LAYER: Layer = Layer::Clc;
 
     fn wire_len(&self) -> usize {
         V2_EXT_LEN + EID_LEN * self.eids.len()
@@ -223,6 +226,7 @@ pub struct SmcdV2Extension {
 /// Read with the entry count, which the v2 extension carries.
 impl Wire<u8> for SmcdV2Extension {
     const NAME: &'static str = "CLC Proposal SMC-Dv2 extension";
+    const LAYER: Layer = Layer::Clc;
 
     fn wire_len(&self) -> usize {
         SMCD_V2_EXT_LEN + ISM_ENTRY_LEN * self.ism_entries.len()

@@ -5,7 +5,7 @@
 //! (44..8192) in the SENDER's host byte order, because Linux stores a plain
 //! `u16` there. Byte 3: flags.
 
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, Layer, Reason, Result};
 use crate::named_values;
 use crate::wire::{ByteOrder, Put, Reader};
 
@@ -120,7 +120,7 @@ impl LlcHeader {
         if !llc_type.is_v2_framing() {
             let length = r.u8("length")?;
             if usize::from(length) != LLC_V1_LEN {
-                return Err(r.invalid("length", 1, length.into(), "a v1 LLC message is 44 bytes"));
+                return Err(r.invalid("length", 1, length.into(), Reason::LlcV1Length));
             }
             let reject_reason = AddLinkRejectReason(r.u8("reject_reason")? & 0x0f);
             let flags = LlcFlags(r.u8("flags")?);
@@ -136,7 +136,7 @@ impl LlcHeader {
                     "length",
                     2,
                     value,
-                    "v2 LLC length outside 44..8192 in either byte order",
+                    Reason::LlcV2Length,
                 ));
             }
         };
@@ -192,10 +192,11 @@ pub(crate) fn expect_kind(message: &'static str, header: &LlcHeader, kind: LlcTy
         return Ok(());
     }
     Err(crate::Error {
+        layer: Layer::Llc,
         message,
         field: "type",
         offset: 0,
-        kind: ErrorKind::Invalid { value: header.llc_type.0.into(), reason: "not the message type parsed" },
+        kind: ErrorKind::Invalid { value: header.llc_type.0.into(), reason: Reason::NotTheLlcTypeParsed },
     })
 }
 

@@ -5,7 +5,7 @@
 use super::header::{length_mismatch, LlcHeader, LlcType, LLC_V1_LEN};
 use super::rkey::RkeyPair;
 use super::LlcBody;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::named_values;
 use crate::wire::{Put, Reader, Wire};
 
@@ -60,6 +60,7 @@ impl LlcBody for ConfirmLink {
 
 impl Wire<LlcHeader> for ConfirmLink {
     const NAME: &'static str = "LLC CONFIRM_LINK";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -125,6 +126,7 @@ const V2_EXT_LEN: usize = 28;
 
 impl Wire<LlcHeader> for AddLinkV2Ext {
     const NAME: &'static str = "LLC ADD_LINK v2 extension";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, header: LlcHeader) -> Result<Self> {
@@ -165,6 +167,7 @@ impl LlcBody for AddLink {
 
 impl Wire<LlcHeader> for AddLink {
     const NAME: &'static str = "LLC ADD_LINK";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, header: LlcHeader) -> Result<Self> {
@@ -221,6 +224,7 @@ impl LlcBody for AddLinkCont {
 
 impl Wire<LlcHeader> for AddLinkCont {
     const NAME: &'static str = "LLC ADD_LINK_CONT";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -258,6 +262,7 @@ impl LlcBody for DeleteLink {
 
 impl Wire<LlcHeader> for DeleteLink {
     const NAME: &'static str = "LLC DELETE_LINK";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -294,6 +299,7 @@ impl LlcBody for RequestAddLink {
 
 impl Wire<LlcHeader> for RequestAddLink {
     const NAME: &'static str = "LLC REQ_ADD_LINK";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -337,6 +343,7 @@ impl LlcBody for TestLink {
 
 impl Wire<LlcHeader> for TestLink {
     const NAME: &'static str = "LLC TEST_LINK";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {

@@ -20,7 +20,7 @@ pub use link::{
 };
 pub use rkey::{ConfirmRkey, ConfirmRkeyCont, DeleteRkey, LinkRtoken, RkeyPair, Rtoken};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Layer, Result};
 use crate::wire::{Lax, Put, Reader, Wire};
 
 /// The part after the 4-byte header of one LLC message type. It is read and
@@ -42,6 +42,7 @@ pub struct Llc<B> {
 
 impl<B: LlcBody> Wire for Llc<B> {
     const NAME: &'static str = <B as Wire<LlcHeader>>::NAME;
+    const LAYER: Layer = Layer::Llc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
@@ -78,6 +79,7 @@ impl LlcBody for RawBody {
 
 impl Wire<LlcHeader> for RawBody {
     const NAME: &'static str = "LLC message";
+    const LAYER: Layer = Layer::Llc;
 
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         Ok(RawBody { bytes: r.rest().to_vec() })
@@ -133,6 +135,7 @@ impl LlcMessage {
 
 impl Wire for LlcMessage {
     const NAME: &'static str = "LLC message";
+    const LAYER: Layer = Layer::Llc;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Self> {
@@ -180,7 +183,7 @@ pub struct LlcLax {
 /// Parse an LLC message, keeping the header when the body is broken or cut.
 pub fn parse_lax(bytes: &[u8]) -> Lax<LlcLax> {
     let mut parsed = LlcLax::default();
-    let mut r = Reader::new(LlcMessage::NAME, bytes);
+    let mut r = Reader::new(Layer::Llc, LlcMessage::NAME, bytes);
     match LlcHeader::read(&mut r, bytes.len()) {
         Ok((header, length)) => {
             parsed.header = Some(header);

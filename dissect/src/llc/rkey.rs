@@ -4,7 +4,7 @@
 use super::header::{LlcHeader, LlcType, LLC_V1_LEN};
 use super::link::FIXED_BODY;
 use super::LlcBody;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// An RMB's rkey on the existing link and its rkey and address on the new
@@ -24,6 +24,7 @@ impl RkeyPair {
 /// message that carries them.
 impl Wire<&'static str> for RkeyPair {
     const NAME: &'static str = "LLC rkey pair";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
@@ -58,6 +59,7 @@ pub struct LinkRtoken {
 
 impl Wire<&'static str> for Rtoken {
     const NAME: &'static str = "LLC rtoken";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
@@ -76,6 +78,7 @@ impl Wire<&'static str> for Rtoken {
 
 impl Wire<&'static str> for LinkRtoken {
     const NAME: &'static str = "LLC link rtoken";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
@@ -109,6 +112,7 @@ impl LlcBody for ConfirmRkey {
 
 impl Wire<LlcHeader> for ConfirmRkey {
     const NAME: &'static str = "LLC CONFIRM_RKEY";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -145,6 +149,7 @@ impl LlcBody for ConfirmRkeyCont {
 
 impl Wire<LlcHeader> for ConfirmRkeyCont {
     const NAME: &'static str = "LLC CONFIRM_RKEY_CONT";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
@@ -189,6 +194,7 @@ impl LlcBody for DeleteRkey {
 
 impl Wire<LlcHeader> for DeleteRkey {
     const NAME: &'static str = "LLC DELETE_RKEY";
+    const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {

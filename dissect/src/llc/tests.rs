@@ -3,7 +3,7 @@
 //! swapped for captured bytes from corpora/vectors/llc when they exist.
 
 use super::*;
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, Layer, Reason};
 use crate::gen::hex;
 use crate::oracle::{check_canonical, check_prefixes_rejected};
 use crate::wire::ByteOrder;
@@ -197,14 +197,14 @@ fn unknown_types_are_kept_raw() {
 
 fn assert_error(result: Result<impl core::fmt::Debug>, field: &str, offset: usize, kind: ErrorKind) {
     let err = result.expect_err("must fail");
-    assert_eq!((err.field, err.offset, err.kind), (field, offset, kind), "{err}");
+    assert_eq!((err.layer, err.field, err.offset, err.kind), (Layer::Llc, field, offset, kind), "{err}");
 }
 
 #[test]
 fn v1_length_must_be_44() {
     let mut bytes = add_link_cont_v1();
     bytes[1] = 43;
-    let kind = ErrorKind::Invalid { value: 43, reason: "a v1 LLC message is 44 bytes" };
+    let kind = ErrorKind::Invalid { value: 43, reason: Reason::LlcV1Length };
     assert_error(LlcMessage::parse(&bytes), "length", 1, kind);
 }
 
@@ -263,7 +263,7 @@ fn fixed_v2_message_longer_than_44_has_trailing_bytes() {
 
 #[test]
 fn typed_parser_rejects_other_types() {
-    let kind = ErrorKind::Invalid { value: 0x27, reason: "not the message type parsed" };
+    let kind = ErrorKind::Invalid { value: 0x27, reason: Reason::NotTheLlcTypeParsed };
     assert_error(Llc::<ConfirmLink>::parse(&test_link_v2("00")), "type", 0, kind);
 }
 

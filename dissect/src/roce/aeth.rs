@@ -1,7 +1,7 @@
 //! ACK Extended Transport Header (IBA 9.3.5): on Acknowledge, ATOMIC
 //! Acknowledge and RDMA READ Response First/Last/Only.
 
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::named_values;
 use crate::wire::{Put, Reader, Wire};
 use core::fmt;
@@ -75,6 +75,7 @@ pub struct Aeth {
 
 impl Wire for Aeth {
     const NAME: &'static str = "AETH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(Aeth {

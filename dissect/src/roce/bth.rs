@@ -2,7 +2,7 @@
 //! transport part.
 
 use super::opcode::Opcode;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// The BTH. Fields narrower than their Rust type keep their low bits on
@@ -77,6 +77,7 @@ fn flag(on: bool, mask: u8) -> u8 {
 
 impl Wire for Bth {
     const NAME: &'static str = "BTH";
+    const LAYER: Layer = Layer::Rdma;
 
     /// One length check for the whole header (every RoCE packet pays this);
     /// a header cut short is reported on the field it cuts.

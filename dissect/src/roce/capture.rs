@@ -6,7 +6,7 @@ use super::bth::Bth;
 use super::ext::ExtHeaders;
 use super::grh::{Grh, GRH_LEN};
 use super::packet::ICRC_LEN;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Layer, Reason, Result};
 use crate::wire::{Lax, Reader, Wire};
 
 const NAME_V2: &str = "RoCEv2 packet";
@@ -127,9 +127,9 @@ fn read_captured<'a>(
     with_grh: bool,
     out: &mut RoceLayers<'a>,
 ) -> Result<()> {
-    let mut r = Reader::new(name, captured);
+    let mut r = Reader::new(Layer::Rdma, name, captured);
     if wire_len < captured.len() {
-        let reason = "the wire length is shorter than the bytes captured";
+        let reason = Reason::WireLenShorterThanCaptured;
         return Err(r.invalid("wire_len", 0, wire_len as u64, reason));
     }
     if with_grh {

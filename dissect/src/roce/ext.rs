@@ -3,7 +3,7 @@
 
 use super::aeth::Aeth;
 use super::opcode::{Layout, Opcode};
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 /// RDMA ETH: the target of an RDMA WRITE First/Only or READ Request.
@@ -17,6 +17,7 @@ pub struct Reth {
 
 impl Wire for Reth {
     const NAME: &'static str = "RETH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(Reth {
@@ -46,6 +47,7 @@ pub struct Deth {
 
 impl Wire for Deth {
     const NAME: &'static str = "DETH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let qkey = r.be_u32("deth.qkey")?;
@@ -78,6 +80,7 @@ pub struct AtomicEth {
 
 impl Wire for AtomicEth {
     const NAME: &'static str = "AtomicETH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(AtomicEth {
@@ -108,6 +111,7 @@ pub struct AtomicAckEth {
 
 impl Wire for AtomicAckEth {
     const NAME: &'static str = "AtomicAckETH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         Ok(AtomicAckEth {
@@ -160,6 +164,7 @@ fn read_if_part<T: Wire>(wanted: bool, r: &mut Reader) -> Result<Option<T>> {
 /// for an opcode without an entry.
 impl Wire<Opcode> for ExtHeaders {
     const NAME: &'static str = "extension headers";
+    const LAYER: Layer = Layer::Rdma;
 
     // Inline: out of line, the headers were built on the stack and copied out.
     #[inline(always)]
@@ -273,7 +278,7 @@ mod tests {
             let mut out = Vec::new();
             ext.write(&mut out, op);
             prop_assert_eq!(out.len(), ext.wire_len());
-            let mut r = Reader::new("test", &out);
+            let mut r = Reader::new(crate::error::Layer::Rdma, "test", &out);
             prop_assert_eq!(ExtHeaders::read(&mut r, op), Ok(ext));
             prop_assert_eq!(r.remaining(), 0);
         }

@@ -1,7 +1,7 @@
 //! Global Route Header (IBA 8.3): 40 bytes, laid out like an IPv6 header,
 //! that starts a RoCEv1 packet (ethertype 0x8915).
 
-use crate::error::Result;
+use crate::error::{Layer, Reason, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const GRH_LEN: usize = 40;
@@ -26,12 +26,13 @@ pub struct Grh {
 
 impl Wire for Grh {
     const NAME: &'static str = "GRH";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let word = r.be_u32("grh.ip_version")?;
         let version = (word >> 28) as u8;
         if version != IP_VERSION {
-            return Err(r.invalid("grh.ip_version", 4, version.into(), "a GRH has IPVer 6"));
+            return Err(r.invalid("grh.ip_version", 4, version.into(), Reason::GrhIpVersion));
         }
         Ok(Grh {
             traffic_class: (word >> 20) as u8,
@@ -75,8 +76,9 @@ mod tests {
         check_prefixes_rejected::<Grh>(&bytes);
         bytes[0] = 0x45;
         let e = Grh::parse(&bytes).unwrap_err();
-        assert_eq!((e.field, e.offset), ("grh.ip_version", 0));
-        assert!(matches!(e.kind, ErrorKind::Invalid { value: 4, .. }));
+        // A part parsed on its own names its layer (Wire::LAYER) and the rule.
+        assert_eq!((e.layer, e.field, e.offset), (Layer::Rdma, "grh.ip_version", 0));
+        assert_eq!(e.kind, ErrorKind::Invalid { value: 4, reason: Reason::GrhIpVersion });
     }
 
     proptest! {

@@ -12,7 +12,7 @@
 
 use super::bth::BTH_LEN;
 use super::grh::GRH_LEN;
-use crate::error::{ErrorKind, Result};
+use crate::error::{ErrorKind, Layer, Reason, Result};
 use crate::wire::Reader;
 
 const NAME: &str = "ICRC";
@@ -106,11 +106,11 @@ fn split_transport<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], u32)> {
 /// Computed and carried ICRC of the UDP datagram of a RoCEv2 packet (UDP
 /// header through ICRC), sent inside `ip_header` (IPv4 or IPv6, as on the wire).
 fn v2(ip_header: &[u8], udp_datagram: &[u8]) -> Result<(u32, u32)> {
-    let ip = Reader::new(NAME, ip_header);
+    let ip = Reader::new(Layer::Rdma, NAME, ip_header);
     let (mask, min_len) = match ip_header.first().map(|b| b >> 4) {
         Some(4) => (IPV4_MASK, 20),
         Some(6) => (IPV6_MASK, 40),
-        Some(v) => return Err(ip.invalid("ip.version", 0, v.into(), "RoCEv2 runs over IPv4 or IPv6")),
+        Some(v) => return Err(ip.invalid("ip.version", 0, v.into(), Reason::RoceIpVersion)),
         None => {
             return Err(ip.error(
                 "ip.version",
@@ -128,7 +128,7 @@ fn v2(ip_header: &[u8], udp_datagram: &[u8]) -> Result<(u32, u32)> {
         };
         return Err(ip.error("ip.header", kind));
     }
-    let mut r = Reader::new(NAME, udp_datagram);
+    let mut r = Reader::new(Layer::Rdma, NAME, udp_datagram);
     let udp = r.bytes(UDP_LEN, "udp.header")?;
     let (transport, carried) = split_transport(&mut r)?;
     Ok((over(ip_header, mask, udp, transport), carried))
@@ -146,7 +146,7 @@ pub fn verify_v2(ip_header: &[u8], udp_datagram: &[u8]) -> Result<bool> {
 }
 
 fn v1(packet: &[u8]) -> Result<(u32, u32)> {
-    let mut r = Reader::new(NAME, packet);
+    let mut r = Reader::new(Layer::Rdma, NAME, packet);
     let grh = r.bytes(GRH_LEN, "grh")?;
     let (transport, carried) = split_transport(&mut r)?;
     Ok((over(grh, IPV6_MASK, &[], transport), carried))

@@ -6,7 +6,7 @@ use super::capture::{read_grh, read_transport, RoceLayers};
 use super::ext::ExtHeaders;
 use super::grh::Grh;
 use super::icrc;
-use crate::error::Result;
+use crate::error::{Layer, Result};
 use crate::wire::{Put, Reader, Wire};
 
 pub const ICRC_LEN: usize = 4;
@@ -23,6 +23,7 @@ pub struct IbPacket {
 /// Read from a reader that ends with the packet's ICRC, which is left unread.
 impl Wire for IbPacket {
     const NAME: &'static str = "IB transport";
+    const LAYER: Layer = Layer::Rdma;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let mut layers = RoceLayers::default();
@@ -72,6 +73,7 @@ impl RoceV2 {
 
 impl Wire for RoceV2 {
     const NAME: &'static str = "RoCEv2 packet";
+    const LAYER: Layer = Layer::Rdma;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
@@ -108,6 +110,7 @@ impl RoceV1 {
 
 impl Wire for RoceV1 {
     const NAME: &'static str = "RoCEv1 packet";
+    const LAYER: Layer = Layer::Rdma;
     const WHOLE: bool = true;
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {

@@ -2,16 +2,19 @@
 //! RoCE packets to reassembly, and parses what reassembly completes with the
 //! dissect codecs. Deterministic and sans-IO: tests drive it with made-up frames.
 
+pub mod reassembly;
 mod roce;
 
-use crate::source::{Frame, Timestamp};
-use dissect::capture::{self, Carried, Flow, Framed, Limits, Reassembly, TcpEvent, WriteTarget};
+use crate::frame::{Frame, Timestamp};
+use dissect::capture::{self, Carried, DecodeError};
+use reassembly::{Flow, Framed, Limits, NotClc, QpBreak, Reassembly, TcpEvent, WriteTarget};
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{LlcMessage, SmcrControl};
 use dissect::roce::RoceLayers;
 use dissect::tree::FieldTree;
-use dissect::Wire;
+use dissect::{Layer, Wire};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 /// Where an event happened.
@@ -24,8 +27,8 @@ pub enum Endpoints {
         dst: IpAddr,
         qp: u32,
     },
-    /// The frame itself (it could not be decoded far enough).
-    Frame,
+    /// No endpoints: the frame could not be decoded far enough to name them.
+    Undecoded,
 }
 
 /// What was found.
@@ -51,17 +54,68 @@ pub enum EventKind {
     Problem(Problem),
 }
 
-/// Something in the input that could not be analysed, and why.
+/// Something in the input that could not be analysed, and why. Its Display
+/// says what went wrong, naming the field and byte offset where there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Protocol layer: frame, tcp_option, clc, llc, cdc, rdma.
-    pub proto: &'static str,
-    /// What went wrong, naming the field and byte offset where there is one.
-    pub detail: String,
-    /// The capture cut the bytes (snaplen): incomplete, not malformed.
-    pub truncated: bool,
+pub enum Problem {
+    /// The frame's own headers (link to transport) could not be decoded.
+    Frame(DecodeError),
+    /// A TCP option block, RoCE packet, LLC or CDC message failed to parse.
+    Parse(dissect::Error),
+    /// The CLC message framed at stream `offset` failed to parse.
+    Clc { offset: u64, error: dissect::Error },
+    /// Bytes at stream `offset` that do not frame as CLC.
+    NotClc { offset: u64, reason: NotClc },
+    /// A SEND of `len` bytes of which the capture kept `captured`.
+    SendCut { captured: usize, len: usize },
+    /// Queue-pair reassembly lost the thread of a SEND or WRITE.
+    QpBroken { reason: QpBreak },
+}
+
+impl Problem {
+    /// The protocol layer of the bad or cut input.
+    pub fn layer(&self) -> Layer {
+        match self {
+            Problem::Frame(_) => Layer::Frame,
+            Problem::Parse(e) => e.layer,
+            Problem::Clc { .. } | Problem::NotClc { .. } => Layer::Clc,
+            Problem::SendCut { .. } | Problem::QpBroken { .. } => Layer::Rdma,
+        }
+    }
+
+    /// The capture cut the bytes (snaplen): incomplete, not malformed. A CLC
+    /// message is framed whole before it is parsed, so it is never cut.
+    pub fn truncated(&self) -> bool {
+        match self {
+            Problem::Frame(e) => e.truncated,
+            Problem::Parse(e) => e.is_truncated(),
+            Problem::SendCut { .. } => true,
+            Problem::Clc { .. } | Problem::NotClc { .. } | Problem::QpBroken { .. } => false,
+        }
+    }
+
     /// The codec's error, when a message failed to parse: names the field.
-    pub error: Option<dissect::Error>,
+    pub fn error(&self) -> Option<&dissect::Error> {
+        match self {
+            Problem::Parse(error) | Problem::Clc { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Frame(e) => e.fmt(f),
+            Problem::Parse(e) => e.fmt(f),
+            Problem::Clc { offset, error } => write!(f, "stream offset {offset}: {error}"),
+            Problem::NotClc { offset, reason } => write!(f, "stream offset {offset}: not CLC: {reason}"),
+            Problem::SendCut { captured, len } => {
+                write!(f, "SEND cut by snaplen: {captured} of {len} bytes captured")
+            }
+            Problem::QpBroken { reason } => reason.fmt(f),
+        }
+    }
 }
 
 /// What sessions need of a TCP segment.
@@ -82,13 +136,39 @@ pub struct Event {
     pub time: Timestamp,
     pub at: Endpoints,
     pub kind: EventKind,
-    /// The message's fields with their offsets, for CLC, LLC and CDC
-    /// messages when the pipeline was asked for them ([`Pipeline::with_field_trees`]).
-    pub tree: Option<Box<FieldTree>>,
+    /// The bytes of its CLC, LLC or CDC message (also when they did not
+    /// parse), when the pipeline was asked for them ([`Pipeline::with_messages`]).
+    /// Boxed: the event stays as small as it was with none.
+    pub message: Option<Box<Message>>,
 }
 
-/// An event's kind and, when asked for, the field tree of its message.
-pub(crate) type Found = (EventKind, Option<Box<FieldTree>>);
+/// A message's bytes, kept to show its field tree later: a tree is built
+/// only for the message a reader looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Clc(Box<[u8]>),
+    /// An SMC-R SEND: LLC or CDC.
+    Send(Box<[u8]>),
+}
+
+impl Message {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Message::Clc(b) | Message::Send(b) => b,
+        }
+    }
+
+    /// The message's fields with their offsets (as far as it could be read).
+    pub fn tree(&self) -> FieldTree {
+        match self {
+            Message::Clc(b) => dissect::tree::clc(b).1,
+            Message::Send(b) => dissect::tree::smcr_send(b).1,
+        }
+    }
+}
+
+/// An event's kind and, when asked for, its message's bytes.
+pub(crate) type Found = (EventKind, Option<Box<Message>>);
 
 /// The analysis state of one capture.
 #[derive(Debug)]
@@ -96,7 +176,7 @@ pub struct Pipeline {
     reassembly: Reassembly,
     /// Frame number and time of the last frame, for what the end of input reveals.
     last: (u64, Timestamp),
-    field_trees: bool,
+    messages: bool,
     /// What reassembly found in one frame (idle state let go, or the events of
     /// a segment), kept to spare an allocation per frame.
     found: Vec<(Flow, TcpEvent)>,
@@ -113,14 +193,14 @@ impl Pipeline {
         Pipeline {
             reassembly: Reassembly::new(limits),
             last: (0, Timestamp::default()),
-            field_trees: false,
+            messages: false,
             found: Vec::new(),
         }
     }
 
-    /// Also give each CLC, LLC and CDC event the field tree of its message.
-    pub fn with_field_trees(mut self) -> Self {
-        self.field_trees = true;
+    /// Also give each CLC, LLC and CDC event the bytes of its message.
+    pub fn with_messages(mut self) -> Self {
+        self.messages = true;
         self
     }
 
@@ -129,31 +209,25 @@ impl Pipeline {
         self.last = (frame.number, frame.time);
         let mut layers = capture::Layers::default();
         capture::decode_into(frame.link, frame.data.as_ref(), frame.orig_len, &mut layers);
-        let trees = self.field_trees;
-        let mut emit = |at, (kind, tree): Found| {
+        let keep = self.messages;
+        let mut emit = |at, (kind, message): Found| {
             out.push(Event {
                 frame: frame.number,
                 time: frame.time,
                 at,
                 kind,
-                tree,
+                message,
             })
         };
         // Idle state let go before this frame: what waited there shows now.
         self.reassembly.advance(frame.time.secs, &mut self.found);
         if !self.found.is_empty() {
             for (flow, event) in self.found.drain(..) {
-                emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+                emit(Endpoints::Tcp(flow), tcp_event(event, keep));
             }
         }
         if let Some(e) = &layers.error {
-            let problem = Problem {
-                proto: "frame",
-                detail: e.to_string(),
-                truncated: e.truncated,
-                error: None,
-            };
-            emit(Endpoints::Frame, (EventKind::Problem(problem), None));
+            emit(Endpoints::Undecoded, (EventKind::Problem(Problem::Frame(e.clone())), None));
         }
         match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
@@ -161,12 +235,12 @@ impl Pipeline {
                 if seg.syn {
                     match dissect::tcp_option::find_smc_option(seg.options) {
                         Ok(found) => smc_option = found.is_some(),
-                        Err(e) => emit(Endpoints::Frame, (problem("tcp_option", &e), None)),
+                        Err(e) => emit(Endpoints::Undecoded, (problem(e), None)),
                     }
                 }
                 self.reassembly.tcp(ip, seg, smc_option, &mut self.found);
                 for (flow, event) in self.found.drain(..) {
-                    emit(Endpoints::Tcp(flow), tcp_event(event, trees));
+                    emit(Endpoints::Tcp(flow), tcp_event(event, keep));
                 }
                 if !seg.payload.is_empty() || seg.fin || seg.rst {
                     let flow = Flow {
@@ -186,12 +260,12 @@ impl Pipeline {
             (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
                 let mut packet = RoceLayers::default();
                 let bth = dissect::roce::parse_v2_into(bytes, *wire_len, &mut packet);
-                roce::packet(&mut self.reassembly, bth, &packet, Some(ip), trees, &mut emit);
+                roce::packet(&mut self.reassembly, bth, &packet, Some(ip), keep, &mut emit);
             }
             (Carried::RoceV1 { bytes, wire_len }, _) => {
                 let mut packet = RoceLayers::default();
                 let bth = dissect::roce::parse_v1_into(bytes, *wire_len, &mut packet);
-                roce::packet(&mut self.reassembly, bth, &packet, None, trees, &mut emit);
+                roce::packet(&mut self.reassembly, bth, &packet, None, keep, &mut emit);
             }
             _ => {}
         }
@@ -203,19 +277,19 @@ impl Pipeline {
         let mut found = Vec::new();
         self.reassembly.finish(&mut found);
         for (flow, event) in found {
-            let (kind, tree) = tcp_event(event, self.field_trees);
+            let (kind, message) = tcp_event(event, self.messages);
             out.push(Event {
                 frame,
                 time,
                 at: Endpoints::Tcp(flow),
                 kind,
-                tree,
+                message,
             });
         }
     }
 
     /// What reassembly dropped for its caps, or skipped as duplicate.
-    pub fn drops(&self) -> capture::Drops {
+    pub fn drops(&self) -> reassembly::Drops {
         self.reassembly.drops()
     }
 
@@ -225,67 +299,44 @@ impl Pipeline {
     }
 }
 
-fn tcp_event(event: TcpEvent, trees: bool) -> Found {
+fn tcp_event(event: TcpEvent, keep: bool) -> Found {
     match event {
         TcpEvent::SmcOption { syn_ack, present } => (EventKind::SmcOption { syn_ack, present }, None),
-        TcpEvent::Framed(Framed::Clc(record)) => clc_found(trees, &record.bytes, record.offset),
+        TcpEvent::Framed(Framed::Clc(record)) => clc_found(keep, record.bytes, record.offset),
         TcpEvent::Framed(Framed::Garbage { offset, reason }) => {
-            let kind = EventKind::Problem(Problem {
-                proto: "clc",
-                detail: format!("stream offset {offset}: not CLC: {reason}"),
-                truncated: false,
-                error: None,
-            });
-            (kind, None)
+            (EventKind::Problem(Problem::NotClc { offset, reason }), None)
         }
     }
 }
 
 /// A framed CLC message at stream `offset`: parsed, or the error naming the field.
 pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
-    clc_found(false, bytes, offset).0
+    clc_parsed(bytes, offset)
 }
 
-fn clc_found(trees: bool, bytes: &[u8], offset: u64) -> Found {
-    let (parsed, tree) = with_tree(trees, bytes, ClcMessage::parse, dissect::tree::clc);
-    let kind = match parsed {
+/// `keep`: the bytes go into the event (moved, not copied).
+fn clc_found(keep: bool, bytes: Vec<u8>, offset: u64) -> Found {
+    let kind = clc_parsed(&bytes, offset);
+    (kind, keep.then(|| Box::new(Message::Clc(bytes.into_boxed_slice()))))
+}
+
+fn clc_parsed(bytes: &[u8], offset: u64) -> EventKind {
+    match ClcMessage::parse(bytes) {
         Ok(m) => EventKind::Clc(m),
-        Err(e) => EventKind::Problem(Problem {
-            proto: "clc",
-            detail: format!("stream offset {offset}: {e}"),
-            truncated: false,
-            error: Some(e),
-        }),
-    };
-    (kind, tree)
-}
-
-/// Parses `bytes`, with the field tree when `trees` asks for it (a tree is
-/// kept even when parsing failed: it shows how far the message was read).
-fn with_tree<T>(
-    trees: bool,
-    bytes: &[u8],
-    parse: fn(&[u8]) -> dissect::Result<T>,
-    traced: fn(&[u8]) -> (dissect::Result<T>, FieldTree),
-) -> (dissect::Result<T>, Option<Box<FieldTree>>) {
-    if trees {
-        let (parsed, tree) = traced(bytes);
-        (parsed, Some(Box::new(tree)))
-    } else {
-        (parse(bytes), None)
+        Err(error) => EventKind::Problem(Problem::Clc { offset, error }),
     }
 }
 
-/// An SMC-R SEND payload: LLC or CDC.
-pub(crate) fn smcr_send(trees: bool, bytes: &[u8]) -> (dissect::Result<SmcrControl>, Option<Box<FieldTree>>) {
-    with_tree(trees, bytes, dissect::llc::parse_send, dissect::tree::smcr_send)
+/// An SMC-R SEND payload: LLC or CDC, and its bytes when `keep` asks for them.
+pub(crate) fn smcr_send(keep: bool, bytes: &[u8]) -> (dissect::Result<SmcrControl>, Option<Box<Message>>) {
+    let message = keep.then(|| Box::new(Message::Send(bytes.into())));
+    (dissect::llc::parse_send(bytes), message)
 }
 
-fn problem(proto: &'static str, e: &dissect::Error) -> EventKind {
-    EventKind::Problem(Problem {
-        proto,
-        detail: e.to_string(),
-        truncated: e.is_truncated(),
-        error: Some(*e),
-    })
+/// A message that failed to parse. Out of line: most parse, and building the
+/// problem in place would weigh on the path that does.
+#[cold]
+#[inline(never)]
+fn problem(e: dissect::Error) -> EventKind {
+    EventKind::Problem(Problem::Parse(e))
 }

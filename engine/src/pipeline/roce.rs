@@ -1,7 +1,8 @@
 //! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
 
 use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
-use dissect::capture::{Ip, Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use super::reassembly::{Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use dissect::capture::Ip;
 use dissect::llc::SmcrControl;
 use dissect::roce::{Opcode, Reth, RoceLayers};
 use std::net::{IpAddr, Ipv6Addr};
@@ -14,11 +15,11 @@ pub(super) fn packet(
     parsed: dissect::Result<()>,
     roce: &RoceLayers,
     ip: Option<&Ip>,
-    trees: bool,
+    keep: bool,
     emit: &mut impl FnMut(Endpoints, Found),
 ) {
     if let Err(e) = parsed {
-        return emit(Endpoints::Frame, (problem("rdma", &e), None));
+        return emit(Endpoints::Undecoded, (problem(e), None));
     }
     // A packet read whole has its BTH.
     let Some(bth) = &roce.bth else { return };
@@ -55,7 +56,7 @@ pub(super) fn packet(
             dst: ends.dst,
             qp,
         };
-        emit(at, qp_event(event, trees))
+        emit(at, qp_event(event, keep))
     });
 }
 
@@ -87,29 +88,21 @@ fn request(op: Opcode, reth: Option<Reth>) -> Option<Request> {
     })
 }
 
-fn qp_event(event: QpEvent, trees: bool) -> Found {
+fn qp_event(event: QpEvent, keep: bool) -> Found {
     let kind = match event {
         QpEvent::Send(bytes) => {
-            let (parsed, tree) = smcr_send(trees, &bytes);
+            let (parsed, message) = smcr_send(keep, &bytes);
             let kind = match parsed {
                 Ok(SmcrControl::Llc(m)) => EventKind::Llc(m),
                 Ok(SmcrControl::Cdc(m)) => EventKind::Cdc(m),
-                Err(e) => problem(
-                    if bytes.first() == Some(&dissect::cdc::CDC_TYPE) {
-                        "cdc"
-                    } else {
-                        "llc"
-                    },
-                    &e,
-                ),
+                // The codec's layer: CDC or LLC, as the first byte chose.
+                Err(e) => problem(e),
             };
-            return (kind, tree);
+            return (kind, message);
         }
-        QpEvent::SendCut { captured, len } => EventKind::Problem(Problem {
-            proto: "rdma",
-            detail: format!("SEND cut by snaplen: {} of {len} bytes captured", captured.len()),
-            truncated: true,
-            error: None,
+        QpEvent::SendCut { captured, len } => EventKind::Problem(Problem::SendCut {
+            captured: captured.len(),
+            len,
         }),
         QpEvent::Write {
             target,
@@ -120,12 +113,46 @@ fn qp_event(event: QpEvent, trees: bool) -> Found {
             bytes,
             packets,
         },
-        QpEvent::Broken { reason } => EventKind::Problem(Problem {
-            proto: "rdma",
-            detail: reason.to_string(),
-            truncated: false,
-            error: None,
-        }),
+        QpEvent::Broken { reason } => EventKind::Problem(Problem::QpBroken { reason }),
     };
     (kind, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dissect::{ErrorKind, Reason};
+    use std::borrow::Cow;
+
+    fn vector(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/vectors").join(name);
+        std::fs::read(path).expect("vector present")
+    }
+
+    fn send_problem(bytes: &[u8]) -> Problem {
+        match qp_event(QpEvent::Send(Cow::Borrowed(bytes)), false).0 {
+            EventKind::Problem(p) => p,
+            other => panic!("parsed: {other:?}"),
+        }
+    }
+
+    /// A broken SEND is a problem of the codec that rejected it, named as `read` names it.
+    #[test]
+    fn a_broken_send_says_its_layer_and_rule() {
+        let mut cdc = vector("cdc/many-conns-f26-client-seq1-pf00-cf00.bin");
+        cdc[1] = 0x2b;
+        let p = send_problem(&cdc);
+        assert_eq!((p.layer().name(), p.truncated()), ("cdc", false));
+        assert!(matches!(p.error().map(|e| e.kind), Some(ErrorKind::Invalid { reason: Reason::SmcrCdcLength, .. })));
+        assert_eq!(
+            p.to_string(),
+            "CDC (SMC-R): field length at byte 1: invalid value 0x2b: SMC-R CDC length is 44"
+        );
+        let mut llc = vector("llc/late-link-f290-client-delete_link-v2.bin");
+        llc[0] = 0x04; // DELETE_LINK v1, whose length must be 44
+        llc[1] = 43;
+        let p = send_problem(&llc);
+        assert_eq!(p.layer().name(), "llc");
+        assert!(matches!(p.error().map(|e| e.kind), Some(ErrorKind::Invalid { reason: Reason::LlcV1Length, .. })));
+    }
 }

@@ -5,7 +5,7 @@ use super::model::*;
 use super::Analyzer;
 use crate::pipeline::Event;
 use crate::rules::{self, Rule};
-use dissect::capture::WriteTarget;
+use crate::pipeline::reassembly::WriteTarget;
 use dissect::cdc::{seq_before, ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
 
 /// One sender's CDC stream.
@@ -51,9 +51,9 @@ impl Analyzer {
         (lgr, receiver): (u32, Side),
         c: &SmcrCdc,
         out: &mut Vec<Update>,
-    ) {
+    ) -> Option<u32> {
         let sender = receiver.peer();
-        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        let g = self.lgrs.get_mut(&lgr)?;
         g.last = self.now;
         let Some(&id) = g.conns.get(&(receiver, c.token)) else {
             let late = g.retired.contains(&(receiver, c.token));
@@ -67,16 +67,14 @@ impl Analyzer {
                     detail,
                 );
             }
-            return;
+            return None;
         };
-        let Some(t) = self.sessions.get_mut(&id) else {
-            return;
-        };
+        let t = self.sessions.get_mut(&id)?;
         let smcr = t.session.smcr.get_or_insert_with(SmcrSeen::default);
         smcr.cdc[sender.index()] += 1;
         // A failover validation CDC repeats the last sequence number and carries no cursors.
         if c.producer_flags.contains(ProducerFlags::FAILOVER_VALIDATION) {
-            return;
+            return Some(id);
         }
         let rings = smcr.rmb.map(|r| r.map(|r| r.size));
         let (produce_ring, consume_ring) = (rings[receiver.index()], rings[sender.index()]);
@@ -156,6 +154,7 @@ impl Analyzer {
             }
         }
         t.end_if_over(out);
+        Some(id)
     }
 
     pub(super) fn rdma_write(
@@ -165,11 +164,11 @@ impl Analyzer {
         target: Option<&WriteTarget>,
         bytes: u64,
         out: &mut Vec<Update>,
-    ) {
+    ) -> Option<u32> {
         let sender = receiver.peer();
-        let Some(g) = self.lgrs.get_mut(&lgr) else { return };
+        let g = self.lgrs.get_mut(&lgr)?;
         g.last = self.now;
-        let Some(t) = target else { return };
+        let t = target?;
         let Some((i, vaddr)) = g.rmb(receiver, t.rkey) else {
             if g.whole && self.lgr_once(lgr, rules::RDMA_WRONG_RKEY) {
                 let detail = format!("rkey {:#x} into the {}'s RMBs", t.rkey, receiver.name());
@@ -181,17 +180,15 @@ impl Analyzer {
                     detail,
                 );
             }
-            return;
+            return None;
         };
         let rmb = &g.rmbs[receiver.index()][i];
         let (session, size) = (rmb.session, rmb.size);
         let end = t.vaddr.checked_add(u64::from(t.dma_length));
         let outside = size
-            .is_some_and(|s| t.vaddr < vaddr || end.map_or(true, |e| e > vaddr.saturating_add(u64::from(s))));
-        let Some(id) = session else { return };
-        let Some(live) = self.sessions.get_mut(&id) else {
-            return;
-        };
+            .is_some_and(|s| t.vaddr < vaddr || end.is_none_or(|e| e > vaddr.saturating_add(u64::from(s))));
+        let id = session?;
+        let live = self.sessions.get_mut(&id)?;
         if outside && live.state.once(sender, rules::RDMA_OUTSIDE_RMB) {
             let detail = format!(
                 "{:#x}+{} outside the {}'s RMB {vaddr:#x}+{}",
@@ -226,6 +223,7 @@ impl Analyzer {
                 );
             }
         }
+        Some(id)
     }
 
     /// Reports `rule` for link group `lgr` only the first time.

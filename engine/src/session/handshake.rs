@@ -6,14 +6,14 @@ use super::model::*;
 use super::{micros, Analyzer, Tracked, Way};
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
-use crate::source::Timestamp;
+use crate::frame::Timestamp;
 use arrayvec::ArrayVec;
-use dissect::capture::Flow;
+use crate::pipeline::reassembly::Flow;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,
 };
-use dissect::{ErrorKind, Wire};
+use dissect::{ErrorKind, Reason, Wire};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -167,7 +167,7 @@ impl Analyzer {
         syn_ack: bool,
         present: bool,
         out: &mut Vec<Update>,
-    ) {
+    ) -> Option<Attribution> {
         let mut known = self.by_flow.get(&Way(*flow)).copied();
         // A new connection on the addresses and ports of one that ended.
         if let Some((old, _)) = known.filter(|_| !syn_ack) {
@@ -176,12 +176,9 @@ impl Analyzer {
                 known = None;
             }
         }
-        let Some((id, _)) = known.or_else(|| self.open(ev, flow, !syn_ack, out)) else {
-            return;
-        };
-        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
-            return;
-        };
+        let (id, sender) = known.or_else(|| self.open(ev, flow, !syn_ack, out))?;
+        let t = self.sessions.get_mut(&id)?;
+        let s = &mut t.session;
         if syn_ack {
             s.synack_option = Some(present);
         } else {
@@ -191,15 +188,12 @@ impl Analyzer {
             let lacking = if syn_ack { Side::Server } else { Side::Client };
             s.decide(ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
         }
+        Some(t.attribution(sender))
     }
 
-    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) {
-        let Some(&(id, side)) = self.by_flow.get(&Way(*flow)) else {
-            return;
-        };
-        let Some(t) = self.sessions.get_mut(&id).map(Box::as_mut) else {
-            return;
-        };
+    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) -> Option<Attribution> {
+        let &(id, side) = self.by_flow.get(&Way(*flow))?;
+        let t = self.sessions.get_mut(&id).map(Box::as_mut)?;
         let (s, st) = (&mut t.session, &mut t.state);
         st.last = self.now;
         st.fin[side.index()] |= seg.fin;
@@ -230,20 +224,16 @@ impl Analyzer {
             s.decide(ev, Outcome::Fallback(aborted), out);
         }
         t.end_if_over(out);
+        Some(t.attribution(side))
     }
 
-    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) {
+    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) -> Option<Attribution> {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
-        let Some((id, side)) = self.session_for(ev, flow, client_is_src, out) else {
-            return;
-        };
-        let Some(Tracked {
+        let (id, side) = self.session_for(ev, flow, client_is_src, out)?;
+        let Tracked {
             session: s,
             state: st,
-        }) = self.sessions.get_mut(&id).map(Box::as_mut)
-        else {
-            return;
-        };
+        } = self.sessions.get_mut(&id).map(Box::as_mut)?;
         if !s.clc.is_full() {
             s.clc.push((ev.frame, side, m.kind()));
         }
@@ -270,6 +260,8 @@ impl Analyzer {
                 );
             }
         }
+        // After the message: an Accept or Confirm may have tied it to a link group.
+        Some(self.sessions.get(&id)?.attribution(side))
     }
 
     fn declined(&mut self, id: u32, ev: &Event, by: Side, d: &Decline, out: &mut Vec<Update>) {
@@ -500,25 +492,35 @@ fn eid_text(eid: &Eid) -> EidText {
 fn rejection_rule(e: &dissect::Error) -> Option<&'static Rule> {
     let reason = match e.kind {
         ErrorKind::Invalid { reason, .. } => reason,
-        ErrorKind::LengthMismatch { .. } if e.field == "header.length" => "length",
+        ErrorKind::LengthMismatch { .. } if e.field == "header.length" => return length_rule(e.message),
         _ => return None,
     };
-    Some(match (e.message, e.field, reason) {
-        ("CLC Proposal", "header.length", _) => rules::CLC_PROPOSAL_LENGTH,
-        (_, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count", r)
-            if r.starts_with("located past") =>
+    Some(match reason {
+        Reason::ShorterThanHeaderAndTrailer | Reason::BelowTypeMinimum => return length_rule(e.message),
+        // A count the Proposal's areas locate past its end: the length is short.
+        Reason::LocatedPastBody
+            if matches!(e.field, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count") =>
         {
             rules::CLC_PROPOSAL_LENGTH
         }
-        ("CLC Accept/Confirm", "header.length" | "header.typev1", _) => rules::CLC_ACCEPT_CONFIRM_FORM,
-        ("CLC Decline", "header.length", _) => rules::CLC_DECLINE_LENGTH,
-        (_, "iparea_offset", r) if r.starts_with("beyond") => rules::CLC_IPAREA_OFFSET,
-        (_, "ip_prefix.ipv6_prefix_count", _) => rules::CLC_PREFIX_COUNT,
-        (_, "v2_ext.eid_count", _) => rules::CLC_EID_COUNT,
-        (_, "v2_ext.ism_gid_count", _) => rules::CLC_ISM_GID_COUNT,
-        (_, "smcd.v2_ext_offset", r) if r.starts_with("v2 offered") => rules::CLC_NO_V2_EXT,
-        ("CLC Proposal", "header.typev1", _) => rules::CLC_V1_NOTHING,
-        (_, "trailer", _) => rules::CLC_TRAILER,
+        Reason::NeitherRNorD => rules::CLC_ACCEPT_CONFIRM_FORM,
+        Reason::IpareaOffsetBeyondSmcdArea => rules::CLC_IPAREA_OFFSET,
+        Reason::TooManyIpv6Prefixes => rules::CLC_PREFIX_COUNT,
+        Reason::TooManyEids => rules::CLC_EID_COUNT,
+        Reason::TooManyIsmGids => rules::CLC_ISM_GID_COUNT,
+        Reason::NoV2Extension => rules::CLC_NO_V2_EXT,
+        Reason::V1ProposalOffersNothing => rules::CLC_V1_NOTHING,
+        Reason::Trailer => rules::CLC_TRAILER,
+        _ => return None,
+    })
+}
+
+/// The length rule of the message whose declared length Linux rejects.
+fn length_rule(message: &str) -> Option<&'static Rule> {
+    Some(match message {
+        Proposal::NAME => rules::CLC_PROPOSAL_LENGTH,
+        AcceptConfirm::NAME => rules::CLC_ACCEPT_CONFIRM_FORM,
+        Decline::NAME => rules::CLC_DECLINE_LENGTH,
         _ => return None,
     })
 }

@@ -5,7 +5,7 @@ use super::model::*;
 use super::{gid_ip, insert_capped, micros, Analyzer};
 use crate::pipeline::Event;
 use crate::rules;
-use crate::source::Timestamp;
+use crate::frame::Timestamp;
 use arrayvec::ArrayVec;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};

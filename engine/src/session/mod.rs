@@ -7,7 +7,6 @@
 //! it has no session left and has gone idle (see `retire`).
 
 mod cdc;
-pub mod fuzz;
 mod handshake;
 mod lgr;
 mod model;
@@ -15,14 +14,14 @@ mod retire;
 
 pub use lgr::LinkGroup;
 pub use model::{
-    EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen,
+    Attribution, EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen,
     Update, CLC_KEPT,
 };
 
-use crate::pipeline::{Endpoints, Event, EventKind};
+use crate::pipeline::{Endpoints, Event, EventKind, Problem};
 use crate::rules::{self, Rule};
-use crate::source::Timestamp;
-use dissect::capture::{ConnKey, Flow};
+use crate::frame::Timestamp;
+use crate::pipeline::reassembly::{ConnKey, Flow};
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;
@@ -127,36 +126,43 @@ impl Analyzer {
         self.link_generation
     }
 
-    /// Takes one pipeline event.
-    pub fn event(&mut self, event: &Event, out: &mut Vec<Update>) {
+    /// Takes one pipeline event; says where it belongs, if the engine knows
+    /// its connection or link (found on the way, at no extra cost).
+    // Inlined into the reader's loop in another crate: a call less per event.
+    #[inline]
+    pub fn event(&mut self, event: &Event, out: &mut Vec<Update>) -> Option<Attribution> {
         self.tick(event.time, out);
         match (&event.kind, &event.at) {
             (EventKind::SmcOption { syn_ack, present }, Endpoints::Tcp(flow)) => {
                 self.smc_option(event, flow, *syn_ack, *present, out)
             }
             (EventKind::Clc(m), Endpoints::Tcp(flow)) => self.clc(event, flow, m, out),
-            (EventKind::Problem(p), Endpoints::Tcp(flow)) if p.proto == "clc" => {
-                if let Some(e) = &p.error {
-                    self.clc_rejected(event, flow, e, out)
-                }
-            }
             (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
-            (EventKind::Llc(m), Endpoints::Qp { src, dst, qp }) => {
-                if let Some(at) = self.receiver(*dst, *qp) {
-                    self.llc(event, at, normal(*src), m, out)
-                }
+            (EventKind::Problem(Problem::Clc { error, .. }), Endpoints::Tcp(flow)) => {
+                self.clc_rejected(event, flow, error, out);
+                self.tcp_attribution(flow)
             }
-            (EventKind::Cdc(c), Endpoints::Qp { dst, qp, .. }) => {
-                if let Some(at) = self.receiver(*dst, *qp) {
-                    self.cdc(event, at, c, out)
-                }
+            (_, Endpoints::Tcp(flow)) => self.tcp_attribution(flow),
+            (kind, Endpoints::Qp { src, dst, qp }) => {
+                let at = self.receiver(*dst, *qp)?;
+                let session = match kind {
+                    EventKind::Llc(m) => {
+                        self.llc(event, at, normal(*src), m, out);
+                        None
+                    }
+                    EventKind::Cdc(c) => self.cdc(event, at, c, out),
+                    EventKind::RdmaWrite { target, bytes, .. } => {
+                        self.rdma_write(event, at, target.as_ref(), *bytes, out)
+                    }
+                    _ => None,
+                };
+                Some(Attribution {
+                    session,
+                    link_group: Some(at.0),
+                    sender: at.1.peer(),
+                })
             }
-            (EventKind::RdmaWrite { target, bytes, .. }, Endpoints::Qp { dst, qp, .. }) => {
-                if let Some(at) = self.receiver(*dst, *qp) {
-                    self.rdma_write(event, at, target.as_ref(), *bytes, out)
-                }
-            }
-            _ => {}
+            (_, Endpoints::Undecoded) => None,
         }
     }
 
@@ -182,6 +188,12 @@ impl Analyzer {
         for id in open {
             self.end(id, out);
         }
+    }
+
+    /// Where an event of a TCP connection belongs (rare events: a lookup).
+    fn tcp_attribution(&self, flow: &Flow) -> Option<Attribution> {
+        let &(id, sender) = self.by_flow.get(&Way(*flow))?;
+        Some(self.sessions.get(&id)?.attribution(sender))
     }
 
     /// The link group and side owning the QP a RoCE packet went to. Its
@@ -214,6 +226,15 @@ impl Analyzer {
 }
 
 impl Tracked {
+    /// A message of this session's TCP connection sent by `sender`.
+    fn attribution(&self, sender: Side) -> Attribution {
+        Attribution {
+            session: Some(self.session.id),
+            link_group: self.session.smcr.as_ref().and_then(|r| r.link_group),
+            sender,
+        }
+    }
+
     /// Reports a finding of this session (and link group `lgr`), counted on it.
     fn report(
         &mut self,

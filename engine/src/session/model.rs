@@ -2,9 +2,9 @@
 //! picture a printer or UI shows.
 
 use crate::rules::Rule;
-use crate::source::Timestamp;
+use crate::frame::Timestamp;
 use arrayvec::{ArrayString, ArrayVec};
-use dissect::capture::QpKey;
+use crate::pipeline::reassembly::QpKey;
 use dissect::clc::{ClcType, DeclineDiagnosis, Release};
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
@@ -185,6 +185,18 @@ pub struct Finding {
     pub link_group: Option<u32>,
     /// The values involved, in the protocol's words.
     pub detail: String,
+}
+
+/// Where an event belongs, as the engine found it: what [`super::Analyzer::event`]
+/// returns for an event of a connection or link it knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attribution {
+    /// The SMC connection: TCP of its connection, CDC to its alert token,
+    /// RDMA WRITEs into its RMB (None for LLC, which is the link group's).
+    pub session: Option<u32>,
+    pub link_group: Option<u32>,
+    /// Who sent the event's message.
+    pub sender: Side,
 }
 
 /// What the engine reports as it goes.

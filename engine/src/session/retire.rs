@@ -4,7 +4,7 @@
 
 use super::model::*;
 use super::{Analyzer, Tracked, Way};
-use dissect::capture::Flow;
+use crate::pipeline::reassembly::Flow;
 
 /// Capture seconds without a message after which a session, or a link group
 /// without sessions, is let go (as the pipeline does with TCP and QP state).
@@ -92,7 +92,7 @@ impl Analyzer {
                 .get(id)
                 .and_then(|t| t.session.smcr.as_ref()?.link_group);
             lgr.and_then(|l| self.lgrs.get(&l))
-                .map_or(true, |g| g.last.secs < before)
+                .is_none_or(|g| g.last.secs < before)
         };
         let mut idle: Vec<u32> = self
             .sessions

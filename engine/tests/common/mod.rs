@@ -8,7 +8,8 @@ use dissect::llc::{parse_send, LlcMessage, SmcrControl};
 use dissect::Wire;
 use engine::pipeline::{clc_event, Event, EventKind, Pipeline};
 use engine::session::{Analyzer, Update};
-use engine::source::{FrameSource, PcapFile};
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::path::Path;
 
 /// Every pipeline event of a real capture.

@@ -4,12 +4,12 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::read::describe::{describe, info, json_fields, Description};
-use super::read::text;
-use super::read::tree;
-use super::report::{Report, ReportArgs};
+use crate::present::describe::{describe, info, json_fields, Description};
+use crate::present::text;
+use crate::present::tree;
+use super::report::{Note, Report, ReportArgs};
 use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
-use engine::source::{Frame, FrameSource, Timestamp};
+use engine::frame::{Frame, FrameSource, Timestamp};
 use serde_json::{json, Value};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -31,14 +31,14 @@ const BATCH: usize = 512;
 
 /// Runs every frame of `source` through the pipeline and the session engine
 /// and prints what they find; FAILURE if the source reported an error. `name`
-/// (file or interface) prefixes the messages on stderr; `on_events` sees every
-/// batch of events before it is printed.
+/// (file or interface) prefixes the messages on stderr; `note` sees every
+/// event the session engine attributed to a session or link group.
 pub fn run(
     name: &str,
     opts: &Options,
     source: &mut dyn FrameSource,
     progress: Option<Progress>,
-    on_events: &mut dyn FnMut(&[Event]),
+    mut note: Option<&mut Note<'_>>,
 ) -> ExitCode {
     let mut printer = Printer {
         name,
@@ -55,7 +55,7 @@ pub fn run(
     };
     let mut report = Report::new(opts.report.clone(), opts.json);
     let mut pipeline = if opts.verbose {
-        Pipeline::default().with_field_trees()
+        Pipeline::default().with_messages()
     } else {
         Pipeline::default()
     };
@@ -76,8 +76,7 @@ pub fn run(
             if events.is_empty() {
                 return;
             }
-            on_events(&events);
-            closed = show(&mut report, &mut printer, &mut events).is_err();
+            closed = show(&mut report, &mut printer, &mut events, note.as_deref_mut()).is_err();
         });
         if closed {
             return code;
@@ -97,8 +96,7 @@ pub fn run(
         }
     }
     pipeline.finish(&mut events);
-    on_events(&events);
-    let _ = show(&mut report, &mut printer, &mut events).and_then(|()| report.finish(&mut printer.out));
+    let _ = show(&mut report, &mut printer, &mut events, note).and_then(|()| report.finish(&mut printer.out));
     let _ = printer.out.flush();
     printer.clear_progress();
     report_drops(name, pipeline.drops());
@@ -108,9 +106,14 @@ pub fn run(
 /// Events to the session engine (its findings printed), then as lines.
 /// Not inlined into the run loop: it is big, and most frames skip it.
 #[inline(never)]
-fn show<W: Write>(report: &mut Report, printer: &mut Printer<W>, events: &mut Vec<Event>) -> std::io::Result<()> {
+fn show<W: Write>(
+    report: &mut Report,
+    printer: &mut Printer<W>,
+    events: &mut Vec<Event>,
+    note: Option<&mut Note<'_>>,
+) -> std::io::Result<()> {
     printer.before_stdout();
-    report.feed(events, &mut printer.out)?;
+    report.feed(events, &mut printer.out, note)?;
     if !report.events_shown() {
         events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
     }
@@ -153,23 +156,24 @@ impl<W: Write> Printer<'_, W> {
         for event in events {
             if let EventKind::Problem(p) = &event.kind {
                 self.clear_progress();
-                let what = if p.truncated {
+                let what = if p.truncated() {
                     "cut by snaplen"
                 } else {
                     "bad input"
                 };
                 eprintln!(
                     "smc-analyze: {}: frame {}: {} {what}: {}",
-                    self.name, event.frame, p.proto, p.detail
+                    self.name, event.frame, p.layer(), p
                 );
                 continue;
             }
-            let tree = event.tree.as_deref().filter(|_| self.verbose);
+            // Built here, for the message shown, from the bytes the event carries.
+            let tree = || event.message.as_ref().filter(|_| self.verbose).map(|m| m.tree());
             if self.json {
                 let Some(d) = describe(&event.kind) else { continue };
                 let mut obj = json_line(event, d);
-                if let (Some(t), Value::Object(o)) = (tree, &mut obj) {
-                    o.insert("tree".into(), tree::json(t));
+                if let (Some(t), Value::Object(o)) = (tree(), &mut obj) {
+                    o.insert("tree".into(), tree::json(&t));
                 }
                 writeln!(self.out, "{obj}")?;
             } else {
@@ -177,8 +181,8 @@ impl<W: Write> Printer<'_, W> {
                 let line = text::Line::new(&mut self.line, &mut self.out.block);
                 text::summary(line, event, &info, self.start.unwrap_or_default());
                 self.out.filled()?;
-                if let Some(t) = tree {
-                    writeln!(self.out, "{}", tree::text(t))?;
+                if let Some(t) = tree() {
+                    writeln!(self.out, "{}", tree::text(&t))?;
                 }
             }
         }
@@ -231,7 +235,7 @@ fn json_line(event: &Event, d: Description) -> Value {
         "time": event.time.as_secs_f64(),
         "src": src,
         "dst": dst,
-        "proto": d.proto,
+        "proto": d.proto.name(),
         "msg": d.msg,
     });
     if let (Endpoints::Qp { qp, .. }, Value::Object(o)) = (event.at, &mut obj) {
@@ -251,11 +255,11 @@ fn ends(at: &Endpoints) -> (String, String) {
     match at {
         Endpoints::Tcp(flow) => (flow.src.to_string(), flow.dst.to_string()),
         Endpoints::Qp { src, dst, .. } => (src.to_string(), dst.to_string()),
-        Endpoints::Frame => ("-".into(), "-".into()),
+        Endpoints::Undecoded => ("-".into(), "-".into()),
     }
 }
 
-fn report_drops(name: &str, d: dissect::capture::Drops) {
+fn report_drops(name: &str, d: engine::pipeline::reassembly::Drops) {
     let lost = [
         ("out-of-order bytes over the reassembly caps", d.pending_bytes),
         ("bytes never captured (gaps)", d.gap_bytes),

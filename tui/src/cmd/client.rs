@@ -4,10 +4,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::thread;
 
-use engine::kernel::client::{run_connection, ClientOptions};
-use engine::kernel::pattern::Pattern;
-use engine::kernel::report::Echo;
-use engine::kernel::Error;
+use sys::kernel::client::{run_connection, ClientOptions};
+use sys::kernel::pattern::Pattern;
+use sys::kernel::report::Echo;
+use sys::kernel::Error;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,10 +52,10 @@ pub fn run(a: Args) -> Result<ExitCode, Error> {
             .map_err(|_| Error::Invalid(format!("--hold {}: not a number of seconds", a.hold)))?,
     };
     // Fail early and plainly when the kernel has no SMC at all.
-    if let Err(e @ Error::NoSmc { .. }) = engine::kernel::socket::smc_socket(a.addr.is_ipv6()) {
+    if let Err(e @ Error::NoSmc { .. }) = sys::kernel::socket::smc_socket(a.addr.is_ipv6()) {
         return Err(e);
     }
-    let ok = |r: Result<engine::kernel::client::Outcome, Error>| {
+    let ok = |r: Result<sys::kernel::client::Outcome, Error>| {
         let echo_bad =
             matches!(&r, Ok(o) if matches!(o.report.echo, Some(Echo::Short | Echo::MismatchAt(_))));
         super::print_outcome(r, a.json) && !echo_bad

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use engine::kernel::genl::Genl;
-use engine::kernel::ueid;
-use engine::kernel::Error;
+use sys::kernel::genl::Genl;
+use sys::kernel::ueid;
+use sys::kernel::Error;
 
 #[derive(clap::Args)]
 pub struct Args {}

@@ -5,7 +5,7 @@
 
 use super::analyze::{self, Options};
 use super::report::ReportArgs;
-use engine::source::{LiveCapture, LiveConfig, LiveStats, DEFAULT_FILTER};
+use sys::source::{LiveCapture, LiveConfig, LiveStats, DEFAULT_FILTER};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub struct Args {
     /// Stop after this many seconds
     #[arg(long, value_name = "SECS")]
     duration: Option<f64>,
-    /// Put the interface in promiscuous mode
+    /// TextSink the interface in promiscuous mode
     #[arg(long)]
     promisc: bool,
     /// Show each message's field tree with byte offsets (in JSON: a `tree` object)
@@ -57,8 +57,8 @@ pub struct Args {
 struct LiveFeed(LiveCapture);
 
 impl crate::ui::feed::Feed for LiveFeed {
-    fn next(&mut self) -> Option<Result<engine::source::Frame, engine::source::SourceError>> {
-        use engine::source::FrameSource;
+    fn next(&mut self) -> Option<Result<engine::frame::Frame, engine::frame::SourceError>> {
+        use engine::frame::FrameSource;
         self.0.next_frame()
     }
 
@@ -101,7 +101,7 @@ pub fn run(args: Args) -> ExitCode {
     if !lines && crate::ui::available() {
         return crate::ui::run(crate::ui::Source::live(move || {
             let source = LiveCapture::open(config).map_err(|e| format!("{name}: {e}"))?;
-            engine::privilege::drop_to_sudo_user().map_err(|e| e.to_string())?;
+            sys::privilege::drop_to_sudo_user().map_err(|e| e.to_string())?;
             Ok(LiveFeed(source))
         }));
     }
@@ -112,7 +112,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match engine::privilege::drop_to_sudo_user() {
+    match sys::privilege::drop_to_sudo_user() {
         Ok(Some(d)) => eprintln!(
             "smc-analyze: running as {} (uid {}, gid {}) from here on",
             d.user.as_deref().unwrap_or("the sudo user"),
@@ -144,7 +144,7 @@ pub fn run(args: Args) -> ExitCode {
         report: args.report,
         prompt: true,
     };
-    let code = analyze::run(&name, &opts, &mut source, None, &mut |_| {});
+    let code = analyze::run(&name, &opts, &mut source, None, None);
     report(&name, source.stats());
     code
 }

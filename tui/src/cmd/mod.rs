@@ -85,7 +85,7 @@ fn embedded_ui() -> ExitCode {
 
 /// Prints one finished connection (line or JSON) and its warnings; false on error.
 fn print_outcome(
-    r: Result<engine::kernel::client::Outcome, engine::kernel::Error>,
+    r: Result<sys::kernel::client::Outcome, sys::kernel::Error>,
     json: bool,
 ) -> bool {
     match r {

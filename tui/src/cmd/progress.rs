@@ -1,7 +1,7 @@
 //! A progress line on stderr for long capture files, for a terminal only:
 //! frames and bytes done of the file's size, redrawn a few times a second.
 
-use engine::source::Position;
+use engine::frame::Position;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 

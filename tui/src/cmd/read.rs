@@ -4,15 +4,10 @@
 //! Bad input is reported on stderr naming file, frame and field, and reading
 //! goes on.
 
-pub(crate) mod describe;
-pub(crate) mod text;
-pub(super) mod tree;
-pub(crate) mod write;
-
 use super::analyze::{self, Options};
 use super::progress::Progress;
 use super::report::ReportArgs;
-use engine::source::PcapFile;
+use sys::source::PcapFile;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +27,7 @@ pub struct Args {
     write: Option<PathBuf>,
     /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)
     #[arg(long, value_name = "TERMS", requires = "write")]
-    write_filter: Option<write::Filter>,
+    write_filter: Option<crate::export::Filter>,
     #[command(flatten)]
     report: ReportArgs,
     /// Print lines even on a terminal (no terminal UI)
@@ -73,16 +68,13 @@ pub fn run(args: Args) -> ExitCode {
         prompt: false,
     };
     let progress = std::io::stderr().is_terminal().then(Progress::default);
-    let mut sessions = write::Sessions::default();
-    let mut note = |events: &[engine::pipeline::Event]| {
-        if args.write.is_some() {
-            sessions.note(events);
-        }
-    };
-    let mut code = analyze::run(&name, &opts, &mut source, progress, &mut note);
+    let mut kept = crate::export::Kept::default();
+    let mut note = |e: &engine::pipeline::Event, at| kept.note(e, at);
+    let note = args.write.is_some().then_some(&mut note as &mut dyn FnMut(&_, _));
+    let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
-        if let Err(e) = write::frames(&args.file, out, &sessions, &filter) {
+        if let Err(e) = crate::export::frames(&args.file, out, &kept, &filter) {
             eprintln!("smc-analyze: {}: {e}", out.display());
             code = ExitCode::FAILURE;
         }

@@ -2,15 +2,18 @@
 //! prints through the same hook): a line each, or JSON objects with
 //! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
 
-use super::read::text;
+use crate::present::text;
 use arrayvec::ArrayVec;
 use engine::pipeline::Event;
 use engine::rules;
-use engine::session::{Analyzer, Fallback, Finding, Outcome, Session, Update};
+use engine::session::{Analyzer, Attribution, Fallback, Finding, Outcome, Session, Update};
 use serde_json::{json, Value};
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::process::ExitCode;
+
+/// Sees each event with what the engine attributed it to (`read --write`).
+pub type Note<'a> = dyn FnMut(&Event, Option<Attribution>) + 'a;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ReportArgs {
@@ -52,10 +55,19 @@ impl Report {
     }
 
     /// Takes a batch of events; prints the findings they raise and the
-    /// summaries of the sessions that ended.
-    pub fn feed(&mut self, events: &[Event], out: &mut impl Write) -> io::Result<()> {
+    /// summaries of the sessions that ended. `note` sees each event with
+    /// what the engine attributed it to, if anything.
+    pub fn feed(
+        &mut self,
+        events: &[Event],
+        out: &mut impl Write,
+        mut note: Option<&mut Note<'_>>,
+    ) -> io::Result<()> {
         for e in events {
-            self.analyzer.event(e, &mut self.updates);
+            let at = self.analyzer.event(e, &mut self.updates);
+            if let Some(note) = note.as_deref_mut() {
+                note(e, at);
+            }
         }
         // Most batches change nothing to print (and without --session
         // there is nothing else to keep up to date).
@@ -82,7 +94,7 @@ impl Report {
                     if self.args.session == Some(s.id) {
                         self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
                     }
-                    if !self.args.findings && self.args.session.map_or(true, |want| want == s.id) {
+                    if !self.args.findings && self.args.session.is_none_or(|want| want == s.id) {
                         if self.json {
                             writeln!(out, "{}", session_json(&s))?;
                         } else {

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use engine::kernel::server::{serve, ServerOptions};
-use engine::kernel::Error;
+use sys::kernel::server::{serve, ServerOptions};
+use sys::kernel::Error;
 
 #[derive(clap::Args)]
 pub struct Args {

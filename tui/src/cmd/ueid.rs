@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use engine::kernel::genl::Genl;
-use engine::kernel::ueid::{self, Ueid};
-use engine::kernel::Error;
+use sys::kernel::genl::Genl;
+use sys::kernel::ueid::{self, Ueid};
+use sys::kernel::Error;
 
 #[derive(clap::Args)]
 pub struct Args {

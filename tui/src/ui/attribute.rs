@@ -1,27 +1,15 @@
-//! Which session (or link group) each pipeline event belongs to, from what
-//! the session engine learnt: TCP events by their connection, RoCE events by
-//! the QP they went to, CDC by the receiver's alert token, RDMA WRITEs by the
-//! rkey of the receiver's RMB. LLC belongs to the link group.
+//! Pipeline events as rows of the sessions (or link groups) the session
+//! engine says they belong to, and the engine's updates into the store.
 
 use super::store::{Kind, Row, Store};
-use crate::cmd::read::describe::describe;
-use engine::pipeline::{Endpoints, Event, EventKind};
-use engine::session::{Analyzer, QpEnd, Session, Side, Update};
-use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use crate::present::describe::describe;
+use dissect::Layer;
+use engine::pipeline::{Event, EventKind};
+use engine::session::{Analyzer, Attribution, Update};
+use std::collections::HashSet;
 
 #[derive(Default)]
 pub struct Attributor {
-    flows: HashMap<(SocketAddr, SocketAddr), u32>,
-    /// Receiving QP end to its link group and side.
-    qps: HashMap<QpEnd, (u32, Side)>,
-    /// (link group, receiver, alert token) and (link group, receiver, rkey) to session.
-    tokens: HashMap<(u32, Side, u32), u32>,
-    rkeys: HashMap<(u32, Side, u32), u32>,
-    /// The engine's link generation at the last scan for added links.
-    links_seen: u64,
-    /// TCP payload after CLC already shown, per session.
-    tcp_shown: HashMap<u32, u64>,
     /// Sessions whose figures changed since the last refresh.
     touched: HashSet<u32>,
     updates: Vec<Update>,
@@ -31,19 +19,18 @@ impl Attributor {
     /// Feeds `events` to the engine and stores them as rows of their sessions.
     pub fn events(&mut self, events: &[Event], analyzer: &mut Analyzer, store: &mut Store) {
         for e in events {
-            analyzer.event(e, &mut self.updates);
+            let at = analyzer.event(e, &mut self.updates);
             self.apply(analyzer, store);
-            if let Some(row) = self.row(e, analyzer, store) {
+            if let Some(row) = at.and_then(|at| self.row(e, at, analyzer, store)) {
                 if let Some(s) = row.session {
                     self.touched.insert(s);
                 }
                 store.push(row);
             } else if let EventKind::Problem(p) = &e.kind {
-                store.problem(format!("frame {}: {} {}", e.frame, p.proto, p.detail));
+                store.problem(format!("frame {}: {} {p}", e.frame, p.layer()));
             }
         }
     }
-
     /// End of input: the engine's last word on every session.
     pub fn finish(&mut self, analyzer: &mut Analyzer, store: &mut Store) {
         analyzer.finish(&mut self.updates);
@@ -66,19 +53,12 @@ impl Attributor {
             match u {
                 Update::Session(id) => {
                     if let Some(s) = analyzer.session(id) {
-                        learn(
-                            &mut self.flows,
-                            &mut self.qps,
-                            &mut self.tokens,
-                            &mut self.rkeys,
-                            s,
-                        );
                         store.session(s.clone());
                     }
                 }
                 Update::SessionEnded(s) => {
                     self.touched.remove(&s.id);
-                    store.session(*s);
+                    store.session_ended(*s);
                 }
                 Update::Finding(f) => {
                     if let Some(s) = f.session {
@@ -90,37 +70,19 @@ impl Attributor {
         }
     }
 
-    fn row(&mut self, e: &Event, analyzer: &Analyzer, store: &mut Store) -> Option<Row> {
-        let (session, lgr, from) = match e.at {
-            Endpoints::Tcp(flow) => {
-                let id = *self.flows.get(&(flow.src, flow.dst))?;
-                let s = analyzer.session(id)?;
-                let from = if flow.src == s.client {
-                    Side::Client
-                } else {
-                    Side::Server
-                };
-                (Some(id), s.smcr.as_ref().and_then(|r| r.link_group), from)
-            }
-            Endpoints::Qp { dst, qp, .. } => {
-                let (lgr, receiver) = self.qp(dst, qp, analyzer)?;
-                let session = match &e.kind {
-                    EventKind::Cdc(c) => self.tokens.get(&(lgr, receiver, c.token)).copied(),
-                    EventKind::RdmaWrite { target: Some(t), .. } => {
-                        self.rkeys.get(&(lgr, receiver, t.rkey)).copied()
-                    }
-                    _ => None,
-                };
-                (session, Some(lgr), receiver.peer())
-            }
-            Endpoints::Frame => return None,
-        };
+    fn row(&mut self, e: &Event, at: Attribution, analyzer: &Analyzer, store: &mut Store) -> Option<Row> {
+        let Attribution {
+            session,
+            link_group: lgr,
+            sender: from,
+        } = at;
         let mut response = false;
         let (kind, proto, msg, version, fields) = match &e.kind {
             EventKind::Segment(seg) => {
                 let id = session?;
                 let moved = analyzer.session(id).map_or(0, |s| s.tcp_bytes.iter().sum());
-                let shown = self.tcp_shown.entry(id).or_default();
+                // A session the store has let go shows no more rows.
+                let shown = &mut store.sessions.get_mut(&id)?.tcp_shown;
                 let data = moved - (*shown).min(moved);
                 *shown = moved;
                 let msg = match (seg.rst, seg.fin, data > 0) {
@@ -137,21 +99,21 @@ impl Attributor {
                 store.moved(id, e.time, data);
                 (Kind::Data, "tcp", msg, None, fields)
             }
-            EventKind::Problem(p) => (Kind::Problem, p.proto, "problem", None, p.detail.clone()),
+            EventKind::Problem(p) => (Kind::Problem, p.layer().name(), "problem", None, p.to_string()),
             kind => {
                 if let (EventKind::RdmaWrite { bytes, .. }, Some(id)) = (kind, session) {
                     store.moved(id, e.time, *bytes);
                 }
                 let d = describe(kind)?;
                 let kind = match d.proto {
-                    "clc" => Kind::Clc,
-                    "llc" => Kind::Llc,
-                    "cdc" => Kind::Cdc,
-                    "rdma" => Kind::Rdma,
-                    _ => Kind::Tcp,
+                    Layer::Clc => Kind::Clc,
+                    Layer::Llc => Kind::Llc,
+                    Layer::Cdc => Kind::Cdc,
+                    Layer::Rdma => Kind::Rdma,
+                    Layer::Frame | Layer::TcpOption => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto, d.msg, d.version, crate::cmd::read::text::fields(&d.fields))
+                (kind, d.proto.name(), d.msg, d.version, crate::present::text::fields(&d.fields))
             }
         };
         Some(Row {
@@ -166,58 +128,7 @@ impl Attributor {
             version,
             response,
             fields: fields.into_boxed_str(),
-            bytes: e.tree.as_ref().map(|t| t.bytes.clone().into_boxed_slice()),
+            message: e.message.clone(),
         })
     }
-
-    /// The link group and side owning the QP a RoCE packet went to; a miss
-    /// rescans the link groups when links were added since the last scan.
-    fn qp(&mut self, dst: IpAddr, qpn: u32, analyzer: &Analyzer) -> Option<(u32, Side)> {
-        let end = QpEnd {
-            ip: dst.to_canonical(),
-            qpn,
-        };
-        if let Some(&found) = self.qps.get(&end) {
-            return Some(found);
-        }
-        let generation = analyzer.link_generation();
-        if generation != self.links_seen {
-            self.links_seen = generation;
-            for g in analyzer.link_groups() {
-                for link in &g.links {
-                    for side in [Side::Client, Side::Server] {
-                        if let Some(q) = link.qp[side.index()] {
-                            self.qps.insert(q, (g.id, side));
-                        }
-                    }
-                }
-            }
-        }
-        self.qps.get(&end).copied()
-    }
 }
-
-/// What a session update teaches: its connection, QPs, tokens and rkeys.
-fn learn(
-    flows: &mut HashMap<(SocketAddr, SocketAddr), u32>,
-    qps: &mut HashMap<QpEnd, (u32, Side)>,
-    tokens: &mut HashMap<(u32, Side, u32), u32>,
-    rkeys: &mut HashMap<(u32, Side, u32), u32>,
-    s: &Session,
-) {
-    flows.insert((s.client, s.server), s.id);
-    flows.insert((s.server, s.client), s.id);
-    let Some((r, lgr)) = s.smcr.as_ref().and_then(|r| Some((r, r.link_group?))) else {
-        return;
-    };
-    for side in [Side::Client, Side::Server] {
-        if let Some(q) = r.qp[side.index()] {
-            qps.insert(q, (lgr, side));
-        }
-        if let Some(rmb) = r.rmb[side.index()] {
-            tokens.insert((lgr, side, rmb.alert_token), s.id);
-            rkeys.insert((lgr, side, rmb.rkey), s.id);
-        }
-    }
-}
-

@@ -7,7 +7,7 @@ use super::attribute::Attributor;
 use super::store::Store;
 use engine::pipeline::Pipeline;
 use engine::session::Analyzer;
-use engine::source::{Frame, FrameSource, SourceError};
+use engine::frame::{Frame, FrameSource, SourceError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -39,26 +39,36 @@ pub type Open = Box<dyn FnOnce() -> Result<Box<dyn Feed>, String> + Send>;
 pub struct Shared {
     store: Mutex<Store>,
     pub stop: AtomicBool,
-    /// The engine thread's panic, apart from the store (it may hold its lock).
-    pub failure: Mutex<Option<String>>,
 }
 
 impl Shared {
-    /// The store, even after the engine thread panicked holding it.
+    /// The store; a poisoned lock (only where panics unwind, as in unit
+    /// tests) is taken as it is rather than panicking again.
     pub fn lock(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// The engine thread's name: the panic hook tells it from the UI thread by it.
-pub const THREAD: &str = "smc-engine";
+/// The engine thread's name, as a panic message shows it.
+const THREAD: &str = "smc-engine";
+
+/// Set to `engine`, the engine thread panics after its first batch: how the
+/// tests check that a panic leaves the terminal as it was.
+pub const TEST_PANIC: &str = "SMC_ANALYZE_TEST_PANIC";
 
 /// Starts the engine thread on `open`.
 pub fn spawn(shared: Arc<Shared>, open: Open) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name(THREAD.into())
         .spawn(move || match open() {
-            Ok(feed) => Engine::new(feed).run(&shared),
+            Ok(feed) => {
+                let mut engine = Engine::new(feed);
+                if std::env::var_os(TEST_PANIC).is_some_and(|v| v == "engine") {
+                    engine.batch(&shared);
+                    panic!("{TEST_PANIC}=engine: the engine thread panics on purpose");
+                }
+                engine.run(&shared)
+            }
             Err(e) => {
                 let mut store = shared.lock();
                 store.error(e);
@@ -82,7 +92,7 @@ impl Engine {
     pub fn new(feed: Box<dyn Feed>) -> Self {
         Engine {
             feed,
-            pipeline: Pipeline::default().with_field_trees(),
+            pipeline: Pipeline::default().with_messages(),
             analyzer: Analyzer::default(),
             attributor: Attributor::default(),
         }
@@ -95,14 +105,19 @@ impl Engine {
             more = self.batch(shared);
         }
         if !more {
-            let mut events = Vec::new();
-            self.pipeline.finish(&mut events);
-            let mut store = shared.lock();
-            self.attributor.events(&events, &mut self.analyzer, &mut store);
-            self.attributor.finish(&mut self.analyzer, &mut store);
-            store.drops.reassembly = self.pipeline.drops();
-            store.done = true;
+            self.finish(shared);
         }
+    }
+
+    /// The feed ended: what reassembly held back, and every session's end.
+    pub fn finish(&mut self, shared: &Shared) {
+        let mut events = Vec::new();
+        self.pipeline.finish(&mut events);
+        let mut store = shared.lock();
+        self.attributor.events(&events, &mut self.analyzer, &mut store);
+        self.attributor.finish(&mut self.analyzer, &mut store);
+        store.drops.reassembly = self.pipeline.drops();
+        store.done = true;
     }
 
     /// One batch of frames, published under one lock; false at the end of the feed.

@@ -14,7 +14,7 @@ pub mod view;
 mod tests;
 
 use app::{Action, App};
-use engine::source::PcapFile;
+use sys::source::PcapFile;
 use feed::{Feed, Frames, Open, Shared};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -25,7 +25,7 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What the UI watches.
@@ -85,7 +85,7 @@ pub fn available() -> bool {
 
 pub fn run(source: Source) -> ExitCode {
     let shared = Arc::new(Shared::default());
-    panic_hook(shared.clone());
+    panic_hook();
     if let Err(e) = enter() {
         restore();
         eprintln!("smc-analyze: cannot open the terminal UI: {e}");
@@ -118,11 +118,8 @@ fn event_loop<B: Backend>(
     let mut render_ms = 0.0;
     loop {
         let started = Instant::now();
-        let view = frame(terminal, &mut app, shared, render_ms)?;
+        let view = draw_frame(terminal, &mut app, shared, render_ms)?;
         render_ms = started.elapsed().as_secs_f64() * 1e3;
-        if let Ok(Some(failure)) = shared.failure.lock().map(|f| f.clone()) {
-            app.status = Some(failure);
-        }
         if let Ok(message) = done_rx.try_recv() {
             app.status = Some(message);
         }
@@ -145,7 +142,7 @@ fn event_loop<B: Backend>(
 }
 
 /// Builds a view under the store's lock, then draws it without the lock.
-pub fn frame<B: Backend>(
+pub fn draw_frame<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     shared: &Shared,
@@ -157,6 +154,7 @@ pub fn frame<B: Backend>(
     app.areas.events = panes.events;
     app.areas.detail = panes.detail;
     let view = view::build(&mut shared.lock(), app, panes.heights());
+    let _drawing = DRAWING.lock().unwrap_or_else(|e| e.into_inner());
     terminal.draw(|f| draw::draw(f, app, &view, render_ms))?;
     Ok(view)
 }
@@ -172,12 +170,12 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         app.status = Some("export: only from a capture file".into());
         return;
     };
-    let mut sessions = crate::cmd::read::write::Sessions::default();
-    if let Some(entry) = shared.lock().sessions.get(id as usize) {
+    let mut kept = crate::export::Kept::default();
+    if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;
-        sessions.tcp(s.client, s.server);
+        kept.tcp(s.client, s.server);
         for q in s.smcr.iter().flat_map(|r| r.qp.iter().flatten()) {
-            sessions.qp(q.ip, q.qpn);
+            kept.qp(q.ip, q.qpn);
         }
     }
     let out = PathBuf::from(format!("smc-session-{id}.pcapng"));
@@ -186,7 +184,7 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         .name("smc-export".into())
         .spawn(move || {
             let filter = Default::default();
-            let message = match crate::cmd::read::write::frames(&input, &out, &sessions, &filter) {
+            let message = match crate::export::frames(&input, &out, &kept, &filter) {
                 Ok(()) => format!("session {id} written to {}", out.display()),
                 Err(e) => format!("export failed: {}: {e}", out.display()),
             };
@@ -210,17 +208,18 @@ fn restore() {
     );
 }
 
-/// A panic on the UI thread restores the terminal before the message
-/// prints; one on the engine thread is shown in the status line instead.
-fn panic_hook(shared: Arc<Shared>) {
+/// Held while a frame is drawn: a panic on another thread waits for the
+/// frame in progress and keeps the UI from drawing over the restored screen.
+static DRAWING: Mutex<()> = Mutex::new(());
+
+/// A panic on any thread restores the terminal before the message prints;
+/// the process then aborts (panic = "abort" in every profile).
+fn panic_hook() {
     let previous = std::panic::take_hook();
+    let ui = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        if std::thread::current().name() == Some(feed::THREAD) {
-            if let Ok(mut f) = shared.failure.lock() {
-                *f = Some(format!("engine stopped: {info}"));
-            }
-            return;
-        }
+        // The UI thread itself cannot be drawing while it panics (and would deadlock).
+        let _drawing = (std::thread::current().id() != ui).then(|| DRAWING.lock());
         restore();
         previous(info);
     }));

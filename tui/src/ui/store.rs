@@ -1,14 +1,37 @@
 //! The shared picture the engine thread builds and the UI thread reads:
 //! sessions, the rows of their events, findings and live figures. Capped so
-//! a long live capture or a hostile one keeps memory bounded.
+//! a long live capture or a hostile one keeps memory bounded: rows and
+//! findings past their caps are counted, not kept; ended sessions and link
+//! groups past theirs are let go, oldest first (live sessions are bounded by
+//! the engine's own cap).
 
+use engine::pipeline::Message;
 use engine::session::{Finding, Session, Side};
-use engine::source::Timestamp;
-use std::collections::VecDeque;
+use engine::frame::Timestamp;
+use std::collections::{BTreeMap, VecDeque};
 
-/// Rows kept over all sessions; later ones are counted, not kept.
-pub const ROWS_CAP: usize = 4_000_000;
-pub const FINDINGS_CAP: usize = 100_000;
+/// What the store keeps at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Rows over all sessions; later ones are counted, not kept.
+    pub rows: usize,
+    pub findings: usize,
+    /// Sessions kept after their end; the one that ended first goes first.
+    pub ended_sessions: usize,
+    /// Link groups whose LLC rows are kept; the one quiet longest goes first.
+    pub link_groups: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps {
+            rows: 4_000_000,
+            findings: 100_000,
+            ended_sessions: 20_000,
+            link_groups: 2_000,
+        }
+    }
+}
 
 /// The message kinds the events pane filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +64,8 @@ pub struct Row {
     pub response: bool,
     /// `key=value` pairs.
     pub fields: Box<str>,
-    /// The message's bytes (CLC, LLC, CDC), for its field tree and hex view.
-    pub bytes: Option<Box<[u8]>>,
+    /// The message (CLC, LLC, CDC), for its field tree and hex view.
+    pub message: Option<Box<Message>>,
 }
 
 impl Row {
@@ -72,6 +95,9 @@ pub struct Entry {
     pub rows: Vec<u32>,
     /// Bytes moved (TCP after CLC and RDMA WRITE, both ways) over time.
     pub rate: Rate,
+    /// TCP payload after CLC already shown in a row.
+    pub tcp_shown: u64,
+    pub ended: bool,
 }
 
 impl Entry {
@@ -82,18 +108,27 @@ impl Entry {
 
 /// What was lost: by the capture itself, by reassembly caps, by our caps.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Drops {
+pub struct Losses {
     pub capture: Option<u64>,
-    pub reassembly: dissect::capture::Drops,
+    pub reassembly: engine::pipeline::reassembly::Drops,
 }
 
 #[derive(Default)]
 pub struct Store {
-    /// Indexed by session id (the engine numbers them from 0).
-    pub sessions: Vec<Entry>,
+    pub caps: Caps,
+    /// By session id (the engine numbers them from 0, in order).
+    pub sessions: BTreeMap<u32, Entry>,
+    /// One past the highest session id seen: a lower one not in `sessions` was let go.
+    pub next_session: u32,
+    /// Ended sessions in the order they ended (some may be let go already).
+    ended: VecDeque<u32>,
+    /// Ended sessions let go for `caps.ended_sessions`.
+    pub sessions_let_go: u64,
     pub rows: Vec<Row>,
-    /// Rows of each link group (LLC), indexed by link group id.
-    pub lgr_rows: Vec<Vec<u32>>,
+    /// Rows of each link group (LLC), by link group id.
+    pub lgr_rows: BTreeMap<u32, Vec<u32>>,
+    /// Link groups whose rows were let go for `caps.link_groups`.
+    pub link_groups_let_go: u64,
     pub findings: Vec<Finding>,
     pub frames: u64,
     pub bytes: u64,
@@ -101,7 +136,7 @@ pub struct Store {
     pub last: Timestamp,
     /// Frames over capture time.
     pub frame_rate: Rate,
-    pub drops: Drops,
+    pub drops: Losses,
     pub over_caps: u64,
     pub rows_dropped: u64,
     /// Bad input seen (the run went on) and source errors; the last one shows.
@@ -122,46 +157,71 @@ impl Store {
         self.frame_rate.add(time, 1);
     }
 
-    /// A new or changed session.
+    /// A new or changed session (one already let go stays gone).
     pub fn session(&mut self, s: Session) {
-        let id = s.id as usize;
-        if id >= self.sessions.len() {
-            self.sessions.resize_with(id + 1, || Entry {
-                session: s.clone(),
-                rows: Vec::new(),
-                rate: Rate::default(),
-            });
+        let id = s.id;
+        if let Some(e) = self.sessions.get_mut(&id) {
+            e.session = s;
+        } else if id >= self.next_session {
+            self.next_session = id + 1;
+            let rows = Vec::new();
+            let (rate, tcp_shown, ended) = (Rate::default(), 0, false);
+            self.sessions.insert(id, Entry { session: s, rows, rate, tcp_shown, ended });
         }
-        self.sessions[id].session = s;
+    }
+
+    /// A session's last picture; past the cap, the session that ended first is let go.
+    pub fn session_ended(&mut self, s: Session) {
+        let id = s.id;
+        self.session(s);
+        let Some(e) = self.sessions.get_mut(&id).filter(|e| !e.ended) else {
+            return;
+        };
+        e.ended = true;
+        self.ended.push_back(id);
+        while self.ended.len() > self.caps.ended_sessions {
+            if let Some(old) = self.ended.pop_front() {
+                self.sessions.remove(&old);
+                self.sessions_let_go += 1;
+            }
+        }
     }
 
     /// A session moved `bytes` of data (RDMA WRITE or fallback TCP) at `time`.
     pub fn moved(&mut self, session: u32, time: Timestamp, bytes: u64) {
-        if let Some(e) = self.sessions.get_mut(session as usize) {
+        if let Some(e) = self.sessions.get_mut(&session) {
             e.rate.add(time, bytes);
         }
     }
 
     pub fn push(&mut self, row: Row) {
-        if self.rows.len() >= ROWS_CAP {
+        if self.rows.len() >= self.caps.rows {
             self.rows_dropped += 1;
             return;
         }
         let i = self.rows.len() as u32;
-        if let Some(e) = row.session.and_then(|s| self.sessions.get_mut(s as usize)) {
+        if let Some(e) = row.session.and_then(|s| self.sessions.get_mut(&s)) {
             e.rows.push(i);
         } else if let Some(lgr) = row.lgr {
-            let lgr = lgr as usize;
-            if lgr >= self.lgr_rows.len() {
-                self.lgr_rows.resize_with(lgr + 1, Vec::new);
+            if !self.lgr_rows.contains_key(&lgr) && self.lgr_rows.len() >= self.caps.link_groups {
+                self.let_go_quietest_link_group();
             }
-            self.lgr_rows[lgr].push(i);
+            self.lgr_rows.entry(lgr).or_default().push(i);
         }
         self.rows.push(row);
     }
 
+    /// Lets go of the rows of the link group whose last row is oldest.
+    fn let_go_quietest_link_group(&mut self) {
+        let quietest = self.lgr_rows.iter().min_by_key(|(_, rows)| rows.last()).map(|(&id, _)| id);
+        if let Some(id) = quietest {
+            self.lgr_rows.remove(&id);
+            self.link_groups_let_go += 1;
+        }
+    }
+
     pub fn finding(&mut self, f: Finding) {
-        if self.findings.len() < FINDINGS_CAP {
+        if self.findings.len() < self.caps.findings {
             self.findings.push(f);
         }
     }

@@ -4,8 +4,10 @@
 use super::app::{Action, App, Mode, Pane};
 use super::draw::{Panes, HIGHLIGHT};
 use super::feed::{Engine, Frames, Shared};
-use super::store::Kind;
-use engine::source::PcapFile;
+use super::store::{Caps, Kind};
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
+use engine::synth::Copies;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -30,13 +32,13 @@ fn load(name: &str) -> Shared {
 /// returns the last screen.
 fn screen(shared: &Shared, app: &mut App, keys: &[KeyCode]) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(W, H)).unwrap();
-    let mut view = super::frame(&mut t, app, shared, 0.0).unwrap();
+    let mut view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
     for &k in keys {
         assert_eq!(
             app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths),
             Action::None
         );
-        view = super::frame(&mut t, app, shared, 0.0).unwrap();
+        view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
     }
     t.backend().buffer().clone()
 }
@@ -207,7 +209,7 @@ fn search_narrows_sessions_and_finds_events() {
     assert!(next > first);
     let store = shared.lock();
     assert!([first, next].iter().all(|&r| store.rows[r].kind == Kind::Cdc));
-    let skipped = store.sessions[0]
+    let skipped = store.sessions[&0]
         .rows
         .iter()
         .map(|&r| r as usize)
@@ -341,4 +343,49 @@ fn bad_file_shows_the_error_in_the_status_line() {
     let buf = screen(&shared, &mut App::default(), &[]);
     let status = text(&buf, panes().status).concat();
     assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
+}
+
+#[test]
+fn a_long_live_feed_keeps_the_store_within_its_caps() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real/smcr-v2-echo.pcapng");
+    let mut source = PcapFile::open(&path).unwrap();
+    let frames: Vec<_> = std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect();
+    let copies = 400;
+    let caps = Caps {
+        rows: 1_000_000,
+        findings: 1_000,
+        ended_sessions: 50,
+        link_groups: 10,
+    };
+    let shared = Shared::default();
+    shared.lock().caps = caps;
+    // Copies of a real SMC-R session, one after another, each with its own
+    // addresses: a long live capture in short.
+    let mut engine = Engine::new(Box::new(Frames(Copies::new(frames, copies))));
+    let mut most = (0, 0, 0);
+    while engine.batch(&shared) {
+        let store = shared.lock();
+        let live = store.sessions.values().filter(|e| !e.ended).count();
+        most = (most.0.max(store.sessions.len()), most.1.max(store.lgr_rows.len()), most.2.max(live));
+    }
+    engine.finish(&shared);
+    let store = shared.lock();
+    // A copy's session ends before the next one starts.
+    assert!(most.2 <= 2, "{most:?}");
+    assert!(most.0 <= caps.ended_sessions + most.2, "{most:?}");
+    assert!(most.1 <= caps.link_groups, "{most:?}");
+    assert_eq!(store.next_session, copies, "one session per copy");
+    // The newest ones stay; the others were let go and counted.
+    let kept: Vec<u32> = store.sessions.keys().copied().collect();
+    assert_eq!(kept, (copies - caps.ended_sessions as u32..copies).collect::<Vec<_>>());
+    assert_eq!(store.sessions_let_go, u64::from(copies) - caps.ended_sessions as u64);
+    assert_eq!(store.link_groups_let_go, u64::from(copies) - caps.link_groups as u64);
+    // Every kept session still has its rows, and the link group rows its LLC.
+    assert!(store.sessions.values().all(|e| !e.rows.is_empty()));
+    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.rows[r as usize].kind == Kind::Llc)));
+    drop(store);
+    // The sessions pane says how many it let go.
+    let buf = screen(&shared, &mut App::default(), &[]);
+    let title = text(&buf, panes().sessions).join("\n");
+    assert!(title.contains("Sessions 50 (+350 ended, let go)"), "{title}");
 }

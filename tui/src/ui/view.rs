@@ -7,7 +7,7 @@ use super::app::{App, Pane};
 use super::store::{Kind, Row, Store};
 use engine::rules::Severity;
 use engine::session::{Fallback, Outcome, Session, Side};
-use engine::source::Timestamp;
+use engine::frame::Timestamp;
 
 #[derive(Debug, Clone)]
 pub struct SessionLine {
@@ -86,7 +86,10 @@ pub struct View {
     pub last_error: Option<String>,
     pub done: bool,
     pub rows_dropped: u64,
-    /// Sessions and rows in the store (what a freeze pins the lists to).
+    /// Ended sessions the store let go for its cap.
+    pub sessions_let_go: u64,
+    /// Sessions (one past the highest id) and rows in the store: what a
+    /// freeze pins the lists to.
     pub lengths: (usize, usize),
 }
 
@@ -114,7 +117,7 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
     let sessions = Window {
         lines: ids[top..ids.len().min(top + h.sessions)]
             .iter()
-            .map(|&id| session_line(&store.sessions[id as usize].session))
+            .map(|&id| session_line(&store.sessions[&id].session))
             .collect(),
         total: ids.len(),
         top,
@@ -154,7 +157,7 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
     app.moves = Default::default();
     app.click = None;
 
-    let entry = session.map(|id| &store.sessions[id as usize]);
+    let entry = session.map(|id| &store.sessions[&id]);
     let lgr = entry.and_then(|e| e.session.smcr.as_ref()?.link_group);
     let mine: Vec<_> = store
         .findings
@@ -194,7 +197,8 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
         last_error: store.last_error.clone(),
         done: store.done,
         rows_dropped: store.rows_dropped,
-        lengths: (store.sessions.len(), store.rows.len()),
+        sessions_let_go: store.sessions_let_go,
+        lengths: (store.next_session as usize, store.rows.len()),
     }
 }
 
@@ -206,11 +210,12 @@ fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
     } else {
         String::new()
     };
-    let n = store.sessions.len().min(limit);
-    store.sessions[..n]
-        .iter()
-        .map(|e| &e.session)
-        .filter(|s| f.outcome.map_or(true, |o| s.outcome.kind() == o))
+    let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+    store
+        .sessions
+        .range(..limit)
+        .map(|(_, e)| &e.session)
+        .filter(|s| f.outcome.is_none_or(|o| s.outcome.kind() == o))
         .filter(|s| !f.findings_only || s.findings > 0)
         .filter(|s| search.is_empty() || searchable(s).contains(&search))
         .map(|s| s.id)
@@ -225,11 +230,9 @@ fn searchable(s: &Session) -> String {
 
 /// The rows of a session and of its link group (LLC), in order, filtered.
 fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
-    let entry = &store.sessions[id as usize];
+    let entry = &store.sessions[&id];
     let lgr = entry.session.smcr.as_ref().and_then(|r| r.link_group);
-    let group: &[u32] = lgr
-        .and_then(|g| store.lgr_rows.get(g as usize))
-        .map_or(&[], |v| v);
+    let group: &[u32] = lgr.and_then(|g| store.lgr_rows.get(&g)).map_or(&[], |v| v);
     let (mut a, mut b) = (entry.rows.iter().peekable(), group.iter().peekable());
     let mut out = Vec::with_capacity(entry.rows.len() + group.len());
     loop {
@@ -244,7 +247,7 @@ fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
             && app
                 .filters
                 .kind
-                .map_or(true, |k| store.rows[i as usize].kind == k)
+                .is_none_or(|k| store.rows[i as usize].kind == k)
         {
             out.push(i);
         }
@@ -362,7 +365,7 @@ fn event_line(r: &Row, start: Timestamp) -> EventLine {
 /// The field tree of a row's message, or its fields without offsets when
 /// the event carries no message bytes (RDMA WRITE, TCP).
 fn detail(r: &Row) -> Detail {
-    let Some(bytes) = &r.bytes else {
+    let Some(message) = &r.message else {
         let fields = r
             .fields
             .split(' ')
@@ -385,10 +388,7 @@ fn detail(r: &Row) -> Detail {
             selected: 0,
         };
     };
-    let tree = match r.kind {
-        Kind::Clc => dissect::tree::clc(bytes).1,
-        _ => dissect::tree::smcr_send(bytes).1,
-    };
+    let tree = message.tree();
     let mut fields = Vec::new();
     flatten(&tree, &tree.fields, 0, &mut fields);
     Detail {

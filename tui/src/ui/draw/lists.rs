@@ -14,6 +14,9 @@ use ratatui::Frame;
 pub fn sessions(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     let w = &view.sessions;
     let mut title = format!(" Sessions {} ", w.total);
+    if view.sessions_let_go > 0 {
+        title += &format!("(+{} ended, let go) ", view.sessions_let_go);
+    }
     let f = &app.filters;
     if let Some(o) = f.outcome {
         title += &format!("[outcome {o}] ");

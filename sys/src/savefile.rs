@@ -2,7 +2,7 @@
 //! ending) or pcap through libpcap. libpcap reads pcapng but writes only
 //! pcap, so the pcapng blocks are written here.
 
-use crate::source::{Frame, SourceError};
+use engine::frame::{Frame, SourceError};
 use dissect::capture::LinkType;
 use std::fs::File;
 use std::io::{BufWriter, Write};

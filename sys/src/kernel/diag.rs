@@ -160,7 +160,7 @@ impl SmcDiagMsg {
     }
 }
 
-/// link_id u8, ibname[64], ibport u8, gid[40], peer_gid[40], then role u8.
+/// link_id u8, `ibname[64]`, ibport u8, `gid[40]`, `peer_gid[40]`, then role u8.
 fn parse_lgrinfo(b: &[u8]) -> Option<LgrInfo> {
     let text = |r: std::ops::Range<usize>| {
         let s = b.get(r)?;

@@ -3,7 +3,7 @@
 //! segments wait (bounded) for the gap before them, and a gap that never
 //! fills is given up on and reported as a [`Chunk::Gap`].
 
-use crate::capture::limits::Ctx;
+use super::limits::Ctx;
 use std::collections::BTreeMap;
 
 /// A piece of the stream, in order.

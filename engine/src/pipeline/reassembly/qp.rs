@@ -86,7 +86,30 @@ pub enum QpEvent<'a> {
         packets: u32,
     },
     /// A multi-packet SEND or WRITE could not be completed.
-    Broken { reason: &'static str },
+    Broken { reason: QpBreak },
+}
+
+/// Why a multi-packet SEND or WRITE could not be completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QpBreak {
+    /// Packets of the message are missing.
+    PsnGap,
+    SendOverCap,
+    SendWithoutFirst,
+    SendWhileOpen,
+    WriteWhileOpen,
+}
+
+impl core::fmt::Display for QpBreak {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            QpBreak::PsnGap => "packets missing (PSN gap)",
+            QpBreak::SendOverCap => "SEND message over the reassembly cap",
+            QpBreak::SendWithoutFirst => "SEND Middle or Last without its First",
+            QpBreak::SendWhileOpen => "SEND First or Only while a SEND was open",
+            QpBreak::WriteWhileOpen => "RDMA WRITE First or Only while a WRITE was open",
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -189,7 +212,7 @@ impl Qps {
                 return;
             }
             if ahead > 0 {
-                qp.broken("packets missing (PSN gap)", ctx, out);
+                qp.broken(QpBreak::PsnGap, ctx, out);
             }
         }
         qp.next_psn = Some((psn + 1) & PSN_MASK);
@@ -211,14 +234,14 @@ impl Qp {
         out: &mut impl FnMut(QpEvent<'a>),
     ) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
-            self.broken_send("SEND First or Only while a SEND was open", ctx, out);
+            self.broken_send(QpBreak::SendWhileOpen, ctx, out);
         }
         if part == Part::Only {
             // Nothing to join: the message is the packet's payload, not buffered.
             if wire_len > ctx.limits.send_message {
                 ctx.drops.send_fragments += 1;
                 out(QpEvent::Broken {
-                    reason: "SEND message over the reassembly cap",
+                    reason: QpBreak::SendOverCap,
                 });
             } else {
                 out(sent(payload.into(), wire_len));
@@ -228,7 +251,7 @@ impl Qp {
         if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
             ctx.drops.send_fragments += 1;
             out(QpEvent::Broken {
-                reason: "SEND Middle or Last without its First",
+                reason: QpBreak::SendWithoutFirst,
             });
             return;
         }
@@ -241,7 +264,7 @@ impl Qp {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
             out(QpEvent::Broken {
-                reason: "SEND message over the reassembly cap",
+                reason: QpBreak::SendOverCap,
             });
             return;
         }
@@ -265,7 +288,7 @@ impl Qp {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
             self.write = None;
             out(QpEvent::Broken {
-                reason: "RDMA WRITE First or Only while a WRITE was open",
+                reason: QpBreak::WriteWhileOpen,
             });
         }
         // Counted in place: most packets are a Middle of an open WRITE.
@@ -292,7 +315,7 @@ impl Qp {
     }
 
     /// Drops an open SEND or WRITE that can no longer complete.
-    fn broken<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    fn broken<'a>(&mut self, reason: QpBreak, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if self.send.is_some() {
             self.broken_send(reason, ctx, out);
         }
@@ -301,7 +324,7 @@ impl Qp {
         }
     }
 
-    fn broken_send<'a>(&mut self, reason: &'static str, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    fn broken_send<'a>(&mut self, reason: QpBreak, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
         if let Some(send) = self.send.take() {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
@@ -325,7 +348,7 @@ fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::limits::{Budget, Drops, Limits, Pruned};
+    use super::super::limits::{Budget, Drops, Limits, Pruned};
     use std::net::Ipv4Addr;
 
     const KEY: QpKey = QpKey {
@@ -417,7 +440,7 @@ mod tests {
         for qp in [3, 2] {
             assert_eq!(feed(&mut qps, 100, qp, (3, LAST), b"c"), [QpEvent::Send(b"abc"[..].into())]);
         }
-        let reason = "SEND Middle or Last without its First";
+        let reason = QpBreak::SendWithoutFirst;
         assert_eq!(feed(&mut qps, 100, 1, (2, LAST), b"c"), [QpEvent::Broken { reason }]);
         assert_eq!(qps.len(), 3);
     }
@@ -453,13 +476,13 @@ mod tests {
     #[test]
     fn a_psn_gap_breaks_the_open_send() {
         let (out, drops) = run(Limits::default(), &[(1, FIRST, b"a", 1), (3, LAST, b"c", 1)]);
-        let reason = "packets missing (PSN gap)";
+        let reason = QpBreak::PsnGap;
         assert_eq!(
             out,
             vec![
                 QpEvent::Broken { reason },
                 QpEvent::Broken {
-                    reason: "SEND Middle or Last without its First"
+                    reason: QpBreak::SendWithoutFirst
                 }
             ]
         );
@@ -476,7 +499,7 @@ mod tests {
         assert_eq!(
             out,
             vec![QpEvent::Broken {
-                reason: "SEND message over the reassembly cap"
+                reason: QpBreak::SendOverCap
             }]
         );
         assert_eq!(drops.send_fragments, 1);

@@ -1,18 +1,13 @@
 //! TCP connections: both directions reassembled and framed into CLC
 //! messages, with the SMC option of the SYN and SYN-ACK noted.
 
-mod clc_framer;
-mod reassembly;
 #[cfg(test)]
 mod tests;
 
-pub use clc_framer::{ClcEnd, ClcRecord, Framed};
-pub use reassembly::Chunk;
-
-use super::frame::{Ip, TcpSegment};
+use super::clc_framer::{ClcEnd, ClcFramer, Framed};
 use super::limits::Ctx;
-use clc_framer::ClcFramer;
-use reassembly::HalfStream;
+use super::stream::HalfStream;
+use dissect::capture::{Ip, TcpSegment};
 // Seeded per run, so a crafted capture cannot aim for collisions, and much
 // cheaper than SipHash on every segment.
 use foldhash::fast::RandomState;
@@ -326,7 +321,7 @@ impl Conn {
         dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, framed));
         let declined = framed
             .iter()
-            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == crate::clc::ClcType::DECLINE));
+            .any(|f| matches!(f, Framed::Clc(r) if r.kind() == dissect::clc::ClcType::DECLINE));
         if !framed.is_empty() {
             let flow = flow();
             out.extend(framed.drain(..).map(|f| (flow, TcpEvent::Framed(f))));

@@ -5,20 +5,20 @@
 
 use super::describe::{each_field, Field, Fields, Info};
 use engine::pipeline::{Endpoints, Event};
-use engine::source::Timestamp;
+use engine::frame::Timestamp;
 use std::fmt::{self, Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Where text goes: a summary [`Line`], or any Vec (session summaries, the
 /// UI's fields).
-pub trait Put {
+pub trait TextSink {
     fn put(&mut self, bytes: &[u8]);
     /// `chunk[..len]`: all of the fixed-size chunk may be copied (a few
     /// moves instead of a memcpy call), only `len` bytes count.
     fn put_part<const N: usize>(&mut self, chunk: &[u8; N], len: usize);
 }
 
-impl Put for Vec<u8> {
+impl TextSink for Vec<u8> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
@@ -57,7 +57,7 @@ impl<'a> Line<'a> {
     }
 }
 
-impl Put for Line<'_> {
+impl TextSink for Line<'_> {
     #[inline(always)]
     fn put(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
@@ -106,7 +106,7 @@ pub fn summary(mut line: Line, event: &Event, info: &Info, start: Timestamp) {
             line.put(" → ".as_bytes());
             ip(line, *dst);
         }
-        Endpoints::Frame => line.put("- → -".as_bytes()),
+        Endpoints::Undecoded => line.put("- → -".as_bytes()),
     }
     line.put(b" ");
     column_and_message(line, info);
@@ -117,7 +117,7 @@ pub fn summary(mut line: Line, event: &Event, info: &Info, start: Timestamp) {
 /// Fields as they are described: ` name=value` each, absent ones left out.
 struct Words<'l, P>(&'l mut P);
 
-impl<'a, P: Put> Fields<'a> for Words<'_, P> {
+impl<'a, P: TextSink> Fields<'a> for Words<'_, P> {
     // Inlined where each field is described: the name and the kind of
     // value are then known, and the name is copied as a constant.
     #[inline(always)]
@@ -153,14 +153,14 @@ pub fn fields(fields: &[(&'static str, Field)]) -> String {
 }
 
 #[inline(always)]
-fn key_value(line: &mut impl Put, k: &str, v: &Field) {
+fn key_value(line: &mut impl TextSink, k: &str, v: &Field) {
     line.put(k.as_bytes());
     line.put(b"=");
     field(line, v);
 }
 
 /// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
-fn column_and_message(line: &mut impl Put, info: &Info) {
+fn column_and_message(line: &mut impl TextSink, info: &Info) {
     match info {
         Info::Fixed(s) => line.put(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
@@ -179,7 +179,7 @@ fn column_and_message(line: &mut impl Put, info: &Info) {
 }
 
 /// A named value: its name, or what its Display shows for an unknown one.
-fn named(line: &mut impl Put, name: Option<&str>, value: impl Display) {
+fn named(line: &mut impl TextSink, name: Option<&str>, value: impl Display) {
     match name {
         Some(name) => line.put(name.as_bytes()),
         None => shown(line, value),
@@ -187,14 +187,14 @@ fn named(line: &mut impl Put, name: Option<&str>, value: impl Display) {
 }
 
 /// Anything else, through std's formatting (writing to a line cannot fail).
-pub(crate) fn shown(line: &mut impl Put, value: impl Display) {
+pub(crate) fn shown(line: &mut impl TextSink, value: impl Display) {
     let _ = write!(Text(line), "{value}");
 }
 
 /// A line as a `fmt::Write`: text goes in without io's adapter in between.
 struct Text<'a, P>(&'a mut P);
 
-impl<P: Put> fmt::Write for Text<'_, P> {
+impl<P: TextSink> fmt::Write for Text<'_, P> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.0.put(s.as_bytes());
         Ok(())
@@ -216,14 +216,14 @@ const TRIPLES: [u32; 1000] = {
 const E8: u64 = 100_000_000;
 
 #[inline(always)]
-pub(crate) fn num(line: &mut impl Put, n: u64) {
+pub(crate) fn num(line: &mut impl TextSink, n: u64) {
     decimal(line, n, 0);
 }
 
 /// `n` in decimal, right-aligned in `width` columns (at most 8). Inlined:
 /// most numbers are short, and the call cost as much as the digits.
 #[inline(always)]
-fn decimal(line: &mut impl Put, n: u64, width: usize) {
+fn decimal(line: &mut impl TextSink, n: u64, width: usize) {
     if n < E8 {
         eight(line, n, 1, width);
     } else {
@@ -233,7 +233,7 @@ fn decimal(line: &mut impl Put, n: u64, width: usize) {
 
 /// Nine digits or more, eight at a time.
 #[cold]
-fn wide(line: &mut impl Put, n: u64, width: usize) {
+fn wide(line: &mut impl TextSink, n: u64, width: usize) {
     decimal(line, n / E8, width.saturating_sub(8));
     eight(line, n % E8, 8, 8);
 }
@@ -244,7 +244,7 @@ fn wide(line: &mut impl Put, n: u64, width: usize) {
 /// group's hundreds, always 0, falls off the top); its leading zero bytes
 /// count the digits not shown.
 #[inline(always)]
-fn eight(line: &mut impl Put, n: u64, min: usize, width: usize) {
+fn eight(line: &mut impl TextSink, n: u64, min: usize, width: usize) {
     let (mut values, mut left, mut at) = (0, n, 0);
     // The last group without a division.
     while left >= 1000 {
@@ -264,7 +264,7 @@ fn eight(line: &mut impl Put, n: u64, min: usize, width: usize) {
 /// Seconds since the first frame with 6 decimals, right-aligned in 12
 /// columns; computed in whole nanoseconds (an f64 of epoch seconds keeps
 /// only about 0.2 µs), rounded to microseconds.
-fn since(line: &mut impl Put, time: Timestamp, start: Timestamp) {
+fn since(line: &mut impl TextSink, time: Timestamp, start: Timestamp) {
     const NS: i64 = 1_000_000_000;
     // Seconds in i128 (two i64 apart), nanoseconds normalised to [0, 1 s):
     // no 128-bit division.
@@ -292,9 +292,9 @@ fn since(line: &mut impl Put, time: Timestamp, start: Timestamp) {
     eight(line, micros, 6, 6);
 }
 
-/// A field's value: codes by name, cursors as wrap:count, lists as [a,b].
+/// A field's value: codes by name, cursors as wrap:count, lists as `[a,b]`.
 #[inline(always)]
-fn field(line: &mut impl Put, v: &Field) {
+fn field(line: &mut impl TextSink, v: &Field) {
     match v {
         Field::Bool(b) => line.put(if *b { b"true" } else { b"false" }),
         Field::Num(n) => num(line, *n),
@@ -323,7 +323,7 @@ fn field(line: &mut impl Put, v: &Field) {
 
 /// `{:#x}`: "0x" and lowercase digits, no leading zeros.
 #[inline(always)]
-fn hex(line: &mut impl Put, v: u64) {
+fn hex(line: &mut impl TextSink, v: u64) {
     let digits = (64 - (v | 1).leading_zeros()).div_ceil(4) as usize;
     let mut buf = *b"0x0000000000000000";
     // Each half's digits, shifted to the top: most values fit the low half.
@@ -365,7 +365,7 @@ const OCTETS: [([u8; 4], u8); 256] = {
 };
 
 #[inline]
-fn ipv4(line: &mut impl Put, addr: Ipv4Addr) {
+fn ipv4(line: &mut impl TextSink, addr: Ipv4Addr) {
     let mut buf = [0u8; 16];
     let mut n = 0;
     for octet in addr.octets() {
@@ -380,7 +380,7 @@ fn ipv4(line: &mut impl Put, addr: Ipv4Addr) {
 /// As std shows it (RFC 5952): groups in hex, the first longest run of two
 /// or more zero groups as "::", an IPv4-mapped address as "::ffff:a.b.c.d".
 /// RoCEv1 endpoints are GIDs: IPv6 is common enough to skip std's fmt.
-fn ipv6(line: &mut impl Put, addr: Ipv6Addr) {
+fn ipv6(line: &mut impl TextSink, addr: Ipv6Addr) {
     if let Some(v4) = addr.to_ipv4_mapped() {
         line.put(b"::ffff:");
         return ipv4(line, v4);
@@ -421,15 +421,15 @@ fn ipv6(line: &mut impl Put, addr: Ipv6Addr) {
 }
 
 #[inline]
-fn ip(line: &mut impl Put, addr: IpAddr) {
+fn ip(line: &mut impl TextSink, addr: IpAddr) {
     match addr {
         IpAddr::V4(v4) => ipv4(line, v4),
         IpAddr::V6(v6) => ipv6(line, v6),
     }
 }
 
-/// "a.b.c.d:port", "[v6]:port" or "[v6%scope]:port", as std shows them.
-pub(crate) fn socket(line: &mut impl Put, addr: SocketAddr) {
+/// `a.b.c.d:port`, `[v6]:port` or `[v6%scope]:port`, as std shows them.
+pub(crate) fn socket(line: &mut impl TextSink, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => ipv4(line, *v4.ip()),
         SocketAddr::V6(v6) => {

@@ -1,45 +1,45 @@
-//! `--write OUT`: the frames of SMC sessions, copied to a new capture file.
-//! A session is a TCP connection that carried the SMC option or CLC, or a
-//! RoCE queue pair that carried LLC, CDC or RDMA writes of an SMC-R link.
-//! Which connections are SMC is known only after reading, so the input is
-//! read a second time to copy the frames.
+//! `read --write OUT` and the UI's `e`: the frames of SMC sessions, copied to a new capture file.
+//! A session's frames are those of its TCP connection and of the queue
+//! pairs of its link group: the session engine says which events belong to
+//! one, and the connections and QPs of those events are kept. That is known
+//! only after reading, so the input is read a second time to copy the frames.
 
 use dissect::capture::{decode, Carried, Ip, LinkType};
 use engine::pipeline::{Endpoints, Event, EventKind};
-use engine::savefile::Savefile;
-use engine::source::{FrameSource, PcapFile};
+use engine::session::Attribution;
+use sys::savefile::Savefile;
+use engine::frame::FrameSource;
+use sys::source::PcapFile;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::str::FromStr;
 
-/// One side of a session, as frames show it.
+/// Where a frame goes, as its headers show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Session {
+enum Conversation {
     /// A TCP connection, its ends in sorted order so both directions match.
     Tcp(SocketAddr, SocketAddr),
     /// Packets to queue pair `qp` at `dst` (ACKs to a QP count as its session).
     Qp { src: IpAddr, dst: IpAddr, qp: u32 },
 }
 
-impl Session {
-    fn tcp(a: SocketAddr, b: SocketAddr) -> Self {
-        Session::Tcp(a.min(b), a.max(b))
-    }
+fn sorted(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    (a.min(b), a.max(b))
 }
 
-/// The sessions seen during the first pass.
+/// The TCP connections and QPs whose frames are kept.
 #[derive(Debug, Default)]
-pub struct Sessions {
-    tcp: HashSet<Session>,
+pub struct Kept {
+    tcp: HashSet<(SocketAddr, SocketAddr)>,
     /// (dst, qp): the source is not part of a QP's identity.
     qps: HashSet<(IpAddr, u32)>,
 }
 
-impl Sessions {
+impl Kept {
     /// A TCP connection (both directions).
     pub fn tcp(&mut self, a: SocketAddr, b: SocketAddr) {
-        self.tcp.insert(Session::tcp(a, b));
+        self.tcp.insert(sorted(a, b));
     }
 
     /// Packets to queue pair `qp` at `dst`.
@@ -47,24 +47,21 @@ impl Sessions {
         self.qps.insert((dst, qp));
     }
 
-    pub fn note(&mut self, events: &[Event]) {
-        for e in events.iter().filter(|e| !matches!(e.kind, EventKind::Problem(_))) {
-            match e.at {
-                Endpoints::Tcp(flow) => {
-                    self.tcp.insert(Session::tcp(flow.src, flow.dst));
-                }
-                Endpoints::Qp { dst, qp, .. } => {
-                    self.qps.insert((dst, qp));
-                }
-                Endpoints::Frame => {}
-            }
+    /// An event, with what the session engine attributed it to. TCP is kept
+    /// for a session; a QP for any SMC-R message on it, attributed or not
+    /// (a link set up before the capture started is unknown to the engine).
+    pub fn note(&mut self, e: &Event, at: Option<Attribution>) {
+        match e.at {
+            Endpoints::Tcp(flow) if at.is_some() => self.tcp(flow.src, flow.dst),
+            Endpoints::Qp { dst, qp, .. } if !matches!(e.kind, EventKind::Problem(_)) => self.qp(dst, qp),
+            _ => {}
         }
     }
 
-    fn contains(&self, s: &Session) -> bool {
-        match *s {
-            Session::Tcp(..) => self.tcp.contains(s),
-            Session::Qp { dst, qp, .. } => self.qps.contains(&(dst, qp)),
+    fn contains(&self, c: &Conversation) -> bool {
+        match *c {
+            Conversation::Tcp(a, b) => self.tcp.contains(&(a, b)),
+            Conversation::Qp { dst, qp, .. } => self.qps.contains(&(dst, qp)),
         }
     }
 }
@@ -116,63 +113,66 @@ fn parse_qp(value: &str) -> Result<u32, std::num::ParseIntError> {
 }
 
 impl Filter {
-    fn matches(&self, s: &Session) -> bool {
-        match *s {
-            Session::Tcp(a, b) => {
+    fn matches(&self, c: &Conversation) -> bool {
+        match *c {
+            Conversation::Tcp(a, b) => {
                 self.tcp != Some(false)
                     && self.qp.is_none()
-                    && self.ip.map_or(true, |ip| a.ip() == ip || b.ip() == ip)
-                    && self.port.map_or(true, |p| a.port() == p || b.port() == p)
+                    && self.ip.is_none_or(|ip| a.ip() == ip || b.ip() == ip)
+                    && self.port.is_none_or(|p| a.port() == p || b.port() == p)
             }
-            Session::Qp { src, dst, qp } => {
+            Conversation::Qp { src, dst, qp } => {
                 self.tcp != Some(true)
                     && self.port.is_none()
-                    && self.ip.map_or(true, |ip| src == ip || dst == ip)
-                    && self.qp.map_or(true, |q| q == qp)
+                    && self.ip.is_none_or(|ip| src == ip || dst == ip)
+                    && self.qp.is_none_or(|q| q == qp)
             }
         }
     }
 }
 
-/// Copies the frames of `input` that belong to a session in `sessions`
-/// matching `filter` to `output`, keeping link type, times and lengths.
-pub fn frames(input: &Path, output: &Path, sessions: &Sessions, filter: &Filter) -> Result<(), String> {
+/// Copies the frames of `input` that are `kept` and match `filter` to
+/// `output`, keeping link type, times and lengths.
+pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Result<(), String> {
     let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
     let mut out: Option<Savefile> = None;
-    let (mut kept, mut seen) = (0u64, 0u64);
+    let (mut written, mut seen) = (0u64, 0u64);
     // A damaged input ends the copy where the first pass ended (and reported it).
     while let Some(Ok(frame)) = source.next_frame() {
         seen += 1;
-        let keep = session_of(frame.link, &frame.data, frame.orig_len)
-            .is_some_and(|s| sessions.contains(&s) && filter.matches(&s));
+        let keep = conversation(frame.link, &frame.data, frame.orig_len)
+            .is_some_and(|c| kept.contains(&c) && filter.matches(&c));
         let file = match &mut out {
             Some(file) => file,
             None => out.insert(Savefile::create(output, frame.link).map_err(|e| e.message)?),
         };
         if keep {
             file.write(&frame).map_err(|e| e.message)?;
-            kept += 1;
+            written += 1;
         }
     }
     match &mut out {
         Some(file) => file.flush().map_err(|e| e.message)?,
         None => return Err("no frames to copy".into()),
     }
-    eprintln!("smc-analyze: {}: wrote {kept} of {seen} frames", output.display());
+    eprintln!("smc-analyze: {}: wrote {written} of {seen} frames", output.display());
     Ok(())
 }
 
-/// The session a frame belongs to, if it is TCP or a RoCE request or ACK.
-fn session_of(link: LinkType, frame: &[u8], orig_len: usize) -> Option<Session> {
+/// Where a frame goes, if it is TCP or a RoCE request or ACK.
+fn conversation(link: LinkType, frame: &[u8], orig_len: usize) -> Option<Conversation> {
     let layers = decode(link, frame, orig_len);
     match (&layers.carried, layers.ip) {
-        (Carried::Tcp(seg), Some(Ip { src, dst })) => Some(Session::tcp(
-            SocketAddr::new(src, seg.src_port),
-            SocketAddr::new(dst, seg.dst_port),
-        )),
+        (Carried::Tcp(seg), Some(Ip { src, dst })) => {
+            let (a, b) = sorted(
+                SocketAddr::new(src, seg.src_port),
+                SocketAddr::new(dst, seg.dst_port),
+            );
+            Some(Conversation::Tcp(a, b))
+        }
         (Carried::RoceV2 { bytes, wire_len }, Some(ip)) => {
             let bth = dissect::roce::parse_v2_lax(bytes, *wire_len).parsed.bth?;
-            Some(Session::Qp {
+            Some(Conversation::Qp {
                 src: ip.src,
                 dst: ip.dst,
                 qp: bth.dest_qp,
@@ -181,7 +181,7 @@ fn session_of(link: LinkType, frame: &[u8], orig_len: usize) -> Option<Session> 
         (Carried::RoceV1 { bytes, wire_len }, _) => {
             let layers = dissect::roce::parse_v1_lax(bytes, *wire_len).parsed;
             let (grh, bth) = (layers.grh?, layers.bth?);
-            Some(Session::Qp {
+            Some(Conversation::Qp {
                 src: IpAddr::V6(Ipv6Addr::from(grh.sgid)),
                 dst: IpAddr::V6(Ipv6Addr::from(grh.dgid)),
                 qp: bth.dest_qp,

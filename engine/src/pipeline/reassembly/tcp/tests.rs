@@ -1,7 +1,9 @@
 //! Reassembly and CLC framing on made-up segments.
 
 use super::*;
-use crate::capture::limits::{Budget, Ctx, Drops, Limits, Pruned};
+use super::super::clc_framer::{ClcEnd, ClcRecord, NotClc};
+use super::super::limits::{Budget, Ctx, Drops, Limits, Pruned};
+use super::super::stream::{Chunk, HalfStream};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A CLC message of `len` bytes and `kind`: header, zero body, trailer.
@@ -213,7 +215,7 @@ fn garbage_where_clc_belongs_is_reported_then_scanned_past() {
     let mut f = ClcFramer::at_start(100);
     let got = frame(&mut f, &[&[b"junk".as_slice(), &proposal].concat()]);
     assert!(
-        matches!(&got[0][0], Framed::Garbage { offset: 0, reason } if reason.contains("header.eyecatcher"))
+        matches!(&got[0][0], Framed::Garbage { offset: 0, reason: NotClc::Header(e) } if e.field == "header.eyecatcher")
     );
     assert_eq!(got[0][1..], [record(4, proposal)]);
 }
@@ -246,7 +248,7 @@ fn gap_inside_a_clc_message_is_reported() {
         vec![
             Framed::Garbage {
                 offset: 0,
-                reason: "CLC message cut by a gap".into()
+                reason: NotClc::CutByGap
             },
             record(52, next)
         ]

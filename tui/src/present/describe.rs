@@ -11,6 +11,7 @@ use dissect::clc::{
 };
 use dissect::llc::{LlcMessage, LlcType};
 use dissect::tree::{llc_flag_names, write_set_bits};
+use dissect::Layer;
 use engine::pipeline::EventKind;
 use serde_json::{json, Map, Value};
 use std::fmt::{self, Display};
@@ -38,7 +39,7 @@ impl<'a> Fields<'a> for FieldList<'a> {
 /// What an event is and its key fields, for JSON and the UI (a summary
 /// line takes [`info`] and [`each_field`] instead: no list built).
 pub struct Description<'a> {
-    pub proto: &'static str,
+    pub proto: Layer,
     pub msg: &'static str,
     pub version: Option<u8>,
     /// LLC only: the response flag.
@@ -65,7 +66,7 @@ pub enum Info {
 }
 
 /// One field's value. In a summary line (text.rs): codes by name, cursors
-/// as wrap:count, lists as [a,b]; absent fields are left out (JSON null).
+/// as wrap:count, lists as `[a,b]`; absent fields are left out (JSON null).
 pub enum Field<'a> {
     Bool(bool),
     Num(u64),
@@ -158,17 +159,17 @@ pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
 pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
     let (proto, msg, version, response) = match kind {
         EventKind::SmcOption { syn_ack, .. } => {
-            ("tcp_option", if *syn_ack { "syn_ack" } else { "syn" }, None, None)
+            (Layer::TcpOption, if *syn_ack { "syn_ack" } else { "syn" }, None, None)
         }
-        EventKind::Clc(m) => ("clc", clc_msg(m), Some(clc_env(m).version), None),
+        EventKind::Clc(m) => (Layer::Clc, clc_msg(m), Some(clc_env(m).version), None),
         EventKind::Llc(m) => {
             let header = m.header();
             // The version nibble is 0 for LLC v1.
             let version = header.version().max(1);
-            ("llc", llc_msg(m), Some(version), Some(header.is_response()))
+            (Layer::Llc, llc_msg(m), Some(version), Some(header.is_response()))
         }
-        EventKind::Cdc(_) => ("cdc", "cdc", None, None),
-        EventKind::RdmaWrite { .. } => ("rdma", "write", None, None),
+        EventKind::Cdc(_) => (Layer::Cdc, "cdc", None, None),
+        EventKind::RdmaWrite { .. } => (Layer::Rdma, "write", None, None),
         EventKind::Segment(_) | EventKind::Problem(_) => return None,
     };
     let mut fields = FieldList::new();
@@ -214,7 +215,7 @@ pub fn each_field<'a>(kind: &'a EventKind, out: &mut impl Fields<'a>) {
             bytes,
             packets,
         } => {
-            let or_absent = |f: fn(&dissect::capture::WriteTarget) -> Field<'static>| {
+            let or_absent = |f: fn(&engine::pipeline::reassembly::WriteTarget) -> Field<'static>| {
                 target.as_ref().map_or(Field::Absent, f)
             };
             out.field("bytes", Field::Num(*bytes));
@@ -415,7 +416,8 @@ fn cdc_fields<'a>(m: &SmcrCdc, out: &mut impl Fields<'a>) {
 mod tests {
     use super::*;
     use engine::pipeline::Pipeline;
-    use engine::source::{FrameSource, PcapFile};
+    use engine::frame::FrameSource;
+    use sys::source::PcapFile;
 
     #[test]
     fn every_description_of_the_real_captures_has_room_to_spare() {

@@ -1,6 +1,8 @@
 //! How far `read` is through a real capture, as its progress line shows it.
 
-use engine::source::{FrameSource, PcapFile};
+use engine::frame::FrameSource;
+
+use sys::source::PcapFile;
 use std::path::Path;
 
 #[test]

@@ -1,49 +1,14 @@
-//! Builds a large capture for the read benchmark (bench/read-vs-tshark): the
-//! real captures' frames, session after session, each copy with its own IP
-//! addresses and TCP ports (RoCE QPs are told apart by their addresses), times
-//! shifted so the copies follow one another.
-//!
-//! usage: synth_capture OUT.pcap MEGABYTES CAPTURE...
+//! Copies of captured sessions that a reader tells apart, for the read
+//! benchmark's large captures and the UI's long-run tests: each copy has its
+//! own IP addresses (and the GIDs that name them) and TCP client port, and
+//! comes 300 ms after the one before (RoCE QPs are told apart by their
+//! addresses).
 
-use engine::savefile::Savefile;
-use engine::source::{Frame, FrameSource, PcapFile, Timestamp};
-use std::path::Path;
-
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let [_, out, megabytes, inputs @ ..] = &args[..] else {
-        eprintln!("usage: synth_capture OUT.pcap MEGABYTES CAPTURE...");
-        std::process::exit(2);
-    };
-    let target = megabytes.parse::<u64>().expect("MEGABYTES") * 1_000_000;
-    let sessions: Vec<Vec<Frame>> = inputs.iter().map(|p| read(Path::new(p))).collect();
-    let mut file = Savefile::create(Path::new(out), sessions[0][0].link).expect("create OUT");
-    let (mut bytes, mut frames, mut copy) = (24u64, 0u64, 0u32);
-    while bytes < target {
-        for session in &sessions {
-            for frame in session {
-                let f = rewrite(frame, copy);
-                bytes += 16 + f.data.len() as u64;
-                frames += 1;
-                file.write(&f).expect("write");
-            }
-            copy += 1;
-        }
-    }
-    file.flush().expect("flush");
-    println!("{frames} frames, {bytes} bytes, {copy} sessions");
-}
-
-fn read(path: &Path) -> Vec<Frame> {
-    let mut source = PcapFile::open(path).expect("capture opens");
-    std::iter::from_fn(|| source.next_frame())
-        .map(|f| f.expect("whole file"))
-        .collect()
-}
+use crate::frame::{Frame, FrameSource, SourceError, Timestamp};
 
 /// Copy `n` of a frame: the addresses and ports carry `n`, and the time
 /// moves 300 ms per copy (every real capture is shorter).
-fn rewrite(frame: &Frame, n: u32) -> Frame {
+pub fn copy(frame: &Frame, n: u32) -> Frame {
     let mut f = frame.clone();
     let nanos = u64::from(n) * 300_000_000 + u64::from(f.time.nanos);
     f.time = Timestamp {
@@ -87,4 +52,30 @@ fn rewrite(frame: &Frame, n: u32) -> Frame {
         }
     }
     f
+}
+
+/// `copies` copies of a capture's `frames`, one after another, numbered from 1.
+pub struct Copies {
+    frames: Vec<Frame>,
+    copies: u32,
+    next: u64,
+}
+
+impl Copies {
+    pub fn new(frames: Vec<Frame>, copies: u32) -> Self {
+        Copies { frames, copies, next: 0 }
+    }
+}
+
+impl FrameSource for Copies {
+    fn next_frame(&mut self) -> Option<Result<Frame, SourceError>> {
+        let per_copy = self.frames.len() as u64;
+        let n = self.next.checked_div(per_copy)?;
+        let i = usize::try_from(self.next % per_copy).ok()?;
+        let n = u32::try_from(n).ok().filter(|&n| n < self.copies)?;
+        self.next += 1;
+        let mut frame = copy(&self.frames[i], n);
+        frame.number = self.next;
+        Some(Ok(frame))
+    }
 }

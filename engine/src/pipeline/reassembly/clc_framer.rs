@@ -1,8 +1,8 @@
 //! Cuts one direction's byte stream into CLC messages using the length in
 //! each CLC header, and knows where CLC ends and other data begins.
 
-use super::reassembly::Chunk;
-use crate::clc::{frame_len, ClcType, Eyecatcher, Frame};
+use super::stream::Chunk;
+use dissect::clc::{frame_len, ClcType, Eyecatcher, Frame};
 
 /// Why a direction carries no (more) CLC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +37,28 @@ impl ClcRecord {
 pub enum Framed {
     Clc(ClcRecord),
     /// Bytes where a CLC header belonged that are not one, or a message cut by a gap.
-    Garbage {
-        offset: u64,
-        reason: String,
-    },
+    Garbage { offset: u64, reason: NotClc },
+}
+
+/// Why the bytes at a CLC message boundary gave no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotClc {
+    /// The header framing rejected them (foreign eyecatcher, length below the minimum).
+    Header(dissect::Error),
+    /// A gap in the stream cut the message being collected.
+    CutByGap,
+    /// The capture ended inside the message being collected.
+    CaptureEnded,
+}
+
+impl core::fmt::Display for NotClc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            NotClc::Header(e) => e.fmt(f),
+            NotClc::CutByGap => f.write_str("CLC message cut by a gap"),
+            NotClc::CaptureEnded => f.write_str("capture ended inside a CLC message"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +123,7 @@ impl ClcFramer {
         if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
             out.push(Framed::Garbage {
                 offset: self.offset,
-                reason: "capture ended inside a CLC message".into(),
+                reason: NotClc::CaptureEnded,
             });
         }
         self.buf = Vec::new();
@@ -119,7 +137,7 @@ impl ClcFramer {
                 if matches!(self.mode, Mode::Expect) && !self.buf.is_empty() {
                     out.push(Framed::Garbage {
                         offset: self.offset,
-                        reason: "CLC message cut by a gap".into(),
+                        reason: NotClc::CutByGap,
                     });
                 }
                 // After a gap no message boundary is known: look for one.
@@ -173,7 +191,7 @@ impl ClcFramer {
                     Err(e) => {
                         out.push(Framed::Garbage {
                             offset: self.offset,
-                            reason: e.to_string(),
+                            reason: NotClc::Header(e),
                         });
                         // frame_len fails only on a byte it saw.
                         used += 1;
