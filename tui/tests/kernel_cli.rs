@@ -80,12 +80,19 @@ fn tcp_server_reports_one_line_per_connection() {
             &port.to_string(),
         ])
     });
-    // Connect only once the server listens: a connect before that can meet
-    // the port half set up and come back reset.
-    while !listening(port) {
+    // Connect only once the server listens (a connect before that can meet
+    // the port half set up and come back reset), and again if refused.
+    let start = std::time::Instant::now();
+    let mut s = loop {
+        if listening(port) {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) => assert!(start.elapsed().as_secs() < 10, "connect: {e}"),
+            }
+        }
+        assert!(start.elapsed().as_secs() < 10, "the server never listened on {port}");
         std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    };
     s.write_all(&[7u8; 3000]).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut back = Vec::new();
