@@ -38,7 +38,7 @@ pub fn check_prefixes_rejected<T: Wire + Debug>(bytes: &[u8]) {
 /// Any bytes at the start of a CLC stream: framing, the lax parse and the
 /// strict parse must agree, and a message must re-encode.
 pub fn check_clc_stream(bytes: &[u8]) {
-    use crate::clc::{frame_len, parse_lax, ClcMessage, Frame};
+    use crate::clc::{frame_len, parse_lax, ClcMessage, Framing};
     let lax = parse_lax(bytes);
     match (check_reencode::<ClcMessage>(bytes), &lax.parsed.message) {
         (Some(strict), Some(laxed)) => assert_eq!(&strict, laxed, "lax and strict CLC parses differ"),
@@ -47,7 +47,7 @@ pub fn check_clc_stream(bytes: &[u8]) {
     }
     if lax.error.is_none() {
         // A message that parses is exactly as long as its header frames it.
-        assert_eq!(frame_len(bytes), Ok(Frame::Length(bytes.len())), "framing disagrees with parse");
+        assert_eq!(frame_len(bytes), Ok(Framing::Length(bytes.len())), "framing disagrees with parse");
     }
 }
 

@@ -525,11 +525,11 @@ fn lax_keeps_header_when_body_fails() {
 fn frames_messages_on_a_stream() {
     let mut stream = hex(&[REAL_PROPOSAL]);
     stream.extend(hex(&[REAL_ACCEPT]));
-    assert_eq!(frame_len(&stream[..3]).unwrap(), Frame::NeedMore);
-    assert_eq!(frame_len(&stream[..7]).unwrap(), Frame::NeedMore);
-    assert_eq!(frame_len(&stream[..8]).unwrap(), Frame::Length(156));
-    assert_eq!(frame_len(&stream[156..]).unwrap(), Frame::Length(160));
-    assert_eq!(frame_len(&[]).unwrap(), Frame::NeedMore);
+    assert_eq!(frame_len(&stream[..3]).unwrap(), Framing::NeedMore);
+    assert_eq!(frame_len(&stream[..7]).unwrap(), Framing::NeedMore);
+    assert_eq!(frame_len(&stream[..8]).unwrap(), Framing::Length(156));
+    assert_eq!(frame_len(&stream[156..]).unwrap(), Framing::Length(160));
+    assert_eq!(frame_len(&[]).unwrap(), Framing::NeedMore);
     // Plain data after a fallback: wrong from the first byte.
     let e = frame_len(b"GET").unwrap_err();
     assert_eq!((e.field, e.offset), ("header.eyecatcher", 0));
@@ -544,12 +544,12 @@ fn frames_messages_on_a_stream() {
 /// file name says.
 #[test]
 fn corpus_clc_vectors() {
-    use dissect::clc::{frame_len, ClcMessage, Frame};
+    use dissect::clc::{frame_len, ClcMessage, Framing};
     for (path, bytes) in dissect::gen::vectors("clc") {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         let msg = check_canonical::<ClcMessage>(&bytes);
         check_prefixes_rejected::<ClcMessage>(&bytes);
-        assert_eq!(frame_len(&bytes), Ok(Frame::Length(bytes.len())), "{name}");
+        assert_eq!(frame_len(&bytes), Ok(Framing::Length(bytes.len())), "{name}");
         let kind = match msg {
             ClcMessage::Proposal(_) => "proposal",
             ClcMessage::Accept(_) => "accept",

@@ -150,7 +150,7 @@ pub fn parse_lax(bytes: &[u8]) -> Lax<ClcLax> {
 
 /// Where a CLC message starting at a TCP stream position ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frame {
+pub enum Framing {
     /// The 8-byte header is not all there yet.
     NeedMore,
     /// The whole message, header and trailer included, is this many bytes.
@@ -172,7 +172,7 @@ fn min_len(kind: ClcType) -> usize {
 /// boundary on). Fails on a foreign eyecatcher as soon as its first byte is
 /// wrong, and on a length below the type's minimum: the stream is then not
 /// (or no longer) CLC.
-pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
+pub fn frame_len(bytes: &[u8]) -> Result<Framing> {
     if bytes.len() < HEADER_LEN {
         return partial_header(bytes);
     }
@@ -183,17 +183,17 @@ pub fn frame_len(bytes: &[u8]) -> Result<Frame> {
     if length < min_len(header.kind) {
         return Err(r.invalid_at("header.length", 5, length as u64, Reason::BelowTypeMinimum));
     }
-    Ok(Frame::Length(length))
+    Ok(Framing::Length(length))
 }
 
 /// The start of a header: wait for the rest unless the eyecatcher is already wrong.
-fn partial_header(bytes: &[u8]) -> Result<Frame> {
+fn partial_header(bytes: &[u8]) -> Result<Framing> {
     let seen = &bytes[..bytes.len().min(4)];
     let good = [Eyecatcher::SMCR, Eyecatcher::SMCD]
         .iter()
         .any(|e| e.0.to_be_bytes().starts_with(seen));
     if good {
-        return Ok(Frame::NeedMore);
+        return Ok(Framing::NeedMore);
     }
     let mut value = [0u8; 4];
     value[..seen.len()].copy_from_slice(seen);

@@ -2,7 +2,7 @@
 //! each CLC header, and knows where CLC ends and other data begins.
 
 use super::stream::Chunk;
-use dissect::clc::{frame_len, ClcType, Eyecatcher, Frame};
+use dissect::clc::{frame_len, ClcType, Eyecatcher, Framing};
 
 /// Why a direction carries no (more) CLC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +187,7 @@ impl ClcFramer {
                     }
                 }
                 Mode::Expect => match frame_len(rest) {
-                    Ok(Frame::NeedMore) => return used,
+                    Ok(Framing::NeedMore) => return used,
                     Err(e) => {
                         out.push(Framed::Garbage {
                             offset: self.offset,
@@ -200,7 +200,7 @@ impl ClcFramer {
                             left: self.scan_limit,
                         };
                     }
-                    Ok(Frame::Length(len)) => {
+                    Ok(Framing::Length(len)) => {
                         let Some(message) = rest.get(..len) else {
                             return used;
                         };
@@ -232,9 +232,9 @@ impl ClcFramer {
             let rest = bytes.get(skipped..).unwrap_or_default();
             match frame_len(rest) {
                 // A header that might still complete: wait for more bytes.
-                Ok(Frame::NeedMore) => break false,
-                Ok(Frame::Length(len)) if rest.len() < len => break false,
-                Ok(Frame::Length(len)) if has_trailer(rest.get(..len).unwrap_or_default()) => break true,
+                Ok(Framing::NeedMore) => break false,
+                Ok(Framing::Length(len)) if rest.len() < len => break false,
+                Ok(Framing::Length(len)) if has_trailer(rest.get(..len).unwrap_or_default()) => break true,
                 _ => skipped += 1,
             }
         };
