@@ -203,19 +203,19 @@ fn search_narrows_sessions_and_finds_events() {
         &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter],
     );
     assert!(text(&buf, panes().sessions).join("\n").contains("Sessions 4 "));
-    let first = app.row.unwrap() as usize;
+    let first = app.row.unwrap();
     screen(&shared, &mut app, &[Char('n')]);
-    let next = app.row.unwrap() as usize;
+    let next = app.row.unwrap();
     assert!(next > first);
     let store = shared.lock();
-    assert!([first, next].iter().all(|&r| store.rows[r].kind == Kind::Cdc));
+    assert!([first, next].iter().all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
     let skipped = store.sessions[&0]
         .rows
         .iter()
-        .map(|&r| r as usize)
+        .copied()
         .filter(|&r| r > first && r < next);
     assert!(
-        skipped.clone().all(|r| store.rows[r].kind != Kind::Cdc),
+        skipped.clone().all(|r| store.row(r).unwrap().kind != Kind::Cdc),
         "n skipped a CDC"
     );
 }
@@ -225,7 +225,7 @@ fn freeze_pins_the_lists() {
     let shared = load("smcr-v2-echo.pcapng");
     let mut app = App::default();
     screen(&shared, &mut app, &[KeyCode::Char(' ')]);
-    assert_eq!(app.frozen, Some((1, shared.lock().rows.len())));
+    assert_eq!(app.frozen, Some((1, shared.lock().next_row())));
     // Frozen at no rows: nothing shows even though the store has them.
     app.frozen = Some((1, 0));
     let buf = screen(&shared, &mut app, &[]);
@@ -382,7 +382,7 @@ fn a_long_live_feed_keeps_the_store_within_its_caps() {
     assert_eq!(store.link_groups_let_go, u64::from(copies) - caps.link_groups as u64);
     // Every kept session still has its rows, and the link group rows its LLC.
     assert!(store.sessions.values().all(|e| !e.rows.is_empty()));
-    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.rows[r as usize].kind == Kind::Llc)));
+    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.row(r).unwrap().kind == Kind::Llc)));
     drop(store);
     // The sessions pane says how many it let go.
     let buf = screen(&shared, &mut App::default(), &[]);
