@@ -4,8 +4,9 @@
 use super::app::{Action, App, Mode, Pane};
 use super::draw::{Panes, HIGHLIGHT};
 use super::feed::{Engine, Frames, Shared};
-use super::store::{Caps, Kind};
-use engine::frame::FrameSource;
+use super::store::{Caps, Kind, Store};
+use super::view::Heights;
+use engine::frame::{Frame, FrameSource};
 use sys::source::PcapFile;
 use engine::synth::Copies;
 use ratatui::backend::TestBackend;
@@ -345,11 +346,16 @@ fn bad_file_shows_the_error_in_the_status_line() {
     assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
 }
 
+/// The frames of a real capture.
+fn frames(name: &str) -> Vec<Frame> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name);
+    let mut source = PcapFile::open(&path).unwrap();
+    std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect()
+}
+
 #[test]
 fn a_long_live_feed_keeps_the_store_within_its_caps() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real/smcr-v2-echo.pcapng");
-    let mut source = PcapFile::open(&path).unwrap();
-    let frames: Vec<_> = std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect();
+    let frames = frames("smcr-v2-echo.pcapng");
     let copies = 400;
     let caps = Caps {
         rows: 1_000_000,
@@ -388,4 +394,64 @@ fn a_long_live_feed_keeps_the_store_within_its_caps() {
     let buf = screen(&shared, &mut App::default(), &[]);
     let title = text(&buf, panes().sessions).join("\n");
     assert!(title.contains("Sessions 50 (+350 ended, let go)"), "{title}");
+}
+
+/// The events pane's labels (direction and kind too) for session `id`, all of them.
+fn event_labels(shared: &Shared, id: u32) -> Vec<String> {
+    let mut app = App {
+        session: Some(id),
+        ..App::default()
+    };
+    let h = Heights {
+        sessions: 1,
+        events: 1 << 20,
+        fields: 1,
+    };
+    let view = super::view::build(&mut shared.lock(), &mut app, h);
+    assert_eq!(app.session, Some(id), "session {id} is listed");
+    view.events.lines.iter().map(|l| format!("{:?} {:?} {}", l.from, l.kind, l.label)).collect()
+}
+
+#[test]
+fn a_long_live_feed_keeps_the_newest_rows() {
+    // One copy of a real SMC-R session alone: the events its session shows.
+    let one = load("smcr-v2-echo.pcapng");
+    let per_copy = one.lock().rows.len();
+    let labels = event_labels(&one, 0);
+    assert!(labels.iter().any(|l| l.contains("CLC proposal")) && labels.iter().any(|l| l.contains("LLC")));
+    // Rows for three and a half copies: the ring wraps inside a copy.
+    let copies = 100;
+    let caps = Caps {
+        rows: per_copy * 7 / 2,
+        findings: 1_000,
+        ended_sessions: 50,
+        link_groups: 10,
+    };
+    let shared = Shared::default();
+    shared.lock().caps = caps;
+    let mut engine = Engine::new(Box::new(Frames(Copies::new(frames("smcr-v2-echo.pcapng"), copies))));
+    let check = |store: &Store| {
+        assert!(store.rows.len() <= caps.rows, "{} rows", store.rows.len());
+        // Every row a list names is still kept, and is that list's.
+        for (&id, e) in &store.sessions {
+            assert!(e.rows.iter().all(|&n| store.row(n).is_some_and(|r| r.session == Some(id))), "session {id}");
+        }
+        for (&g, rows) in &store.lgr_rows {
+            assert!(rows.iter().all(|&n| store.row(n).is_some_and(|r| r.lgr == Some(g))), "link group {g}");
+        }
+    };
+    while engine.batch(&shared) {
+        check(&shared.lock());
+    }
+    engine.finish(&shared);
+    let store = shared.lock();
+    check(&store);
+    let total = per_copy as u64 * u64::from(copies);
+    assert_eq!((store.next_row(), store.rows.len()), (total, caps.rows));
+    assert_eq!(store.rows_let_go, total - caps.rows as u64);
+    // An older session still listed has had its rows let go.
+    assert!(store.sessions[&(copies - 10)].rows.is_empty());
+    drop(store);
+    // The last session shows all its events, as the one copy alone does.
+    assert_eq!(event_labels(&shared, copies - 1), labels);
 }
