@@ -74,10 +74,12 @@ pub struct App {
     pub focus: Pane,
     pub mode: Mode,
     pub filters: Filters,
-    /// Frozen: the lists stop growing at these lengths (sessions, rows).
-    pub frozen: Option<(usize, usize)>,
+    /// Frozen: the lists stop growing at these lengths (sessions, the
+    /// next row's number).
+    pub frozen: Option<(usize, u64)>,
     pub session: Option<u32>,
-    pub row: Option<u32>,
+    /// The selected row's number ([`super::store::Store::row`]).
+    pub row: Option<u64>,
     pub field: usize,
     pub moves: Moves,
     /// Clicked list positions waiting for the view: (pane, position in its list).
@@ -107,7 +109,7 @@ impl Default for App {
 
 impl App {
     /// Freeze needs the store's lengths now; the caller passes them.
-    pub fn key(&mut self, key: KeyEvent, lengths: (usize, usize)) -> Action {
+    pub fn key(&mut self, key: KeyEvent, lengths: (usize, u64)) -> Action {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Action::Quit;
         }

@@ -1,9 +1,9 @@
 //! The shared picture the engine thread builds and the UI thread reads:
 //! sessions, the rows of their events, findings and live figures. Capped so
-//! a long live capture or a hostile one keeps memory bounded: rows and
-//! findings past their caps are counted, not kept; ended sessions and link
-//! groups past theirs are let go, oldest first (live sessions are bounded by
-//! the engine's own cap).
+//! a long live capture or a hostile one keeps memory bounded: findings past
+//! their cap are not kept; rows, ended sessions and link groups past theirs
+//! are let go, oldest first (live sessions are bounded by the engine's own
+//! cap).
 
 use engine::pipeline::Message;
 use engine::session::{Finding, Session, Side};
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, VecDeque};
 /// What the store keeps at most.
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
-    /// Rows over all sessions; later ones are counted, not kept.
+    /// Rows over all sessions; past it the oldest goes.
     pub rows: usize,
     pub findings: usize,
     /// Sessions kept after their end; the one that ended first goes first.
@@ -91,8 +91,8 @@ impl Row {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub session: Session,
-    /// Indices into [`Store::rows`], in order.
-    pub rows: Vec<u32>,
+    /// Numbers of its rows still kept ([`Store::row`]), in order.
+    pub rows: VecDeque<u64>,
     /// Bytes moved (TCP after CLC and RDMA WRITE, both ways) over time.
     pub rate: Rate,
     /// TCP payload after CLC already shown in a row.
@@ -124,9 +124,11 @@ pub struct Store {
     ended: VecDeque<u32>,
     /// Ended sessions let go for `caps.ended_sessions`.
     pub sessions_let_go: u64,
-    pub rows: Vec<Row>,
-    /// Rows of each link group (LLC), by link group id.
-    pub lgr_rows: BTreeMap<u32, Vec<u32>>,
+    /// The newest rows, oldest first: the first is number `first_row`.
+    pub rows: VecDeque<Row>,
+    first_row: u64,
+    /// Numbers of the rows of each link group (LLC), by link group id.
+    pub lgr_rows: BTreeMap<u32, VecDeque<u64>>,
     /// Link groups whose rows were let go for `caps.link_groups`.
     pub link_groups_let_go: u64,
     pub findings: Vec<Finding>,
@@ -138,7 +140,8 @@ pub struct Store {
     pub frame_rate: Rate,
     pub drops: Losses,
     pub over_caps: u64,
-    pub rows_dropped: u64,
+    /// Rows let go for `caps.rows`, oldest first.
+    pub rows_let_go: u64,
     /// Bad input seen (the run went on) and source errors; the last one shows.
     pub problems: u64,
     pub last_error: Option<String>,
@@ -164,7 +167,7 @@ impl Store {
             e.session = s;
         } else if id >= self.next_session {
             self.next_session = id + 1;
-            let rows = Vec::new();
+            let rows = VecDeque::new();
             let (rate, tcp_shown, ended) = (Rate::default(), 0, false);
             self.sessions.insert(id, Entry { session: s, rows, rate, tcp_shown, ended });
         }
@@ -194,26 +197,62 @@ impl Store {
         }
     }
 
+    /// The row numbered `n`, unless it was let go.
+    pub fn row(&self, n: u64) -> Option<&Row> {
+        self.rows.get(usize::try_from(n.checked_sub(self.first_row)?).ok()?)
+    }
+
+    /// The number the next row gets.
+    pub fn next_row(&self) -> u64 {
+        self.first_row + self.rows.len() as u64
+    }
+
+    /// A new row; past the cap the oldest goes.
     pub fn push(&mut self, row: Row) {
-        if self.rows.len() >= self.caps.rows {
-            self.rows_dropped += 1;
-            return;
-        }
-        let i = self.rows.len() as u32;
+        let n = self.next_row();
         if let Some(e) = row.session.and_then(|s| self.sessions.get_mut(&s)) {
-            e.rows.push(i);
+            e.rows.push_back(n);
         } else if let Some(lgr) = row.lgr {
             if !self.lgr_rows.contains_key(&lgr) && self.lgr_rows.len() >= self.caps.link_groups {
                 self.let_go_quietest_link_group();
             }
-            self.lgr_rows.entry(lgr).or_default().push(i);
+            self.lgr_rows.entry(lgr).or_default().push_back(n);
         }
-        self.rows.push(row);
+        self.rows.push_back(row);
+        while self.rows.len() > self.caps.rows {
+            self.let_go_oldest_row();
+        }
+    }
+
+    /// The oldest row goes, and leaves the list it is first in (its
+    /// session's or its link group's, unless the store let that go).
+    fn let_go_oldest_row(&mut self) {
+        let Some(row) = self.rows.pop_front() else {
+            return;
+        };
+        let n = self.first_row;
+        self.first_row += 1;
+        self.rows_let_go += 1;
+        if let Some(e) = row.session.and_then(|s| self.sessions.get_mut(&s)) {
+            if e.rows.front() == Some(&n) {
+                e.rows.pop_front();
+                return;
+            }
+        }
+        if let Some(lgr) = row.lgr {
+            if let Some(rows) = self.lgr_rows.get_mut(&lgr).filter(|r| r.front() == Some(&n)) {
+                rows.pop_front();
+                // A link group with no rows left is not kept.
+                if rows.is_empty() {
+                    self.lgr_rows.remove(&lgr);
+                }
+            }
+        }
     }
 
     /// Lets go of the rows of the link group whose last row is oldest.
     fn let_go_quietest_link_group(&mut self) {
-        let quietest = self.lgr_rows.iter().min_by_key(|(_, rows)| rows.last()).map(|(&id, _)| id);
+        let quietest = self.lgr_rows.iter().min_by_key(|(_, rows)| rows.back()).map(|(&id, _)| id);
         if let Some(id) = quietest {
             self.lgr_rows.remove(&id);
             self.link_groups_let_go += 1;

@@ -4,8 +4,9 @@
 use super::app::{Action, App, Mode, Pane};
 use super::draw::{Panes, HIGHLIGHT};
 use super::feed::{Engine, Frames, Shared};
-use super::store::{Caps, Kind};
-use engine::frame::FrameSource;
+use super::store::{Caps, Kind, Store};
+use super::view::Heights;
+use engine::frame::{Frame, FrameSource};
 use sys::source::PcapFile;
 use engine::synth::Copies;
 use ratatui::backend::TestBackend;
@@ -203,19 +204,19 @@ fn search_narrows_sessions_and_finds_events() {
         &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter],
     );
     assert!(text(&buf, panes().sessions).join("\n").contains("Sessions 4 "));
-    let first = app.row.unwrap() as usize;
+    let first = app.row.unwrap();
     screen(&shared, &mut app, &[Char('n')]);
-    let next = app.row.unwrap() as usize;
+    let next = app.row.unwrap();
     assert!(next > first);
     let store = shared.lock();
-    assert!([first, next].iter().all(|&r| store.rows[r].kind == Kind::Cdc));
+    assert!([first, next].iter().all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
     let skipped = store.sessions[&0]
         .rows
         .iter()
-        .map(|&r| r as usize)
+        .copied()
         .filter(|&r| r > first && r < next);
     assert!(
-        skipped.clone().all(|r| store.rows[r].kind != Kind::Cdc),
+        skipped.clone().all(|r| store.row(r).unwrap().kind != Kind::Cdc),
         "n skipped a CDC"
     );
 }
@@ -225,7 +226,7 @@ fn freeze_pins_the_lists() {
     let shared = load("smcr-v2-echo.pcapng");
     let mut app = App::default();
     screen(&shared, &mut app, &[KeyCode::Char(' ')]);
-    assert_eq!(app.frozen, Some((1, shared.lock().rows.len())));
+    assert_eq!(app.frozen, Some((1, shared.lock().next_row())));
     // Frozen at no rows: nothing shows even though the store has them.
     app.frozen = Some((1, 0));
     let buf = screen(&shared, &mut app, &[]);
@@ -345,11 +346,16 @@ fn bad_file_shows_the_error_in_the_status_line() {
     assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
 }
 
+/// The frames of a real capture.
+fn frames(name: &str) -> Vec<Frame> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name);
+    let mut source = PcapFile::open(&path).unwrap();
+    std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect()
+}
+
 #[test]
 fn a_long_live_feed_keeps_the_store_within_its_caps() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real/smcr-v2-echo.pcapng");
-    let mut source = PcapFile::open(&path).unwrap();
-    let frames: Vec<_> = std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect();
+    let frames = frames("smcr-v2-echo.pcapng");
     let copies = 400;
     let caps = Caps {
         rows: 1_000_000,
@@ -382,10 +388,70 @@ fn a_long_live_feed_keeps_the_store_within_its_caps() {
     assert_eq!(store.link_groups_let_go, u64::from(copies) - caps.link_groups as u64);
     // Every kept session still has its rows, and the link group rows its LLC.
     assert!(store.sessions.values().all(|e| !e.rows.is_empty()));
-    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.rows[r as usize].kind == Kind::Llc)));
+    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.row(r).unwrap().kind == Kind::Llc)));
     drop(store);
     // The sessions pane says how many it let go.
     let buf = screen(&shared, &mut App::default(), &[]);
     let title = text(&buf, panes().sessions).join("\n");
     assert!(title.contains("Sessions 50 (+350 ended, let go)"), "{title}");
+}
+
+/// The events pane's labels (direction and kind too) for session `id`, all of them.
+fn event_labels(shared: &Shared, id: u32) -> Vec<String> {
+    let mut app = App {
+        session: Some(id),
+        ..App::default()
+    };
+    let h = Heights {
+        sessions: 1,
+        events: 1 << 20,
+        fields: 1,
+    };
+    let view = super::view::build(&mut shared.lock(), &mut app, h);
+    assert_eq!(app.session, Some(id), "session {id} is listed");
+    view.events.lines.iter().map(|l| format!("{:?} {:?} {}", l.from, l.kind, l.label)).collect()
+}
+
+#[test]
+fn a_long_live_feed_keeps_the_newest_rows() {
+    // One copy of a real SMC-R session alone: the events its session shows.
+    let one = load("smcr-v2-echo.pcapng");
+    let per_copy = one.lock().rows.len();
+    let labels = event_labels(&one, 0);
+    assert!(labels.iter().any(|l| l.contains("CLC proposal")) && labels.iter().any(|l| l.contains("LLC")));
+    // Rows for three and a half copies: the ring wraps inside a copy.
+    let copies = 100;
+    let caps = Caps {
+        rows: per_copy * 7 / 2,
+        findings: 1_000,
+        ended_sessions: 50,
+        link_groups: 10,
+    };
+    let shared = Shared::default();
+    shared.lock().caps = caps;
+    let mut engine = Engine::new(Box::new(Frames(Copies::new(frames("smcr-v2-echo.pcapng"), copies))));
+    let check = |store: &Store| {
+        assert!(store.rows.len() <= caps.rows, "{} rows", store.rows.len());
+        // Every row a list names is still kept, and is that list's.
+        for (&id, e) in &store.sessions {
+            assert!(e.rows.iter().all(|&n| store.row(n).is_some_and(|r| r.session == Some(id))), "session {id}");
+        }
+        for (&g, rows) in &store.lgr_rows {
+            assert!(rows.iter().all(|&n| store.row(n).is_some_and(|r| r.lgr == Some(g))), "link group {g}");
+        }
+    };
+    while engine.batch(&shared) {
+        check(&shared.lock());
+    }
+    engine.finish(&shared);
+    let store = shared.lock();
+    check(&store);
+    let total = per_copy as u64 * u64::from(copies);
+    assert_eq!((store.next_row(), store.rows.len()), (total, caps.rows));
+    assert_eq!(store.rows_let_go, total - caps.rows as u64);
+    // An older session still listed has had its rows let go.
+    assert!(store.sessions[&(copies - 10)].rows.is_empty());
+    drop(store);
+    // The last session shows all its events, as the one copy alone does.
+    assert_eq!(event_labels(&shared, copies - 1), labels);
 }

@@ -8,6 +8,7 @@ use super::store::{Kind, Row, Store};
 use engine::rules::Severity;
 use engine::session::{Fallback, Outcome, Session, Side};
 use engine::frame::Timestamp;
+use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
 pub struct SessionLine {
@@ -85,12 +86,13 @@ pub struct View {
     pub problems: u64,
     pub last_error: Option<String>,
     pub done: bool,
-    pub rows_dropped: u64,
+    /// Rows the store let go for its cap, oldest first.
+    pub rows_let_go: u64,
     /// Ended sessions the store let go for its cap.
     pub sessions_let_go: u64,
-    /// Sessions (one past the highest id) and rows in the store: what a
-    /// freeze pins the lists to.
-    pub lengths: (usize, usize),
+    /// Sessions (one past the highest id) and the next row's number in the
+    /// store: what a freeze pins the lists to.
+    pub lengths: (usize, u64),
 }
 
 /// Rows each list pane shows (without borders and headers).
@@ -102,7 +104,7 @@ pub struct Heights {
 }
 
 pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
-    let (session_limit, row_limit) = app.frozen.unwrap_or((usize::MAX, usize::MAX));
+    let (session_limit, row_limit) = app.frozen.unwrap_or((usize::MAX, u64::MAX));
     let ids = sessions(store, app, session_limit);
     let click = |pane| app.click.filter(|c| c.0 == pane).map(|c| c.1);
     let pos = ids.iter().position(|&id| Some(id) == app.session);
@@ -143,14 +145,14 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
     let events = Window {
         lines: rows[top..rows.len().min(top + h.events)]
             .iter()
-            .map(|&i| event_line(&store.rows[i as usize], start))
+            .filter_map(|&n| Some(event_line(store.row(n)?, start)))
             .collect(),
         total: rows.len(),
         top,
         selected: pos.map(|p| p - top),
     };
 
-    let mut detail = row.map(|i| detail(&store.rows[i as usize])).unwrap_or_default();
+    let mut detail = row.and_then(|n| store.row(n)).map(detail).unwrap_or_default();
     let field = resolve(Some(app.field), None, app.moves.field, detail.fields.len());
     app.field = field.unwrap_or(0);
     detail.selected = app.field;
@@ -196,9 +198,9 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
         problems: store.problems,
         last_error: store.last_error.clone(),
         done: store.done,
-        rows_dropped: store.rows_dropped,
+        rows_let_go: store.rows_let_go,
         sessions_let_go: store.sessions_let_go,
-        lengths: (store.next_session as usize, store.rows.len()),
+        lengths: (store.next_session as usize, store.next_row()),
     }
 }
 
@@ -228,11 +230,12 @@ fn searchable(s: &Session) -> String {
     format!("#{} {} {} {}", l.id, l.client, l.server, l.outcome).to_lowercase()
 }
 
-/// The rows of a session and of its link group (LLC), in order, filtered.
-fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
+/// The numbers of the rows of a session and of its link group (LLC), in order, filtered.
+fn events(store: &Store, app: &App, id: u32, limit: u64) -> Vec<u64> {
     let entry = &store.sessions[&id];
     let lgr = entry.session.smcr.as_ref().and_then(|r| r.link_group);
-    let group: &[u32] = lgr.and_then(|g| store.lgr_rows.get(&g)).map_or(&[], |v| v);
+    let none = VecDeque::new();
+    let group = lgr.and_then(|g| store.lgr_rows.get(&g)).unwrap_or(&none);
     let (mut a, mut b) = (entry.rows.iter().peekable(), group.iter().peekable());
     let mut out = Vec::with_capacity(entry.rows.len() + group.len());
     loop {
@@ -242,30 +245,31 @@ fn events(store: &Store, app: &App, id: u32, limit: usize) -> Vec<u32> {
             (_, Some(_)) => b.next(),
             (None, None) => break,
         };
-        let i = *next.unwrap_or(&u32::MAX);
-        if (i as usize) < limit
+        let n = *next.unwrap_or(&u64::MAX);
+        if n < limit
             && app
                 .filters
                 .kind
-                .is_none_or(|k| store.rows[i as usize].kind == k)
+                .is_none_or(|k| store.row(n).is_some_and(|r| r.kind == k))
         {
-            out.push(i);
+            out.push(n);
         }
     }
     out
 }
 
 /// The next (or previous) row after `from` whose label or fields contain `text`.
-fn find(store: &Store, rows: &[u32], from: Option<usize>, forward: bool, text: &str) -> Option<usize> {
+fn find(store: &Store, rows: &[u64], from: Option<usize>, forward: bool, text: &str) -> Option<usize> {
     if text.is_empty() {
         return None;
     }
     let text = text.to_lowercase();
     let hit = |p: &usize| {
-        let r = &store.rows[rows[*p] as usize];
-        format!("{} {}", r.label(), r.fields)
-            .to_lowercase()
-            .contains(&text)
+        store.row(rows[*p]).is_some_and(|r| {
+            format!("{} {}", r.label(), r.fields)
+                .to_lowercase()
+                .contains(&text)
+        })
     };
     match (forward, from) {
         (true, Some(p)) => (p + 1..rows.len()).find(hit),
