@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// What the store keeps at most.
 #[derive(Debug, Clone, Copy)]
-pub struct Caps {
+pub struct StoreCaps {
     /// Rows over all sessions; past it the oldest goes.
     pub rows: usize,
     pub findings: usize,
@@ -22,9 +22,9 @@ pub struct Caps {
     pub link_groups: usize,
 }
 
-impl Default for Caps {
+impl Default for StoreCaps {
     fn default() -> Self {
-        Caps {
+        StoreCaps {
             rows: 4_000_000,
             findings: 100_000,
             ended_sessions: 20_000,
@@ -115,7 +115,7 @@ pub struct Losses {
 
 #[derive(Default)]
 pub struct Store {
-    pub caps: Caps,
+    pub caps: StoreCaps,
     /// By session id (the engine numbers them from 0, in order).
     pub sessions: BTreeMap<u32, Entry>,
     /// One past the highest session id seen: a lower one not in `sessions` was let go.

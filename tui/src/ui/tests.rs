@@ -4,7 +4,7 @@
 use super::app::{Action, App, Mode, Pane};
 use super::draw::{Panes, HIGHLIGHT};
 use super::feed::{Engine, Frames, Shared};
-use super::store::{Caps, Kind, Store};
+use super::store::{Kind, Store, StoreCaps};
 use super::view::Heights;
 use engine::frame::{Frame, FrameSource};
 use sys::source::PcapFile;
@@ -357,7 +357,7 @@ fn frames(name: &str) -> Vec<Frame> {
 fn a_long_live_feed_keeps_the_store_within_its_caps() {
     let frames = frames("smcr-v2-echo.pcapng");
     let copies = 400;
-    let caps = Caps {
+    let caps = StoreCaps {
         rows: 1_000_000,
         findings: 1_000,
         ended_sessions: 50,
@@ -421,7 +421,7 @@ fn a_long_live_feed_keeps_the_newest_rows() {
     assert!(labels.iter().any(|l| l.contains("CLC proposal")) && labels.iter().any(|l| l.contains("LLC")));
     // Rows for three and a half copies: the ring wraps inside a copy.
     let copies = 100;
-    let caps = Caps {
+    let caps = StoreCaps {
         rows: per_copy * 7 / 2,
         findings: 1_000,
         ended_sessions: 50,
