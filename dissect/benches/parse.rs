@@ -28,17 +28,40 @@ fn roce_v2(frame: &[u8]) -> bool {
 }
 
 const FAMILIES: &[Family] = &[
-    Family { name: "tcp_option", dir: "tcp_option", parse: tcp_options },
-    Family { name: "clc", dir: "clc", parse: ok::<dissect::clc::ClcMessage> },
-    Family { name: "llc", dir: "llc", parse: ok::<dissect::llc::LlcMessage> },
-    Family { name: "cdc", dir: "cdc", parse: ok::<dissect::cdc::SmcrCdc> },
-    Family { name: "roce", dir: "roce", parse: roce_v2 },
+    Family {
+        name: "tcp_option",
+        dir: "tcp_option",
+        parse: tcp_options,
+    },
+    Family {
+        name: "clc",
+        dir: "clc",
+        parse: ok::<dissect::clc::ClcMessage>,
+    },
+    Family {
+        name: "llc",
+        dir: "llc",
+        parse: ok::<dissect::llc::LlcMessage>,
+    },
+    Family {
+        name: "cdc",
+        dir: "cdc",
+        parse: ok::<dissect::cdc::SmcrCdc>,
+    },
+    Family {
+        name: "roce",
+        dir: "roce",
+        parse: roce_v2,
+    },
 ];
 
 fn main() {
     let measure = std::env::args().any(|a| a == "--bench");
     for family in FAMILIES {
-        let messages: Vec<Vec<u8>> = dissect::gen::vectors(family.dir).into_iter().map(|(_, m)| m).collect();
+        let messages: Vec<Vec<u8>> = dissect::gen::vectors(family.dir)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         for m in &messages {
             assert!((family.parse)(m), "{}: a real vector does not parse", family.name);
         }

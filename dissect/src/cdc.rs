@@ -37,7 +37,6 @@ named_values! {
 
 crate::flag_bits!(ProducerFlags, ConnStateFlags);
 
-
 /// A position in a ring buffer (RMBE or DMBE): how often it wrapped and the
 /// byte offset. Used for both ProducerCursor and ConsumerCursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -58,7 +57,9 @@ impl Cursor {
             newer.count.checked_sub(self.count)
         } else if newer.wrap == self.wrap.wrapping_add(1) {
             // Within one wrap the distance is at most the ring size.
-            (ring_size - self.count).checked_add(newer.count).filter(|&d| d <= ring_size)
+            (ring_size - self.count)
+                .checked_add(newer.count)
+                .filter(|&d| d <= ring_size)
         } else {
             None
         }
@@ -71,11 +72,16 @@ impl Cursor {
         }
         let count = u64::from(self.count) + u64::from(n);
         Some(match count.checked_sub(ring_size.into()) {
-            Some(rest) => Cursor { wrap: self.wrap.wrapping_add(1), count: rest as u32 },
-            None => Cursor { wrap: self.wrap, count: count as u32 },
+            Some(rest) => Cursor {
+                wrap: self.wrap.wrapping_add(1),
+                count: rest as u32,
+            },
+            None => Cursor {
+                wrap: self.wrap,
+                count: count as u32,
+            },
         })
     }
-
 }
 
 /// Which of a CDC message's cursors: its byte order and the names its fields
@@ -97,7 +103,10 @@ impl Wire<CursorAt> for Cursor {
             true => ("producer.wrap", "producer.count"),
             false => ("consumer.wrap", "consumer.count"),
         };
-        Ok(Cursor { wrap: r.u16_in(at.order, wrap)?, count: r.u32_in(at.order, count)? })
+        Ok(Cursor {
+            wrap: r.u16_in(at.order, wrap)?,
+            count: r.u32_in(at.order, count)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, at: CursorAt) {
@@ -110,8 +119,14 @@ impl Wire<CursorAt> for Cursor {
     }
 }
 
-const PRODUCER_BE: CursorAt = CursorAt { order: ByteOrder::Big, producer: true };
-const CONSUMER_BE: CursorAt = CursorAt { order: ByteOrder::Big, producer: false };
+const PRODUCER_BE: CursorAt = CursorAt {
+    order: ByteOrder::Big,
+    producer: true,
+};
+const CONSUMER_BE: CursorAt = CursorAt {
+    order: ByteOrder::Big,
+    producer: false,
+};
 
 /// CDC sequence numbers compare as signed 16-bit differences: true when `a`
 /// was sent before `b` (Linux `smc_cdc_before`).
@@ -166,7 +181,14 @@ impl Wire for SmcrCdc {
         let producer_flags = ProducerFlags(r.u8("producer_flags")?); // 24
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 25
         r.skip(18, "reserved")?; // 26-43
-        Ok(SmcrCdc { seqno, token, producer, consumer, producer_flags, conn_state_flags })
+        Ok(SmcrCdc {
+            seqno,
+            token,
+            producer,
+            consumer,
+            producer_flags,
+            conn_state_flags,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: ()) {
@@ -215,13 +237,31 @@ impl SmcdCdc {
     fn read_in(r: &mut Reader<'_>, order: ByteOrder) -> Result<Self> {
         read_type(r)?;
         r.skip(7, "reserved")?; // 1-7
-        let producer = Cursor::read(r, CursorAt { order, producer: true })?; // 8
+        let producer = Cursor::read(
+            r,
+            CursorAt {
+                order,
+                producer: true,
+            },
+        )?; // 8
         r.skip(2, "producer.reserved")?; // 14-15
-        let consumer = Cursor::read(r, CursorAt { order, producer: false })?; // 16
+        let consumer = Cursor::read(
+            r,
+            CursorAt {
+                order,
+                producer: false,
+            },
+        )?; // 16
         let producer_flags = ProducerFlags(r.u8("producer_flags")?); // 22
         let conn_state_flags = ConnStateFlags(r.u8("conn_state_flags")?); // 23
         r.skip(8, "reserved")?; // 24-31
-        Ok(SmcdCdc { order, producer, consumer, producer_flags, conn_state_flags })
+        Ok(SmcdCdc {
+            order,
+            producer,
+            consumer,
+            producer_flags,
+            conn_state_flags,
+        })
     }
 }
 
@@ -242,9 +282,21 @@ impl Wire for SmcdCdc {
     fn write(&self, out: &mut Vec<u8>, _: ()) {
         out.put_u8(CDC_TYPE);
         out.put_zeros(7);
-        self.producer.write(out, CursorAt { order: self.order, producer: true });
+        self.producer.write(
+            out,
+            CursorAt {
+                order: self.order,
+                producer: true,
+            },
+        );
         out.put_zeros(2);
-        self.consumer.write(out, CursorAt { order: self.order, producer: false });
+        self.consumer.write(
+            out,
+            CursorAt {
+                order: self.order,
+                producer: false,
+            },
+        );
         out.put_u8(self.producer_flags.0);
         out.put_u8(self.conn_state_flags.0);
         out.put_zeros(8);

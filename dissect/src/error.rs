@@ -138,7 +138,9 @@ impl Reason {
             }
             Reason::NeitherRNorD => "neither R nor D",
             Reason::NoRoomForFce => "first contact but no room for a First Contact Extension",
-            Reason::GidListCount => "matches the length after neither a 36- nor a 52-byte First Contact Extension",
+            Reason::GidListCount => {
+                "matches the length after neither a 36- nor a 52-byte First Contact Extension"
+            }
             Reason::LlcV1Length => "a v1 LLC message is 44 bytes",
             Reason::LlcV2Length => "v2 LLC length outside 44..8192 in either byte order",
             Reason::NotTheLlcTypeParsed => "not the message type parsed",
@@ -194,13 +196,21 @@ impl Error {
     /// The same error seen from an enclosing message: `offset` is where the
     /// inner message starts inside the outer one.
     pub fn within(self, message: &'static str, offset: usize) -> Self {
-        Error { message, offset: self.offset + offset, ..self }
+        Error {
+            message,
+            offset: self.offset + offset,
+            ..self
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: field {} at byte {}: ", self.message, self.field, self.offset)?;
+        write!(
+            f,
+            "{}: field {} at byte {}: ",
+            self.message, self.field, self.offset
+        )?;
         match self.kind {
             ErrorKind::Truncated { needed, available } => {
                 write!(f, "truncated (needs {needed} bytes, {available} left)")

@@ -9,10 +9,18 @@ use core::fmt::Debug;
 pub fn check_reencode<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> Option<T> {
     let first = T::parse(bytes).ok()?;
     let emitted = first.to_bytes();
-    assert_eq!(emitted.len(), first.wire_len(), "{}: wire_len disagrees with emit", T::NAME);
+    assert_eq!(
+        emitted.len(),
+        first.wire_len(),
+        "{}: wire_len disagrees with emit",
+        T::NAME
+    );
     match T::parse(&emitted) {
         Ok(again) => assert_eq!(first, again, "{}: emit then parse changed the value", T::NAME),
-        Err(e) => panic!("{}: emitted bytes do not parse: {e}\n{first:?}\n{emitted:02x?}", T::NAME),
+        Err(e) => panic!(
+            "{}: emitted bytes do not parse: {e}\n{first:?}\n{emitted:02x?}",
+            T::NAME
+        ),
     }
     Some(first)
 }
@@ -21,7 +29,12 @@ pub fn check_reencode<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> Option<T> {
 /// such as real captures, whose reserved bytes are zero).
 pub fn check_canonical<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> T {
     let value = T::parse(bytes).unwrap_or_else(|e| panic!("{}: {e}", T::NAME));
-    assert_eq!(value.to_bytes(), bytes, "{}: parse then emit changed the bytes\n{value:?}", T::NAME);
+    assert_eq!(
+        value.to_bytes(),
+        bytes,
+        "{}: parse then emit changed the bytes\n{value:?}",
+        T::NAME
+    );
     check_reencode::<T>(bytes);
     value
 }
@@ -30,7 +43,11 @@ pub fn check_canonical<T: Wire + PartialEq + Debug>(bytes: &[u8]) -> T {
 pub fn check_prefixes_rejected<T: Wire + Debug>(bytes: &[u8]) {
     for len in 0..bytes.len() {
         if let Ok(v) = T::parse(&bytes[..len]) {
-            panic!("{}: prefix of {len}/{} bytes parsed as {v:?}", T::NAME, bytes.len());
+            panic!(
+                "{}: prefix of {len}/{} bytes parsed as {v:?}",
+                T::NAME,
+                bytes.len()
+            );
         }
     }
 }
@@ -47,7 +64,11 @@ pub fn check_clc_stream(bytes: &[u8]) {
     }
     if lax.error.is_none() {
         // A message that parses is exactly as long as its header frames it.
-        assert_eq!(frame_len(bytes), Ok(Framing::Length(bytes.len())), "framing disagrees with parse");
+        assert_eq!(
+            frame_len(bytes),
+            Ok(Framing::Length(bytes.len())),
+            "framing disagrees with parse"
+        );
     }
 }
 
@@ -76,7 +97,11 @@ pub fn check_tcp_options(block: &[u8]) {
     let walked: Result<Vec<_>, _> = options(block).collect();
     match (find_smc_option(block), walked) {
         (Ok(found), Ok(all)) => {
-            assert_eq!(found, all.iter().find(|o| o.is_smc()).map(|o| o.offset), "find and walk disagree");
+            assert_eq!(
+                found,
+                all.iter().find(|o| o.is_smc()).map(|o| o.offset),
+                "find and walk disagree"
+            );
             if let Some(at) = found {
                 check_canonical::<SmcOption>(&block[at..at + 6]);
             }
@@ -102,10 +127,21 @@ pub fn check_capture_frame(data: &[u8]) {
     let link = LINK_TYPES[usize::from(pick) % LINK_TYPES.len()];
     let layers = crate::capture::decode(link, frame, frame.len() + usize::from(cut));
     for span in &layers.spans {
-        assert!(span.offset + span.len <= frame.len(), "{span:?} outside a {}-byte frame", frame.len());
+        assert!(
+            span.offset + span.len <= frame.len(),
+            "{span:?} outside a {}-byte frame",
+            frame.len()
+        );
     }
     if let Some(e) = &layers.error {
-        assert!(e.offset <= frame.len(), "error offset {} past the frame: {e}", e.offset);
+        assert!(
+            e.offset <= frame.len(),
+            "error offset {} past the frame: {e}",
+            e.offset
+        );
     }
-    assert!(cut == 0 || layers.truncated, "a frame cut by {cut} bytes not marked truncated");
+    assert!(
+        cut == 0 || layers.truncated,
+        "a frame cut by {cut} bytes not marked truncated"
+    );
 }

@@ -37,12 +37,7 @@ impl Wire for SmcOption {
         }
         let len = r.u8("length")?;
         if len != SMC_OPTION_LEN {
-            return Err(r.invalid(
-                "length",
-                1,
-                len.into(),
-                Reason::SmcOptionLength,
-            ));
+            return Err(r.invalid("length", 1, len.into(), Reason::SmcOptionLength));
         }
         let exid = r.be_u32("exid")?;
         if exid != SMC_EXID {
@@ -113,12 +108,9 @@ impl<'a> TcpOptions<'a> {
         }
         let len = self.r.u8("option.length")?;
         if len < 2 {
-            return Err(self.r.invalid(
-                "option.length",
-                1,
-                len.into(),
-                Reason::OptionLength,
-            ));
+            return Err(self
+                .r
+                .invalid("option.length", 1, len.into(), Reason::OptionLength));
         }
         let body = usize::from(len) - 2;
         if self.r.remaining() < body {
@@ -170,9 +162,9 @@ pub fn find_smc_option(block: &[u8]) -> Result<Option<usize>> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::oracle::{check_canonical, check_prefixes_rejected, check_reencode};
     use crate::gen::hex;
     use crate::gen::tcp_option::other_option;
+    use crate::oracle::{check_canonical, check_prefixes_rejected, check_reencode};
     use proptest::prelude::*;
 
     /// Options of real Linux 6.12 SYN / SYN-ACKs (lab capture

@@ -54,7 +54,11 @@ pub trait Wire<C: Copy = ()>: Sized {
         if <Self as Wire<()>>::WHOLE {
             // Returned as read: a check after it cost a copy of the message.
             let read = <Self as Wire<()>>::read(&mut r, ());
-            debug_assert!(read.is_err() || r.remaining() == 0, "{} left bytes", <Self as Wire<()>>::NAME);
+            debug_assert!(
+                read.is_err() || r.remaining() == 0,
+                "{} left bytes",
+                <Self as Wire<()>>::NAME
+            );
             return read;
         }
         let value = <Self as Wire<()>>::read(&mut r, ())?;
@@ -220,7 +224,14 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn truncated(&self, field: &'static str, n: usize) -> Error {
-        truncated(self.layer, self.message, field, self.offset(), n, self.remaining())
+        truncated(
+            self.layer,
+            self.message,
+            field,
+            self.offset(),
+            n,
+            self.remaining(),
+        )
     }
 
     #[inline(always)]
@@ -339,12 +350,22 @@ impl<'a> Reader<'a> {
     /// Offsets still count from this reader's start, as the fixed offsets a
     /// message's errors name do: read a message from a reader's first byte.
     #[inline(always)]
-    pub fn whole<T>(&mut self, message: &'static str, read: impl FnOnce(Reader<'a>) -> Result<T>) -> Result<T> {
+    pub fn whole<T>(
+        &mut self,
+        message: &'static str,
+        read: impl FnOnce(Reader<'a>) -> Result<T>,
+    ) -> Result<T> {
         debug_assert_eq!(self.offset(), 0, "{message} read from inside a reader");
         let (bytes, rest) = self.rest.split_at(self.rest.len());
         self.rest = rest;
         // Made from this one, not with `new`: no second look at the tracing flag.
-        read(Reader { layer: self.layer, message, rest: bytes, end: self.end, tracing: self.tracing })
+        read(Reader {
+            layer: self.layer,
+            message,
+            rest: bytes,
+            end: self.end,
+            tracing: self.tracing,
+        })
     }
 
     /// The bytes not read yet, for a codec that looks ahead by offset; not traced.

@@ -27,12 +27,24 @@ fn real_smcr_cdc() {
     }
     let first = check_canonical::<SmcrCdc>(&hex(F36_SEQ1));
     assert_eq!((first.seqno, first.token), (1, 1));
-    assert_eq!(first.producer, Cursor { wrap: 0, count: 0x4000 });
+    assert_eq!(
+        first.producer,
+        Cursor {
+            wrap: 0,
+            count: 0x4000
+        }
+    );
     assert_eq!(first.consumer, Cursor::default());
     let third = check_canonical::<SmcrCdc>(&hex(F85_SEQ3));
     assert_eq!(third.conn_state_flags, ConnStateFlags::PEER_DONE_WRITING);
     let last = check_canonical::<SmcrCdc>(&hex(F161_SEQ6));
-    assert_eq!(last.consumer, Cursor { wrap: 0, count: 0xf000 });
+    assert_eq!(
+        last.consumer,
+        Cursor {
+            wrap: 0,
+            count: 0xf000
+        }
+    );
     assert!(last.conn_state_flags.contains(ConnStateFlags(0xc0)));
     assert_eq!(last.producer_flags, ProducerFlags(0));
 }
@@ -47,8 +59,20 @@ fn realistic_cursors_with_wrap_and_flags() {
     ));
     let m = check_canonical::<SmcrCdc>(&bytes);
     check_prefixes_rejected::<SmcrCdc>(&bytes);
-    assert_eq!(m.producer, Cursor { wrap: 2, count: 0x1000 });
-    assert_eq!(m.consumer, Cursor { wrap: 1, count: 0xff000 });
+    assert_eq!(
+        m.producer,
+        Cursor {
+            wrap: 2,
+            count: 0x1000
+        }
+    );
+    assert_eq!(
+        m.consumer,
+        Cursor {
+            wrap: 1,
+            count: 0xff000
+        }
+    );
     assert_eq!(m.producer_flags, ProducerFlags::CONSUMER_UPDATE_REQUESTED);
     assert_eq!(m.consumer.distance_to(m.producer, 0x10_0000), Some(0x2000));
 }
@@ -59,9 +83,21 @@ fn smcr_errors_name_field_and_offset() {
     bytes[1] = 0x2b;
     let err = SmcrCdc::parse(&bytes).unwrap_err();
     assert_eq!((err.field, err.offset), ("length", 1));
-    assert_eq!(err.kind, ErrorKind::Invalid { value: 0x2b, reason: Reason::SmcrCdcLength });
+    assert_eq!(
+        err.kind,
+        ErrorKind::Invalid {
+            value: 0x2b,
+            reason: Reason::SmcrCdcLength
+        }
+    );
     // A SEND payload starting with the CDC type fails as CDC, not LLC.
-    assert_eq!(dissect::llc::parse_send(&bytes), Err(Error { layer: Layer::Cdc, ..err }));
+    assert_eq!(
+        dissect::llc::parse_send(&bytes),
+        Err(Error {
+            layer: Layer::Cdc,
+            ..err
+        })
+    );
     let err = SmcrCdc::parse(&hex(&F36_SEQ1.replacen("fe", "07", 1))).unwrap_err();
     assert_eq!((err.field, err.offset), ("type", 0));
     let err = SmcrCdc::parse(&hex(F36_SEQ1)[..20]).unwrap_err();
@@ -70,7 +106,10 @@ fn smcr_errors_name_field_and_offset() {
     let mut long = hex(F36_SEQ1);
     long.push(0);
     let err = SmcrCdc::parse(&long).unwrap_err();
-    assert_eq!((err.field, err.offset, err.kind), ("reserved", 44, ErrorKind::TrailingBytes { count: 1 }));
+    assert_eq!(
+        (err.field, err.offset, err.kind),
+        ("reserved", 44, ErrorKind::TrailingBytes { count: 1 })
+    );
 }
 
 /// struct smcd_cdc_msg from an x86 loopback-ism peer: producer {wrap 1,
@@ -83,12 +122,27 @@ fn smcd_cdc_in_both_orders() {
     let m = check_canonical::<SmcdCdc>(&bytes);
     check_prefixes_rejected::<SmcdCdc>(&bytes);
     assert_eq!(m.order, ByteOrder::Little);
-    assert_eq!(m.producer, Cursor { wrap: 1, count: 0x2000 });
-    assert_eq!(m.consumer, Cursor { wrap: 0, count: 0x800 });
+    assert_eq!(
+        m.producer,
+        Cursor {
+            wrap: 1,
+            count: 0x2000
+        }
+    );
+    assert_eq!(
+        m.consumer,
+        Cursor {
+            wrap: 0,
+            count: 0x800
+        }
+    );
     assert_eq!(m.producer_flags, ProducerFlags::CONSUMER_UPDATE_REQUESTED);
     assert_eq!(m.conn_state_flags, ConnStateFlags::PEER_DONE_WRITING);
     // The same message from an s390 (big-endian) ISM peer.
-    let be = SmcdCdc { order: ByteOrder::Big, ..m.clone() };
+    let be = SmcdCdc {
+        order: ByteOrder::Big,
+        ..m.clone()
+    };
     let be_bytes = be.to_bytes();
     assert_eq!(&be_bytes[8..14], &[0, 1, 0, 0, 0x20, 0]);
     assert_eq!(SmcdCdc::parse_in(&be_bytes, ByteOrder::Big), Ok(be));
@@ -105,9 +159,17 @@ fn cursor_distance_accounts_for_one_wrap() {
     assert_eq!(at(3, 0x100).distance_to(at(4, 0x100), size), Some(size));
     assert_eq!(at(0xffff, 0xff00).distance_to(at(0, 0x100), size), Some(0x200));
     assert_eq!(at(3, 0x900).distance_to(at(3, 0x100), size), None, "behind");
-    assert_eq!(at(3, 0x100).distance_to(at(4, 0x200), size), None, "more than a ring");
+    assert_eq!(
+        at(3, 0x100).distance_to(at(4, 0x200), size),
+        None,
+        "more than a ring"
+    );
     assert_eq!(at(3, 0x100).distance_to(at(5, 0x0), size), None, "two wraps");
-    assert_eq!(at(3, size).distance_to(at(3, size), size), None, "count outside the ring");
+    assert_eq!(
+        at(3, size).distance_to(at(3, size), size),
+        None,
+        "count outside the ring"
+    );
     assert_eq!(at(3, 0xff00).advanced(0x200, size), Some(at(4, 0x100)));
     assert_eq!(at(0xffff, 0xff00).advanced(0x100, size), Some(at(0, 0)));
     assert_eq!(at(3, 0).advanced(size + 1, size), None);
@@ -120,7 +182,11 @@ fn sequence_numbers_compare_signed_16_bit() {
     assert!(seq_before(0xfff0, 0x0005), "across the wrap");
     assert!(!seq_before(0x0005, 0xfff0));
     assert!(!seq_before(7, 7));
-    assert_eq!(seq_cmp(0x8000, 0), Ordering::Less, "half way round counts as before");
+    assert_eq!(
+        seq_cmp(0x8000, 0),
+        Ordering::Less,
+        "half way round counts as before"
+    );
     assert_eq!(seq_cmp(0x7fff, 0), Ordering::Greater);
     assert_eq!(seq_cmp(9, 9), Ordering::Equal);
 }

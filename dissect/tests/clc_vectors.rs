@@ -310,7 +310,10 @@ fn rejects_iparea_offset_beyond_smcd_area() {
     let mut b = hex(&[REAL_PROPOSAL]);
     set(&mut b, 38, &[0, 41]);
     let e = err::<Proposal>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("iparea_offset", 38, (41, Reason::IpareaOffsetBeyondSmcdArea)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("iparea_offset", 38, (41, Reason::IpareaOffsetBeyondSmcdArea))
+    );
 }
 
 #[test]
@@ -327,7 +330,11 @@ fn rejects_more_than_8_ipv6_prefixes() {
     let e = err::<Proposal>(&b);
     assert_eq!(
         (e.field, e.offset, invalid(&e)),
-        ("ip_prefix.ipv6_prefix_count", 47, (9, Reason::TooManyIpv6Prefixes))
+        (
+            "ip_prefix.ipv6_prefix_count",
+            47,
+            (9, Reason::TooManyIpv6Prefixes)
+        )
     );
 }
 
@@ -376,7 +383,10 @@ fn rejects_v1_proposal_offering_nothing() {
         "e2d4c3d9",
     ]);
     let e = err::<Proposal>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("header.typev1", 7, (2, Reason::V1ProposalOffersNothing)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("header.typev1", 7, (2, Reason::V1ProposalOffersNothing))
+    );
 }
 
 #[test]
@@ -384,7 +394,10 @@ fn rejects_v2_without_v2_extension() {
     let mut b = hex(&[REAL_PROPOSAL]);
     set(&mut b, 50, &[0, 0]);
     let e = err::<Proposal>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("smcd.v2_ext_offset", 50, (0, Reason::NoV2Extension)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("smcd.v2_ext_offset", 50, (0, Reason::NoV2Extension))
+    );
     set(&mut b, 50, &[0, 173]);
     assert_eq!(err::<Proposal>(&b).field, "smcd.v2_ext_offset");
 }
@@ -394,7 +407,10 @@ fn rejects_more_than_8_eids() {
     let mut b = hex(&[REAL_PROPOSAL]);
     b[80] = 9;
     let e = err::<Proposal>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("v2_ext.eid_count", 80, (9, Reason::TooManyEids)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("v2_ext.eid_count", 80, (9, Reason::TooManyEids))
+    );
 }
 
 #[test]
@@ -402,7 +418,10 @@ fn rejects_more_than_8_ism_gids() {
     let mut b = smcd_v2_proposal_hex();
     b[81] = 9;
     let e = err::<Proposal>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("v2_ext.ism_gid_count", 81, (9, Reason::TooManyIsmGids)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("v2_ext.ism_gid_count", 81, (9, Reason::TooManyIsmGids))
+    );
 }
 
 #[test]
@@ -418,7 +437,10 @@ fn rejects_bad_trailer_but_not_on_decline() {
     let mut b = hex(&[REAL_ACCEPT]);
     set(&mut b, 156, &[0, 0, 0, 0]);
     let e = err::<AcceptConfirm>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("trailer", 156, (0, Reason::Trailer)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("trailer", 156, (0, Reason::Trailer))
+    );
     let d = hex(&["e2d4c3d9 04 001c 10 1a2b525400123456 03030000 00 000000 00000000"]);
     assert_eq!(check_canonical::<Decline>(&d).env.trailer, Eyecatcher(0));
 }
@@ -428,7 +450,10 @@ fn rejects_bad_eyecatcher_and_version_0() {
     let mut b = hex(&[REAL_ACCEPT]);
     b[3] = 0xc5;
     let e = err::<ClcMessage>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("header.eyecatcher", 0, (0xe2d4c3c5, Reason::Eyecatcher)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("header.eyecatcher", 0, (0xe2d4c3c5, Reason::Eyecatcher))
+    );
     let mut b = hex(&[REAL_ACCEPT]);
     b[7] = 0x08;
     assert_eq!(err::<ClcMessage>(&b).field, "header.version");
@@ -440,7 +465,10 @@ fn rejects_accept_confirm_lengths_linux_rejects() {
     let mut b = hex(&[REAL_ACCEPT]);
     b[7] = 0x2a;
     let e = err::<AcceptConfirm>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("header.typev1", 7, (2, Reason::NeitherRNorD)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("header.typev1", 7, (2, Reason::NeitherRNorD))
+    );
     // v2 SMC-R below 108 bytes.
     let mut b = hex(&[REAL_ACCEPT]);
     b.drain(64..124);
@@ -475,7 +503,10 @@ fn rejects_confirm_gid_list_count_off_length() {
     let mut b = hex(&[REAL_CONFIRM]);
     b[156] = 2;
     let e = err::<AcceptConfirm>(&b);
-    assert_eq!((e.field, e.offset, invalid(&e)), ("gid_list.count", 156, (2, Reason::GidListCount)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("gid_list.count", 156, (2, Reason::GidListCount))
+    );
 }
 
 #[test]
@@ -535,9 +566,11 @@ fn frames_messages_on_a_stream() {
     assert_eq!((e.field, e.offset), ("header.eyecatcher", 0));
     // A Decline shorter than 28 bytes.
     let e = frame_len(&hex(&["e2d4c3d9 04 0010 10"])).unwrap_err();
-    assert_eq!((e.field, e.offset, invalid(&e)), ("header.length", 5, (16, Reason::BelowTypeMinimum)));
+    assert_eq!(
+        (e.field, e.offset, invalid(&e)),
+        ("header.length", 5, (16, Reason::BelowTypeMinimum))
+    );
 }
-
 
 /// Every CLC message the lab captured from Linux: canonical, every prefix
 /// rejected, framed by `frame_len` at its full length, and of the type its
@@ -546,7 +579,11 @@ fn frames_messages_on_a_stream() {
 fn corpus_clc_vectors() {
     use dissect::clc::{frame_len, ClcMessage, Framing};
     for (path, bytes) in dissect::gen::vectors("clc") {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let msg = check_canonical::<ClcMessage>(&bytes);
         check_prefixes_rejected::<ClcMessage>(&bytes);
         assert_eq!(frame_len(&bytes), Ok(Framing::Length(bytes.len())), "{name}");

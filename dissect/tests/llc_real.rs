@@ -35,7 +35,10 @@ fn confirm_link_request_and_response() {
     assert_eq!(req.header.llc_type, LlcType::CONFIRM_LINK_V2);
     assert_eq!(req.header.flags, LlcFlags::NO_RMBE_EYECATCHER);
     assert_eq!(rsp.header.flags, LlcFlags(0x83));
-    assert_eq!((req.body.link_id, req.body.max_links, req.body.max_conns), (1, 2, 255));
+    assert_eq!(
+        (req.body.link_id, req.body.max_links, req.body.max_conns),
+        (1, 2, 255)
+    );
     assert_eq!(req.body.sender_qpn, 0x11);
     assert_eq!(req.body.link_uid, rsp.body.link_uid);
     assert_eq!(req.body.sender_gid[10..], [0xff, 0xff, 10, 0, 0, 1]);
@@ -46,11 +49,21 @@ fn confirm_link_request_and_response() {
 fn add_link_request_carries_one_rkey() {
     let m = check_canonical::<Llc<AddLink>>(&real(F16_ADD_LINK));
     assert_eq!(m.wire_len(), 88);
-    assert_eq!((m.body.link_id, m.body.qp_mtu, m.body.initial_psn), (2, QpMtu::MTU_1024, 0x3ce3c4));
+    assert_eq!(
+        (m.body.link_id, m.body.qp_mtu, m.body.initial_psn),
+        (2, QpMtu::MTU_1024, 0x3ce3c4)
+    );
     let ext = m.body.v2_ext.expect("v2 extension");
     assert!(ext.direct);
     assert_eq!(ext.rkey_count, 1);
-    assert_eq!(ext.rkeys, [RkeyPair { rkey: 0x3d2, new_rkey: 0x5be, new_vaddr: 0xff14_64c5_2f67_0000 }]);
+    assert_eq!(
+        ext.rkeys,
+        [RkeyPair {
+            rkey: 0x3d2,
+            new_rkey: 0x5be,
+            new_vaddr: 0xff14_64c5_2f67_0000
+        }]
+    );
 }
 
 #[test]
@@ -67,7 +80,10 @@ fn delete_rkey_request_and_response() {
     let req = check_canonical::<Llc<DeleteRkey>>(&real(F170_DELETE_RKEY));
     let rsp = check_canonical::<Llc<DeleteRkey>>(&real(F173_DELETE_RKEY_RSP));
     assert_eq!((req.body.count, req.body.rkeys[0]), (1, 0x3a3));
-    assert_eq!((rsp.body.count, rsp.body.error_mask, rsp.body.rkeys[0]), (1, 0, 0));
+    assert_eq!(
+        (rsp.body.count, rsp.body.error_mask, rsp.body.rkeys[0]),
+        (1, 0, 0)
+    );
     assert!(rsp.header.is_response() && !rsp.header.flags.contains(LlcFlags::RKEY_NEGATIVE));
 }
 

@@ -2,19 +2,38 @@
 //! fields tile the message, children sit inside their parent, and integer
 //! values are the bytes at their offset.
 
-use dissect::tree::{FieldNode, FieldTree};
 use dissect::gen::vectors;
+use dissect::tree::{FieldNode, FieldTree};
 
 fn check_node(tree: &FieldTree, node: &FieldNode) {
-    assert!(node.offset + node.len <= tree.bytes.len(), "{}: {node:?}", tree.message);
+    assert!(
+        node.offset + node.len <= tree.bytes.len(),
+        "{}: {node:?}",
+        tree.message
+    );
     if let Some(v) = node.value {
-        let be = node.bytes(tree).iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        let be = node
+            .bytes(tree)
+            .iter()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
         // LLC v2 counts are in the sender's host order (little-endian here).
-        let le = node.bytes(tree).iter().rev().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
-        assert!(v == be || v == le, "{}: {} value {v} from {be:#x}", tree.message, node.name);
+        let le = node
+            .bytes(tree)
+            .iter()
+            .rev()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        assert!(
+            v == be || v == le,
+            "{}: {} value {v} from {be:#x}",
+            tree.message,
+            node.name
+        );
     }
     for c in &node.children {
-        assert!(c.offset >= node.offset && c.offset + c.len <= node.offset + node.len, "{c:?} in {node:?}");
+        assert!(
+            c.offset >= node.offset && c.offset + c.len <= node.offset + node.len,
+            "{c:?} in {node:?}"
+        );
         check_node(tree, c);
     }
 }
@@ -26,7 +45,12 @@ fn check(tree: &FieldTree) {
         at += f.len;
         check_node(tree, f);
     }
-    assert_eq!(at, tree.bytes.len(), "{}: fields do not reach the end", tree.message);
+    assert_eq!(
+        at,
+        tree.bytes.len(),
+        "{}: fields do not reach the end",
+        tree.message
+    );
 }
 
 #[test]
@@ -35,7 +59,10 @@ fn clc_trees_tile_the_message() {
         let (parsed, tree) = dissect::tree::clc(&v);
         assert!(parsed.is_ok());
         check(&tree);
-        assert!(tree.fields.iter().any(|f| f.name == "header.type" && f.decoded.is_some()));
+        assert!(tree
+            .fields
+            .iter()
+            .any(|f| f.name == "header.type" && f.decoded.is_some()));
     }
 }
 
@@ -45,7 +72,11 @@ fn llc_and_cdc_trees_tile_the_message() {
         let (parsed, tree) = dissect::tree::smcr_send(&v);
         assert!(parsed.is_ok(), "{}", tree.message);
         check(&tree);
-        let flags = tree.fields.iter().find(|f| f.name.ends_with("flags")).expect("a flags field");
+        let flags = tree
+            .fields
+            .iter()
+            .find(|f| f.name.ends_with("flags"))
+            .expect("a flags field");
         assert!(flags.decoded.is_some(), "{}: flags named", tree.message);
     }
 }

@@ -102,4 +102,3 @@ pub struct Position {
     pub bytes: u64,
     pub total: u64,
 }
-

@@ -33,7 +33,10 @@ pub fn copy(frame: &Frame, n: u32) -> Frame {
     // own link group, as in the capture it copies.
     const MAPPED_10: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10];
     let mut at = 14 + ip_len;
-    while let Some(i) = d.get(at..).and_then(|rest| rest.windows(16).position(|w| w[..13] == MAPPED_10)) {
+    while let Some(i) = d
+        .get(at..)
+        .and_then(|rest| rest.windows(16).position(|w| w[..13] == MAPPED_10))
+    {
         d[at + i + 13] = hi;
         d[at + i + 14] = lo;
         at += i + 16;
@@ -63,7 +66,11 @@ pub struct Copies {
 
 impl Copies {
     pub fn new(frames: Vec<Frame>, copies: u32) -> Self {
-        Copies { frames, copies, next: 0 }
+        Copies {
+            frames,
+            copies,
+            next: 0,
+        }
     }
 }
 

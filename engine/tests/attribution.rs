@@ -35,7 +35,11 @@ fn every_smc_message_belongs_where_its_connection_token_or_link_says() {
             match (kind, at, &e.at) {
                 (EventKind::Clc(m), Some(a), Endpoints::Tcp(flow)) => {
                     let s = session.unwrap_or_else(|| panic!("{file} frame {}: {a:?}", e.frame));
-                    let from = if flow.src == s.client { Side::Client } else { Side::Server };
+                    let from = if flow.src == s.client {
+                        Side::Client
+                    } else {
+                        Side::Server
+                    };
                     assert_eq!(a.sender, from, "{file} frame {}", e.frame);
                     let expected = match m {
                         ClcMessage::Proposal(_) | ClcMessage::Confirm(_) => Some(Side::Client),
@@ -48,16 +52,34 @@ fn every_smc_message_belongs_where_its_connection_token_or_link_says() {
                 (EventKind::Clc(_), None, _) => panic!("{file} frame {}: CLC without a session", e.frame),
                 (EventKind::Llc(_), a, _) => {
                     let a = a.unwrap_or_else(|| panic!("{file} frame {}: LLC without a link", e.frame));
-                    assert_eq!((a.session, a.link_group.is_some()), (None, true), "{file} frame {}", e.frame);
+                    assert_eq!(
+                        (a.session, a.link_group.is_some()),
+                        (None, true),
+                        "{file} frame {}",
+                        e.frame
+                    );
                 }
                 (EventKind::Cdc(c), a, _) => {
                     let (a, s) = in_session(&file, e.frame, a, session);
                     // The token is the receiver's.
                     let receiver = a.sender.peer();
                     let rmb = s.smcr.as_ref().and_then(|r| r.rmb[receiver.index()]);
-                    assert_eq!(rmb.map(|r| r.alert_token), Some(c.token), "{file} frame {}", e.frame);
+                    assert_eq!(
+                        rmb.map(|r| r.alert_token),
+                        Some(c.token),
+                        "{file} frame {}",
+                        e.frame
+                    );
                 }
-                (EventKind::RdmaWrite { target: Some(_), bytes, .. }, a, _) => {
+                (
+                    EventKind::RdmaWrite {
+                        target: Some(_),
+                        bytes,
+                        ..
+                    },
+                    a,
+                    _,
+                ) => {
                     let (a, s) = in_session(&file, e.frame, a, session);
                     rdma.entry(s.id).or_default()[a.sender.index()] += bytes;
                 }
@@ -69,7 +91,12 @@ fn every_smc_message_belongs_where_its_connection_token_or_link_says() {
         // The writes attributed to a session are the bytes it counts, on every link.
         for u in &updates {
             if let Update::SessionEnded(s) = u {
-                assert_eq!(rdma.get(&s.id).copied().unwrap_or_default(), s.rdma_bytes, "{file} session {}", s.id);
+                assert_eq!(
+                    rdma.get(&s.id).copied().unwrap_or_default(),
+                    s.rdma_bytes,
+                    "{file} session {}",
+                    s.id
+                );
             }
         }
         assert!(attributed > 0, "{file}");

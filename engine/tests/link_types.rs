@@ -3,11 +3,11 @@
 //! files of those link types with libpcap, then read: the same SMC events.
 
 use dissect::capture::LinkType;
-use engine::pipeline::{Event, Pipeline};
-use sys::savefile::Savefile;
 use engine::frame::{Frame, FrameSource};
-use sys::source::PcapFile;
+use engine::pipeline::{Event, Pipeline};
 use std::path::{Path, PathBuf};
+use sys::savefile::Savefile;
+use sys::source::PcapFile;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -125,9 +125,25 @@ fn infiniband(frame: &[u8]) -> Vec<u8> {
     let ib = &frame[42..];
     let gid = |a: &[u8]| [&[0u8; 10][..], &[0xff, 0xff], a].concat();
     let words = ((8 + 40 + ib.len()) / 4) as u16;
-    let lrh = [0x00, 0x03, 0x00, 0x02, (words >> 8) as u8, words as u8, 0x00, 0x01];
+    let lrh = [
+        0x00,
+        0x03,
+        0x00,
+        0x02,
+        (words >> 8) as u8,
+        words as u8,
+        0x00,
+        0x01,
+    ];
     let pay_len = (ib.len() as u16).to_be_bytes();
-    let grh = [&[0x60, 0, 0, 0], &pay_len[..], &[0x1b, 64], &gid(&ip[12..16]), &gid(&ip[16..20])].concat();
+    let grh = [
+        &[0x60, 0, 0, 0],
+        &pay_len[..],
+        &[0x1b, 64],
+        &gid(&ip[12..16]),
+        &gid(&ip[16..20]),
+    ]
+    .concat();
     [&lrh[..], &grh, ib, &[0xab, 0xcd]].concat()
 }
 
@@ -149,7 +165,12 @@ fn infiniband_captures_with_a_grh_give_the_roce_events() {
 #[test]
 fn infiniband_packets_without_a_grh_are_reported_not_dropped() {
     // LNH 2: BTH right after the LRH, no GIDs.
-    let frame = [&[0x00, 0x02, 0x00, 0x02, 0x00, 0x06, 0x00, 0x01][..], &[0x04; 16], &[0, 0]].concat();
+    let frame = [
+        &[0x00, 0x02, 0x00, 0x02, 0x00, 0x06, 0x00, 0x01][..],
+        &[0x04; 16],
+        &[0, 0],
+    ]
+    .concat();
     let layers = dissect::capture::decode(LinkType::INFINIBAND, &frame, frame.len());
     let error = layers.error.expect("an error names what was not decoded");
     assert_eq!(error.layer, "link");

@@ -2,10 +2,10 @@
 //! connections, idle QPs), on the lab's real captures, without changing
 //! what is decoded.
 
-use engine::pipeline::{Event, Pipeline};
 use engine::frame::{Frame, FrameSource};
-use sys::source::PcapFile;
+use engine::pipeline::{Event, Pipeline};
 use std::path::{Path, PathBuf};
+use sys::source::PcapFile;
 
 fn frames(name: &str) -> Vec<Frame> {
     let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))

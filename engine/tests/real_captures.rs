@@ -1,10 +1,10 @@
 //! The pipeline on the lab's real Linux 6.12 captures (corpora/real, see its
 //! manifest.toml): every CLC, LLC and CDC message decodes, in the expected order.
 
-use engine::pipeline::{Event, EventKind, Pipeline};
 use engine::frame::FrameSource;
-use sys::source::PcapFile;
+use engine::pipeline::{Event, EventKind, Pipeline};
 use std::path::{Path, PathBuf};
+use sys::source::PcapFile;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -101,7 +101,9 @@ fn cdc_unknown_token() {
     assert_fires(&events, &changed, "cdc-unknown-token");
 }
 
-fn write_changed(edit: impl FnOnce(&mut engine::pipeline::reassembly::WriteTarget)) -> (Vec<Event>, Vec<Event>) {
+fn write_changed(
+    edit: impl FnOnce(&mut engine::pipeline::reassembly::WriteTarget),
+) -> (Vec<Event>, Vec<Event>) {
     let (events, _) = echo();
     let i = find(&events, is_write);
     let EventKind::RdmaWrite {

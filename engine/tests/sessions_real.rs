@@ -2,11 +2,11 @@
 //! connection gets the outcome corpora/real/manifest.toml records, and no
 //! rule fires (these are conforming peers: a finding is a false positive).
 
+use engine::frame::FrameSource;
 use engine::pipeline::Pipeline;
 use engine::session::{Analyzer, Fallback, Outcome, Session, Side, Update};
-use engine::frame::FrameSource;
-use sys::source::PcapFile;
 use std::path::{Path, PathBuf};
+use sys::source::PcapFile;
 use toml::Value;
 
 fn real() -> PathBuf {

@@ -4,11 +4,11 @@
 //!
 //! usage: synth_capture OUT.pcap MEGABYTES CAPTURE...
 
-use sys::savefile::Savefile;
 use engine::frame::{Frame, FrameSource};
-use sys::source::PcapFile;
 use engine::synth::copy;
 use std::path::Path;
+use sys::savefile::Savefile;
+use sys::source::PcapFile;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

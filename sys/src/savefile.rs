@@ -2,8 +2,8 @@
 //! ending) or pcap through libpcap. libpcap reads pcapng but writes only
 //! pcap, so the pcapng blocks are written here.
 
-use engine::frame::{Frame, SourceError};
 use dissect::capture::LinkType;
+use engine::frame::{Frame, SourceError};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -97,7 +97,9 @@ impl Pcapng {
     }
 
     fn packet(&mut self, frame: &Frame) -> Result<(), SourceError> {
-        let nanos = (frame.time.secs as u64).wrapping_mul(1_000_000_000).wrapping_add(u64::from(frame.time.nanos));
+        let nanos = (frame.time.secs as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(u64::from(frame.time.nanos));
         let mut epb = Vec::with_capacity(20 + frame.data.len() + 3);
         epb.extend_from_slice(&0u32.to_ne_bytes()); // interface 0
         epb.extend_from_slice(&((nanos >> 32) as u32).to_ne_bytes());

@@ -68,7 +68,11 @@ impl FrameSource for PcapFile {
             return None;
         }
         let (number, link) = (self.last + 1, self.link);
-        match self.capture.next_packet().map(|packet| frame(number, link, packet).owned()) {
+        match self
+            .capture
+            .next_packet()
+            .map(|packet| frame(number, link, packet).owned())
+        {
             Ok(f) => {
                 self.last = number;
                 Some(Ok(f))

@@ -2,8 +2,8 @@
 
 use engine::frame::FrameSource;
 
-use sys::source::PcapFile;
 use std::path::Path;
+use sys::source::PcapFile;
 
 #[test]
 fn position_runs_from_the_start_to_the_file_size() {

@@ -10,7 +10,6 @@
 
 use engine::frame::{Frame, FrameSource, SourceError};
 
-use sys::source::PcapFile;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -18,6 +17,7 @@ use smc_tui::ui::app::App;
 use smc_tui::ui::feed::{Engine, Feed, Shared};
 use std::path::Path;
 use std::time::Instant;
+use sys::source::PcapFile;
 
 struct Repeat {
     frames: Vec<Frame>,

@@ -5,15 +5,15 @@
 //! only after reading, so the input is read a second time to copy the frames.
 
 use dissect::capture::{decode, Carried, Ip, LinkType};
+use engine::frame::FrameSource;
 use engine::pipeline::{Endpoints, Event, EventKind};
 use engine::session::Attribution;
-use sys::savefile::Savefile;
-use engine::frame::FrameSource;
-use sys::source::PcapFile;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::str::FromStr;
+use sys::savefile::Savefile;
+use sys::source::PcapFile;
 
 /// Where a frame goes, as its headers show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,7 +155,10 @@ pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Resu
         Some(file) => file.flush().map_err(|e| e.message)?,
         None => return Err("no frames to copy".into()),
     }
-    eprintln!("smc-analyze: {}: wrote {written} of {seen} frames", output.display());
+    eprintln!(
+        "smc-analyze: {}: wrote {written} of {seen} frames",
+        output.display()
+    );
     Ok(())
 }
 

@@ -90,7 +90,10 @@ fn tcp_server_reports_one_line_per_connection() {
                 Err(e) => assert!(start.elapsed().as_secs() < 10, "connect: {e}"),
             }
         }
-        assert!(start.elapsed().as_secs() < 10, "the server never listened on {port}");
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "the server never listened on {port}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     s.write_all(&[7u8; 3000]).unwrap();
@@ -114,5 +117,10 @@ fn listening(port: u16) -> bool {
     std::fs::read_to_string("/proc/net/tcp")
         .unwrap_or_default()
         .lines()
-        .any(|l| l.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").ends_with(&local)) && l.split_whitespace().nth(3) == Some("0A"))
+        .any(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| format!("{a} ").ends_with(&local))
+                && l.split_whitespace().nth(3) == Some("0A")
+        })
 }

@@ -4,13 +4,13 @@
 
 mod common;
 
-use sys::source::DEFAULT_FILTER;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime};
+use sys::source::DEFAULT_FILTER;
 
 const BIN: &str = env!("CARGO_BIN_EXE_smc-analyze");
 const READY: &str = "capturing on";
@@ -208,12 +208,20 @@ fn replay_and_compare(file: &Path) {
     let (expected_sessions, mut expected): (Vec<Value>, Vec<Value>) =
         read_json(file).into_iter().partition(|v| v["proto"] == "session");
     assert!(!expected.is_empty(), "{name}: read found nothing");
-    let (got_sessions, got): (Vec<Value>, Vec<Value>) =
-        json_lines(&stdout).into_iter().partition(|v| v["proto"] == "session");
+    let (got_sessions, got): (Vec<Value>, Vec<Value>) = json_lines(&stdout)
+        .into_iter()
+        .partition(|v| v["proto"] == "session");
     let concluded = |sessions: &[Value]| -> Vec<Value> {
-        sessions.iter().map(|s| serde_json::json!([s["client"], s["server"], s["outcome"]])).collect()
+        sessions
+            .iter()
+            .map(|s| serde_json::json!([s["client"], s["server"], s["outcome"]]))
+            .collect()
     };
-    assert_eq!(concluded(&got_sessions), concluded(&expected_sessions), "{name}: sessions differ");
+    assert_eq!(
+        concluded(&got_sessions),
+        concluded(&expected_sessions),
+        "{name}: sessions differ"
+    );
     let now = SystemTime::now();
     for (e, g) in expected.iter_mut().zip(&got) {
         let at = |v: &Value| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(v["time"].as_f64().unwrap());

@@ -2,12 +2,12 @@
 //! keeps the SMC sessions, and bad input is reported with file and frame
 //! while reading goes on.
 
-use sys::savefile::Savefile;
 use engine::frame::{Frame, FrameSource};
-use sys::source::PcapFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use sys::savefile::Savefile;
+use sys::source::PcapFile;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -63,7 +63,12 @@ fn write(path: &Path, frames: &[Frame]) {
 
 #[test]
 fn write_keeps_exactly_the_frames_of_smc_sessions() {
-    let files = ["smcr-v2-echo.pcapng", "server-no-ueid.pcapng", "ipv6.pcapng", "client-no-rdma.pcapng"];
+    let files = [
+        "smcr-v2-echo.pcapng",
+        "server-no-ueid.pcapng",
+        "ipv6.pcapng",
+        "client-no-rdma.pcapng",
+    ];
     // pcapng (written by smc-analyze) and pcap (written by libpcap), each read back by libpcap.
     for (file, format) in files.iter().flat_map(|f| [(*f, "pcapng"), (*f, "pcap")]) {
         let out = temp(&format!("{file}.out.{format}"));
@@ -85,7 +90,11 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
         );
         let magic = std::fs::read(&out).unwrap()[..4].to_vec();
         let pcapng_magic = magic == [0x0a, 0x0d, 0x0d, 0x0a];
-        assert_eq!(pcapng_magic, format == "pcapng", "{file}: {format} file starts {magic:02x?}");
+        assert_eq!(
+            pcapng_magic,
+            format == "pcapng",
+            "{file}: {format} file starts {magic:02x?}"
+        );
         let _ = std::fs::remove_file(out);
     }
 }

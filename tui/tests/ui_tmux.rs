@@ -140,7 +140,10 @@ fn an_engine_thread_panic_restores_the_terminal() {
         screen.contains("thread 'smc-engine'") && screen.contains("panics on purpose"),
         "the panic message shows:\n{screen}"
     );
-    assert!(!screen.contains("Sessions"), "the alternate screen is gone:\n{screen}");
+    assert!(
+        !screen.contains("Sessions"),
+        "the alternate screen is gone:\n{screen}"
+    );
     let modes: Vec<&str> = screen
         .lines()
         .map(str::trim)
@@ -192,10 +195,19 @@ fn live_opens_the_ui_and_shows_a_session_replayed_onto_a_veth() {
         if screen.contains("SMC-R v2") {
             break screen;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "no SMC-R session on\n{screen}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no SMC-R session on\n{screen}"
+        );
     };
-    assert!(screen.contains("10.0.0.2:48156") && screen.contains("10.0.0.1:5000"), "{screen}");
-    assert!(screen.contains("CLC proposal v2"), "the session's events show:\n{screen}");
+    assert!(
+        screen.contains("10.0.0.2:48156") && screen.contains("10.0.0.1:5000"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("CLC proposal v2"),
+        "the session's events show:\n{screen}"
+    );
     assert!(screen.contains("capture drops 0"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("exited 0");

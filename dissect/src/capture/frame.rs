@@ -175,7 +175,11 @@ pub fn decode_into<'a>(link: LinkType, frame: &'a [u8], orig_len: usize, out: &m
         }
         Next::EtherType(_) | Next::NotEther => return,
         Next::IbLocal => {
-            out.fail("link", 0, "InfiniBand packet without GRH (routed by LID): not decoded".into());
+            out.fail(
+                "link",
+                0,
+                "InfiniBand packet without GRH (routed by LID): not decoded".into(),
+            );
             return;
         }
         Next::Ip => match LaxSlicedPacket::from_ip(rest) {

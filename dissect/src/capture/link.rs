@@ -102,7 +102,12 @@ pub(super) fn parse(link: LinkType, frame: &[u8]) -> Result<LinkHeader, LinkErro
             // The 14-byte header's addresses as two 6-byte copies (etherparse's
             // accessors read them byte by byte, on every frame).
             let header = eth.slice();
-            let mac = |at: usize| header.get(at..at + 6).and_then(|b| b.try_into().ok()).unwrap_or_default();
+            let mac = |at: usize| {
+                header
+                    .get(at..at + 6)
+                    .and_then(|b| b.try_into().ok())
+                    .unwrap_or_default()
+            };
             Ok(LinkHeader {
                 link: Link::Ethernet {
                     src: mac(6),
@@ -174,7 +179,11 @@ fn parse_lrh(frame: &[u8]) -> crate::Result<LinkHeader> {
     Ok(LinkHeader {
         link: Link::Infiniband { slid, dlid },
         len: r.offset(),
-        next: if lnh == 3 { Next::EtherType(ether_type::ROCE_V1) } else { Next::IbLocal },
+        next: if lnh == 3 {
+            Next::EtherType(ether_type::ROCE_V1)
+        } else {
+            Next::IbLocal
+        },
         trailer: 2,
     })
 }

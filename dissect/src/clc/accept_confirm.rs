@@ -301,7 +301,11 @@ fn check_length(o: &Opened<'_>) -> Result<()> {
         (Path::D, true) => (SMCD_V1_LEN, 0),
         (Path::R, false) => (0, SMCR_V2_MIN),
         (Path::D, false) => (0, SMCD_V2_MIN),
-        (t, _) => return Err(o.body.invalid_at("header.typev1", 7, t.0.into(), Reason::NeitherRNorD)),
+        (t, _) => {
+            return Err(o
+                .body
+                .invalid_at("header.typev1", 7, t.0.into(), Reason::NeitherRNorD))
+        }
     };
     if v1 {
         return o.expect_length(exact);
@@ -325,7 +329,9 @@ impl Wire for AcceptConfirm {
             let o = open(m)?;
             let kind = o.header.kind;
             if kind != ClcType::ACCEPT && kind != ClcType::CONFIRM {
-                return Err(o.body.invalid_at("header.type", 4, kind.0.into(), Reason::NotAcceptOrConfirm));
+                return Err(o
+                    .body
+                    .invalid_at("header.type", 4, kind.0.into(), Reason::NotAcceptOrConfirm));
             }
             check_length(&o)?;
             let env = o.envelope();

@@ -33,12 +33,7 @@ impl Wire for Header {
     fn read(r: &mut Reader<'_>, _: ()) -> Result<Header> {
         let eyecatcher = Eyecatcher(r.be_u32("header.eyecatcher")?);
         if !eyecatcher.is_valid() {
-            return Err(r.invalid(
-                "header.eyecatcher",
-                4,
-                eyecatcher.0.into(),
-                Reason::Eyecatcher,
-            ));
+            return Err(r.invalid("header.eyecatcher", 4, eyecatcher.0.into(), Reason::Eyecatcher));
         }
         let kind = ClcType(r.u8("header.type")?);
         let length = r.be_u16("header.length")?;
@@ -145,7 +140,9 @@ impl Opened<'_> {
             return Ok(());
         }
         let offset = usize::from(self.header.length) - TRAILER_LEN;
-        Err(self.body.invalid_at("trailer", offset, self.trailer.0.into(), Reason::Trailer))
+        Err(self
+            .body
+            .invalid_at("trailer", offset, self.trailer.0.into(), Reason::Trailer))
     }
 }
 
@@ -159,7 +156,12 @@ pub(crate) fn open(mut r: Reader<'_>) -> Result<Opened<'_>> {
     let header = Header::read(&mut r, ())?;
     let declared = usize::from(header.length);
     if declared < HEADER_LEN + TRAILER_LEN {
-        return Err(r.invalid_at("header.length", 5, declared as u64, Reason::ShorterThanHeaderAndTrailer));
+        return Err(r.invalid_at(
+            "header.length",
+            5,
+            declared as u64,
+            Reason::ShorterThanHeaderAndTrailer,
+        ));
     }
     if declared > bytes.len() {
         let kind = ErrorKind::Truncated {

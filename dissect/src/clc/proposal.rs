@@ -105,12 +105,7 @@ impl Proposal {
             let ext = V2_EXT_OFFSET_AT + 2 + usize::from(v2_off);
             eids = byte_at(bytes, ext, "v2_ext.eid_count")?;
             if eids > MAX_EIDS {
-                return Err(b.invalid_at(
-                    "v2_ext.eid_count",
-                    ext,
-                    eids.into(),
-                    Reason::TooManyEids,
-                ));
+                return Err(b.invalid_at("v2_ext.eid_count", ext, eids.into(), Reason::TooManyEids));
             }
             if typev2.has_d() {
                 gids = byte_at(bytes, ext + 1, "v2_ext.ism_gid_count")?;
@@ -277,12 +272,7 @@ impl Wire for Proposal {
             let mac = b.array("mac")?;
             let off = b.be_u16("iparea_offset")?;
             if off > MAX_IPAREA_OFFSET {
-                return Err(b.invalid(
-                    "iparea_offset",
-                    2,
-                    off.into(),
-                    Reason::IpareaOffsetBeyondSmcdArea,
-                ));
+                return Err(b.invalid("iparea_offset", 2, off.into(), Reason::IpareaOffsetBeyondSmcdArea));
             }
             let body = if o.envelope().is_v1() {
                 Self::parse_v1(bytes, &o, &mut b, off)?

@@ -23,11 +23,13 @@ pub fn smcr_cdc() -> impl Strategy<Value = SmcrCdc> {
 
 /// SMC-D CDC in either order; parse it back with [`SmcdCdc::parse_in`] and its order.
 pub fn smcd_cdc() -> impl Strategy<Value = SmcdCdc> {
-    (byte_order(), cursor(), cursor(), any::<[u8; 2]>()).prop_map(|(order, producer, consumer, [pf, cf])| SmcdCdc {
-        order,
-        producer,
-        consumer,
-        producer_flags: ProducerFlags(pf),
-        conn_state_flags: ConnStateFlags(cf),
+    (byte_order(), cursor(), cursor(), any::<[u8; 2]>()).prop_map(|(order, producer, consumer, [pf, cf])| {
+        SmcdCdc {
+            order,
+            producer,
+            consumer,
+            producer_flags: ProducerFlags(pf),
+            conn_state_flags: ConnStateFlags(cf),
+        }
     })
 }

@@ -288,8 +288,13 @@ pub fn decline() -> impl Strategy<Value = Decline> {
 
 /// A message of a type Linux does not know, kept raw.
 pub fn unknown() -> impl Strategy<Value = Unknown> {
-    (5u8..=255, vec(any::<u8>(), 0..64), envelope(2, Path::N, Path::R))
-        .prop_map(|(kind, body, env)| Unknown { kind: ClcType(kind), env, body })
+    (5u8..=255, vec(any::<u8>(), 0..64), envelope(2, Path::N, Path::R)).prop_map(|(kind, body, env)| {
+        Unknown {
+            kind: ClcType(kind),
+            env,
+            body,
+        }
+    })
 }
 
 /// Any CLC message.

@@ -38,7 +38,8 @@ pub fn hex(text: &str) -> Vec<u8> {
         .chunks(2)
         .map(|pair| {
             let pair = core::str::from_utf8(pair).ok().filter(|p| p.len() == 2);
-            pair.and_then(|p| u8::from_str_radix(p, 16).ok()).unwrap_or_else(|| panic!("not hex: {text}"))
+            pair.and_then(|p| u8::from_str_radix(p, 16).ok())
+                .unwrap_or_else(|| panic!("not hex: {text}"))
         })
         .collect()
 }
@@ -47,7 +48,9 @@ pub fn hex(text: &str) -> Vec<u8> {
 /// by name. The corpus ships with the repository, so a missing or empty
 /// family panics rather than giving nothing to test.
 pub fn vectors(family: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/vectors").join(family);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/vectors")
+        .join(family);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())

@@ -111,7 +111,8 @@ pub fn ext_for(layout: Layout) -> impl Strategy<Value = ExtHeaders> {
 
 /// A known opcode and extension headers as its table entry calls for.
 pub fn opcode_and_ext() -> impl Strategy<Value = (Opcode, ExtHeaders)> {
-    proptest::sample::select(Opcode::KNOWN).prop_flat_map(|op| (Just(op), ext_for(op.layout().unwrap_or_default())))
+    proptest::sample::select(Opcode::KNOWN)
+        .prop_flat_map(|op| (Just(op), ext_for(op.layout().unwrap_or_default())))
 }
 
 /// A transport part whose extension headers follow the opcode table; any
@@ -121,16 +122,14 @@ pub fn ib_packet() -> impl Strategy<Value = IbPacket> {
         proptest::sample::select(Opcode::KNOWN),
         any::<u8>().prop_map(Opcode)
     ];
-    (opcode, bth(), proptest::collection::vec(any::<u8>(), 0..64)).prop_flat_map(
-        |(opcode, bth, payload)| {
-            let bth = Bth { opcode, ..bth };
-            ext_for(opcode.layout().unwrap_or_default()).prop_map(move |ext| IbPacket {
-                bth,
-                ext,
-                payload: payload.clone(),
-            })
-        },
-    )
+    (opcode, bth(), proptest::collection::vec(any::<u8>(), 0..64)).prop_flat_map(|(opcode, bth, payload)| {
+        let bth = Bth { opcode, ..bth };
+        ext_for(opcode.layout().unwrap_or_default()).prop_map(move |ext| IbPacket {
+            bth,
+            ext,
+            payload: payload.clone(),
+        })
+    })
 }
 
 pub fn roce_v2() -> impl Strategy<Value = RoceV2> {
@@ -140,7 +139,10 @@ pub fn roce_v2() -> impl Strategy<Value = RoceV2> {
 /// A RoCEv1 packet whose GRH PayLen matches its length.
 pub fn roce_v1() -> impl Strategy<Value = RoceV1> {
     (grh(), ib_packet(), any::<u32>()).prop_map(|(grh, ib, icrc)| {
-        let grh = Grh { pay_len: u16::try_from(ib.wire_len() + ICRC_LEN).unwrap_or(u16::MAX), ..grh };
+        let grh = Grh {
+            pay_len: u16::try_from(ib.wire_len() + ICRC_LEN).unwrap_or(u16::MAX),
+            ..grh
+        };
         RoceV1 { grh, ib, icrc }
     })
 }

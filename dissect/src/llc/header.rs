@@ -124,7 +124,12 @@ impl LlcHeader {
             }
             let reject_reason = AddLinkRejectReason(r.u8("reject_reason")? & 0x0f);
             let flags = LlcFlags(r.u8("flags")?);
-            let header = LlcHeader { llc_type, length_order: ByteOrder::Big, reject_reason, flags };
+            let header = LlcHeader {
+                llc_type,
+                length_order: ByteOrder::Big,
+                reject_reason,
+                flags,
+            };
             return Ok((header, LLC_V1_LEN));
         }
         let raw: [u8; 2] = r.array("length")?;
@@ -132,16 +137,16 @@ impl LlcHeader {
             Some(found) => found,
             None => {
                 let value = u16::from_le_bytes(raw).into();
-                return Err(r.invalid(
-                    "length",
-                    2,
-                    value,
-                    Reason::LlcV2Length,
-                ));
+                return Err(r.invalid("length", 2, value, Reason::LlcV2Length));
             }
         };
         let flags = LlcFlags(r.u8("flags")?);
-        let header = LlcHeader { llc_type, length_order, reject_reason: AddLinkRejectReason::NONE, flags };
+        let header = LlcHeader {
+            llc_type,
+            length_order,
+            reject_reason: AddLinkRejectReason::NONE,
+            flags,
+        };
         Ok((header, length))
     }
 
@@ -162,7 +167,11 @@ impl LlcHeader {
 /// both orders give one, the one equal to the bytes we have wins, then little
 /// endian (the x86 and arm64 peers seen in captures).
 fn v2_length(raw: [u8; 2], total: usize) -> Option<(ByteOrder, usize)> {
-    let valid = |v: u16| (LLC_V1_LEN..=LLC_V2_MAX_LEN).contains(&usize::from(v)).then_some(usize::from(v));
+    let valid = |v: u16| {
+        (LLC_V1_LEN..=LLC_V2_MAX_LEN)
+            .contains(&usize::from(v))
+            .then_some(usize::from(v))
+    };
     let le = valid(u16::from_le_bytes(raw)).map(|v| (ByteOrder::Little, v));
     let be = valid(u16::from_be_bytes(raw)).map(|v| (ByteOrder::Big, v));
     match (le, be) {
@@ -179,8 +188,14 @@ pub(crate) fn open(mut r: Reader<'_>) -> Result<(LlcHeader, Reader<'_>)> {
     let bytes = r.unread();
     let (header, length) = LlcHeader::read(&mut r, bytes.len())?;
     if bytes.len() > length {
-        let kind = ErrorKind::LengthMismatch { declared: length, expected: bytes.len() };
-        return Err(crate::Error { offset: 1, ..r.error("length", kind) });
+        let kind = ErrorKind::LengthMismatch {
+            declared: length,
+            expected: bytes.len(),
+        };
+        return Err(crate::Error {
+            offset: 1,
+            ..r.error("length", kind)
+        });
     }
     let body = r.sub(length - HEADER_LEN, "body")?;
     Ok((header, body))
@@ -196,7 +211,10 @@ pub(crate) fn expect_kind(message: &'static str, header: &LlcHeader, kind: LlcTy
         message,
         field: "type",
         offset: 0,
-        kind: ErrorKind::Invalid { value: header.llc_type.0.into(), reason: Reason::NotTheLlcTypeParsed },
+        kind: ErrorKind::Invalid {
+            value: header.llc_type.0.into(),
+            reason: Reason::NotTheLlcTypeParsed,
+        },
     })
 }
 
@@ -204,5 +222,8 @@ pub(crate) fn expect_kind(message: &'static str, header: &LlcHeader, kind: LlcTy
 /// body reader, whose end is the declared length.
 pub(crate) fn length_mismatch(r: &Reader<'_>, expected: usize) -> crate::Error {
     let declared = r.offset() + r.remaining();
-    crate::Error { offset: 1, ..r.error("length", ErrorKind::LengthMismatch { declared, expected }) }
+    crate::Error {
+        offset: 1,
+        ..r.error("length", ErrorKind::LengthMismatch { declared, expected })
+    }
 }

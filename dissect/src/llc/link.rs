@@ -142,7 +142,12 @@ impl Wire<LlcHeader> for AddLinkV2Ext {
         while r.remaining() >= RkeyPair::LEN {
             rkeys.push(RkeyPair::read(r, "v2_ext.rkeys")?); // 72 + 16 i
         }
-        Ok(AddLinkV2Ext { direct, client_target_gid, rkey_count, rkeys })
+        Ok(AddLinkV2Ext {
+            direct,
+            client_target_gid,
+            rkey_count,
+            rkeys,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, header: LlcHeader) {
@@ -233,7 +238,11 @@ impl Wire<LlcHeader> for AddLinkCont {
         r.skip(2, "reserved")?; // 6
         let rkeys = [RkeyPair::read(r, "rkeys")?, RkeyPair::read(r, "rkeys")?]; // 8, 24
         r.skip(4, "reserved")?; // 40
-        Ok(AddLinkCont { link_id, rkeys_remaining, rkeys })
+        Ok(AddLinkCont {
+            link_id,
+            rkeys_remaining,
+            rkeys,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {

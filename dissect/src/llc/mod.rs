@@ -82,7 +82,9 @@ impl Wire<LlcHeader> for RawBody {
     const LAYER: Layer = Layer::Llc;
 
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
-        Ok(RawBody { bytes: r.rest().to_vec() })
+        Ok(RawBody {
+            bytes: r.rest().to_vec(),
+        })
     }
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_bytes(&self.bytes);
@@ -189,7 +191,12 @@ pub fn parse_lax(bytes: &[u8]) -> Lax<LlcLax> {
             parsed.header = Some(header);
             parsed.declared_length = Some(length);
         }
-        Err(error) => return Lax { parsed, error: Some(error) },
+        Err(error) => {
+            return Lax {
+                parsed,
+                error: Some(error),
+            }
+        }
     }
     let error = match LlcMessage::parse(bytes) {
         Ok(message) => {

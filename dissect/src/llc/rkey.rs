@@ -28,7 +28,11 @@ impl Wire<&'static str> for RkeyPair {
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(RkeyPair { rkey: r.be_u32(field)?, new_rkey: r.be_u32(field)?, new_vaddr: r.be_u64(field)? })
+        Ok(RkeyPair {
+            rkey: r.be_u32(field)?,
+            new_rkey: r.be_u32(field)?,
+            new_vaddr: r.be_u64(field)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: &'static str) {
@@ -63,7 +67,10 @@ impl Wire<&'static str> for Rtoken {
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(Rtoken { rkey: r.be_u32(field)?, vaddr: r.be_u64(field)? })
+        Ok(Rtoken {
+            rkey: r.be_u32(field)?,
+            vaddr: r.be_u64(field)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: &'static str) {
@@ -82,7 +89,10 @@ impl Wire<&'static str> for LinkRtoken {
 
     #[inline(always)]
     fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
-        Ok(LinkRtoken { link_id: r.u8(field)?, rtoken: Rtoken::read(r, field)? })
+        Ok(LinkRtoken {
+            link_id: r.u8(field)?,
+            rtoken: Rtoken::read(r, field)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, field: &'static str) {
@@ -120,7 +130,11 @@ impl Wire<LlcHeader> for ConfirmRkey {
         let rtoken = Rtoken::read(r, "rtoken")?; // 5
         let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
         r.skip(1, "reserved")?; // 43
-        Ok(ConfirmRkey { other_count, rtoken, others })
+        Ok(ConfirmRkey {
+            other_count,
+            rtoken,
+            others,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
@@ -211,7 +225,11 @@ impl Wire<LlcHeader> for DeleteRkey {
         if short {
             r.skip(4, "reserved")?; // 40-43
         }
-        Ok(DeleteRkey { count, error_mask, rkeys })
+        Ok(DeleteRkey {
+            count,
+            error_mask,
+            rkeys,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {

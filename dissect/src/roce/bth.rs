@@ -126,9 +126,9 @@ impl Wire for Bth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gen::roce::bth;
     use crate::oracle::{check_canonical, check_prefixes_rejected};
     use crate::wire::Wire;
-    use crate::gen::roce::bth;
     use proptest::prelude::*;
 
     #[test]

@@ -223,8 +223,8 @@ impl ExtHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oracle::{check_canonical, check_prefixes_rejected};
     use crate::gen::roce::*;
+    use crate::oracle::{check_canonical, check_prefixes_rejected};
     use crate::wire::Wire;
     use proptest::prelude::*;
 

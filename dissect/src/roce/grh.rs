@@ -65,9 +65,9 @@ impl Wire for Grh {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::gen::roce::grh;
     use crate::oracle::check_prefixes_rejected;
     use crate::wire::Wire;
-    use crate::gen::roce::grh;
     use proptest::prelude::*;
 
     #[test]
@@ -78,7 +78,13 @@ mod tests {
         let e = Grh::parse(&bytes).unwrap_err();
         // A part parsed on its own names its layer (Wire::LAYER) and the rule.
         assert_eq!((e.layer, e.field, e.offset), (Layer::Rdma, "grh.ip_version", 0));
-        assert_eq!(e.kind, ErrorKind::Invalid { value: 4, reason: Reason::GrhIpVersion });
+        assert_eq!(
+            e.kind,
+            ErrorKind::Invalid {
+                value: 4,
+                reason: Reason::GrhIpVersion
+            }
+        );
     }
 
     proptest! {

@@ -24,8 +24,8 @@ mod tests;
 pub use aeth::{AckType, Aeth, NakCode, Syndrome};
 pub use bth::{Bth, BTH_LEN};
 pub use capture::{
-    parse_v1_captured, parse_v1_into, parse_v1_lax, parse_v2_captured, parse_v2_into, parse_v2_lax, CapturedRoce,
-    IbSlice, RoceLayers, Truncation,
+    parse_v1_captured, parse_v1_into, parse_v1_lax, parse_v2_captured, parse_v2_into, parse_v2_lax,
+    CapturedRoce, IbSlice, RoceLayers, Truncation,
 };
 pub use ext::{AtomicAckEth, AtomicEth, Deth, ExtHeaders, Reth};
 pub use grh::{Grh, GRH_LEN, NEXT_HEADER_IBA};

@@ -29,7 +29,11 @@ impl Wire for IbPacket {
         let mut layers = RoceLayers::default();
         let bth = read_transport(r, r.offset() + r.remaining(), &mut layers)?;
         r.skip(bth.pad_count.into(), "pad")?;
-        Ok(IbPacket { bth, ext: layers.ext, payload: layers.payload.to_vec() })
+        Ok(IbPacket {
+            bth,
+            ext: layers.ext,
+            payload: layers.payload.to_vec(),
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: ()) {
@@ -78,7 +82,10 @@ impl Wire for RoceV2 {
 
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let ib = IbPacket::read(r, ())?;
-        Ok(RoceV2 { ib, icrc: read_icrc(r)? })
+        Ok(RoceV2 {
+            ib,
+            icrc: read_icrc(r)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: ()) {
@@ -116,7 +123,11 @@ impl Wire for RoceV1 {
     fn read(r: &mut Reader, _: ()) -> Result<Self> {
         let grh = read_grh(r, r.offset() + r.remaining(), &mut RoceLayers::default())?;
         let ib = IbPacket::read(r, ())?;
-        Ok(RoceV1 { grh, ib, icrc: read_icrc(r)? })
+        Ok(RoceV1 {
+            grh,
+            ib,
+            icrc: read_icrc(r)?,
+        })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: ()) {

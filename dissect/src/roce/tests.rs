@@ -1,9 +1,9 @@
 //! Whole-packet tests: vectors, ICRC, snaplen truncation, errors, round trips.
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::gen::hex;
 use crate::gen::roce::{roce_v1, roce_v2};
-use crate::error::ErrorKind;
 use crate::oracle::{check_canonical, check_prefixes_rejected};
 use crate::wire::Wire;
 use proptest::prelude::*;

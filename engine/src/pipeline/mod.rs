@@ -7,13 +7,13 @@ mod roce;
 
 use crate::frame::{Frame, Timestamp};
 use dissect::capture::{self, Carried, DecodeError};
-use reassembly::{Flow, Framed, Limits, NotClc, QpBreak, Reassembly, TcpEvent, WriteTarget};
 use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{LlcMessage, SmcrControl};
 use dissect::roce::RoceLayers;
 use dissect::tree::FieldTree;
 use dissect::{Layer, Wire};
+use reassembly::{Flow, Framed, Limits, NotClc, QpBreak, Reassembly, TcpEvent, WriteTarget};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
@@ -227,7 +227,10 @@ impl Pipeline {
             }
         }
         if let Some(e) = &layers.error {
-            emit(Endpoints::Undecoded, (EventKind::Problem(Problem::Frame(e.clone())), None));
+            emit(
+                Endpoints::Undecoded,
+                (EventKind::Problem(Problem::Frame(e.clone())), None),
+            );
         }
         match (&layers.carried, &layers.ip) {
             (Carried::Tcp(seg), Some(ip)) => {
@@ -317,7 +320,10 @@ pub fn clc_event(bytes: &[u8], offset: u64) -> EventKind {
 /// `keep`: the bytes go into the event (moved, not copied).
 fn clc_found(keep: bool, bytes: Vec<u8>, offset: u64) -> Found {
     let kind = clc_parsed(&bytes, offset);
-    (kind, keep.then(|| Box::new(Message::Clc(bytes.into_boxed_slice()))))
+    (
+        kind,
+        keep.then(|| Box::new(Message::Clc(bytes.into_boxed_slice()))),
+    )
 }
 
 fn clc_parsed(bytes: &[u8], offset: u64) -> EventKind {

@@ -1,7 +1,7 @@
 //! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
 
-use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
 use super::reassembly::{Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
+use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
 use dissect::capture::Ip;
 use dissect::llc::SmcrControl;
 use dissect::roce::{Opcode, Reth, RoceLayers};
@@ -125,7 +125,9 @@ mod tests {
     use std::borrow::Cow;
 
     fn vector(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/vectors").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../corpora/vectors")
+            .join(name);
         std::fs::read(path).expect("vector present")
     }
 
@@ -143,7 +145,13 @@ mod tests {
         cdc[1] = 0x2b;
         let p = send_problem(&cdc);
         assert_eq!((p.layer().name(), p.truncated()), ("cdc", false));
-        assert!(matches!(p.error().map(|e| e.kind), Some(ErrorKind::Invalid { reason: Reason::SmcrCdcLength, .. })));
+        assert!(matches!(
+            p.error().map(|e| e.kind),
+            Some(ErrorKind::Invalid {
+                reason: Reason::SmcrCdcLength,
+                ..
+            })
+        ));
         assert_eq!(
             p.to_string(),
             "CDC (SMC-R): field length at byte 1: invalid value 0x2b: SMC-R CDC length is 44"
@@ -153,6 +161,12 @@ mod tests {
         llc[1] = 43;
         let p = send_problem(&llc);
         assert_eq!(p.layer().name(), "llc");
-        assert!(matches!(p.error().map(|e| e.kind), Some(ErrorKind::Invalid { reason: Reason::LlcV1Length, .. })));
+        assert!(matches!(
+            p.error().map(|e| e.kind),
+            Some(ErrorKind::Invalid {
+                reason: Reason::LlcV1Length,
+                ..
+            })
+        ));
     }
 }

@@ -3,9 +3,9 @@
 
 use super::model::*;
 use super::Analyzer;
+use crate::pipeline::reassembly::WriteTarget;
 use crate::pipeline::Event;
 use crate::rules::{self, Rule};
-use crate::pipeline::reassembly::WriteTarget;
 use dissect::cdc::{seq_before, ConnStateFlags, Cursor, ProducerFlags, SmcrCdc};
 
 /// One sender's CDC stream.

@@ -4,11 +4,11 @@
 use super::cdc::CdcSide;
 use super::model::*;
 use super::{micros, Analyzer, Tracked, Way};
+use crate::frame::Timestamp;
+use crate::pipeline::reassembly::Flow;
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
-use crate::frame::Timestamp;
 use arrayvec::ArrayVec;
-use crate::pipeline::reassembly::Flow;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,
@@ -191,7 +191,13 @@ impl Analyzer {
         Some(t.attribution(sender))
     }
 
-    pub(super) fn segment(&mut self, ev: &Event, flow: &Flow, seg: &Segment, out: &mut Vec<Update>) -> Option<Attribution> {
+    pub(super) fn segment(
+        &mut self,
+        ev: &Event,
+        flow: &Flow,
+        seg: &Segment,
+        out: &mut Vec<Update>,
+    ) -> Option<Attribution> {
         let &(id, side) = self.by_flow.get(&Way(*flow))?;
         let t = self.sessions.get_mut(&id).map(Box::as_mut)?;
         let (s, st) = (&mut t.session, &mut t.state);
@@ -227,7 +233,13 @@ impl Analyzer {
         Some(t.attribution(side))
     }
 
-    pub(super) fn clc(&mut self, ev: &Event, flow: &Flow, m: &ClcMessage, out: &mut Vec<Update>) -> Option<Attribution> {
+    pub(super) fn clc(
+        &mut self,
+        ev: &Event,
+        flow: &Flow,
+        m: &ClcMessage,
+        out: &mut Vec<Update>,
+    ) -> Option<Attribution> {
         let client_is_src = !matches!(m, ClcMessage::Accept(_));
         let (id, side) = self.session_for(ev, flow, client_is_src, out)?;
         let Tracked {
@@ -499,7 +511,10 @@ fn rejection_rule(e: &dissect::Error) -> Option<&'static Rule> {
         Reason::ShorterThanHeaderAndTrailer | Reason::BelowTypeMinimum => return length_rule(e.message),
         // A count the Proposal's areas locate past its end: the length is short.
         Reason::LocatedPastBody
-            if matches!(e.field, "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count") =>
+            if matches!(
+                e.field,
+                "v2_ext.eid_count" | "v2_ext.ism_gid_count" | "ip_prefix.ipv6_prefix_count"
+            ) =>
         {
             rules::CLC_PROPOSAL_LENGTH
         }

@@ -3,9 +3,9 @@
 
 use super::model::*;
 use super::{gid_ip, insert_capped, micros, Analyzer};
+use crate::frame::Timestamp;
 use crate::pipeline::Event;
 use crate::rules;
-use crate::frame::Timestamp;
 use arrayvec::ArrayVec;
 use dissect::clc::SmcrAcceptConfirm;
 use dissect::llc::{LlcFlags, LlcMessage, RkeyPair};
@@ -158,7 +158,11 @@ impl LinkGroup {
     /// Index of the `owner`'s RMB that has `rkey`, with its address on that link.
     pub(super) fn rmb(&self, owner: Side, rkey: u32) -> Option<(usize, u64)> {
         let i = *self.rkeys[owner.index()].get(&rkey)?;
-        let token = self.rmbs[owner.index()].get(i)?.tokens.iter().find(|t| t.0 == rkey)?;
+        let token = self.rmbs[owner.index()]
+            .get(i)?
+            .tokens
+            .iter()
+            .find(|t| t.0 == rkey)?;
         Some((i, token.1))
     }
 
@@ -170,7 +174,9 @@ impl LinkGroup {
     /// Gives the `owner`'s RMB `i` the token (rkey, address) if the RMB and
     /// the engine-wide cap have room.
     fn add_token(&mut self, owner: Side, i: usize, token: (u32, u64), room: &mut RkeyRoom) {
-        let Some(r) = self.rmbs[owner.index()].get_mut(i) else { return };
+        let Some(r) = self.rmbs[owner.index()].get_mut(i) else {
+            return;
+        };
         let rkeys = &mut self.rkeys[owner.index()];
         let new = !rkeys.contains_key(&token.0);
         if r.tokens.is_full() || (new && !room.take()) {
@@ -265,7 +271,10 @@ impl LinkGroup {
             None => self.announce(owner, token.0, token.1, room),
         };
         let Some(i) = i else { return };
-        if self.rmbs[owner.index()].get(i).is_some_and(|r| !r.tokens.contains(&token)) {
+        if self.rmbs[owner.index()]
+            .get(i)
+            .is_some_and(|r| !r.tokens.contains(&token))
+        {
             self.add_token(owner, i, token, room);
         }
     }

@@ -14,14 +14,14 @@ mod retire;
 
 pub use lgr::LinkGroup;
 pub use model::{
-    Attribution, EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen, SmcrSeen,
-    Update, CLC_KEPT,
+    Attribution, EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen,
+    SmcrSeen, Update, CLC_KEPT,
 };
 
-use crate::pipeline::{Endpoints, Event, EventKind, Problem};
-use crate::rules::{self, Rule};
 use crate::frame::Timestamp;
 use crate::pipeline::reassembly::{ConnKey, Flow};
+use crate::pipeline::{Endpoints, Event, EventKind, Problem};
+use crate::rules::{self, Rule};
 use foldhash::fast::RandomState;
 use handshake::Handshake;
 use std::collections::HashMap;

@@ -1,10 +1,10 @@
 //! What the engine knows about each SMC connection: the public, read-only
 //! picture a printer or UI shows.
 
-use crate::rules::Rule;
 use crate::frame::Timestamp;
-use arrayvec::{ArrayString, ArrayVec};
 use crate::pipeline::reassembly::QpKey;
+use crate::rules::Rule;
+use arrayvec::{ArrayString, ArrayVec};
 use dissect::clc::{ClcType, DeclineDiagnosis, Release};
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};

@@ -6,11 +6,11 @@ use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{parse_send, LlcMessage, SmcrControl};
 use dissect::Wire;
+use engine::frame::FrameSource;
 use engine::pipeline::{clc_event, Event, EventKind, Pipeline};
 use engine::session::{Analyzer, Update};
-use engine::frame::FrameSource;
-use sys::source::PcapFile;
 use std::path::Path;
+use sys::source::PcapFile;
 
 /// Every pipeline event of a real capture.
 pub fn real(file: &str) -> Vec<Event> {

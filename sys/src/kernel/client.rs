@@ -142,9 +142,10 @@ fn abort_during_handshake(sock: &Socket, peer: SocketAddr, out: &mut Outcome) ->
     while Instant::now() < deadline {
         match diag::dump_tcp(family, 1 << diag::TCP_ESTABLISHED) {
             Ok(socks) => {
-                if socks.iter().any(|t| {
-                    Some(t.id.sport) == local.map(|l| l.port()) && t.id.dport == peer.port()
-                }) {
+                if socks
+                    .iter()
+                    .any(|t| Some(t.id.sport) == local.map(|l| l.port()) && t.id.dport == peer.port())
+                {
                     return Ok(());
                 }
             }
@@ -183,9 +184,7 @@ pub fn add_diag(sock: &Socket, flavor: Flavor, out: &mut Outcome) {
                 }
             }
         }
-        Ok(None) => out
-            .warnings
-            .push("smc_diag does not list this socket".into()),
+        Ok(None) => out.warnings.push("smc_diag does not list this socket".into()),
         Err(e) => out.warnings.push(e.to_string()),
     }
 }

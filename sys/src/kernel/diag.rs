@@ -116,13 +116,7 @@ impl SmcDiagMsg {
     pub const LEN: usize = 64;
 
     pub fn parse(b: &[u8]) -> Result<SmcDiagMsg, Error> {
-        let short = || {
-            Error::Malformed(format!(
-                "smc_diag_msg of {} bytes, need {}",
-                b.len(),
-                Self::LEN
-            ))
-        };
+        let short = || Error::Malformed(format!("smc_diag_msg of {} bytes, need {}", b.len(), Self::LEN));
         let head = b.get(..Self::LEN).ok_or_else(short)?;
         let id = SockId::parse(&head[4..]).ok_or_else(short)?;
         let inode_bytes: [u8; 8] = head[56..64].try_into().map_err(|_| short())?;
@@ -223,13 +217,7 @@ impl InetDiagMsg {
     pub const LEN: usize = 72;
 
     pub fn parse(b: &[u8]) -> Result<InetDiagMsg, Error> {
-        let short = || {
-            Error::Malformed(format!(
-                "inet_diag_msg of {} bytes, need {}",
-                b.len(),
-                Self::LEN
-            ))
-        };
+        let short = || Error::Malformed(format!("inet_diag_msg of {} bytes, need {}", b.len(), Self::LEN));
         let head = b.get(..Self::LEN).ok_or_else(short)?;
         Ok(InetDiagMsg {
             family: head[0],
@@ -380,10 +368,7 @@ mod tests {
             .expect("own socket listed");
         assert_eq!(me.id.dport, l.local_addr().unwrap().port());
         assert_eq!((me.family, me.state), (2, TCP_ESTABLISHED));
-        assert_eq!(
-            SockId::ip(&me.id.src, 2),
-            std::net::IpAddr::from([127, 0, 0, 1])
-        );
+        assert_eq!(SockId::ip(&me.id.src, 2), std::net::IpAddr::from([127, 0, 0, 1]));
     }
 
     /// Real kernel: the AF_SMC dump works, or says smc_diag is missing.

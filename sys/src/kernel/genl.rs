@@ -45,15 +45,9 @@ impl Genl {
     pub fn smc() -> Result<Genl, Error> {
         let mut nl = NetlinkSocket::open(netlink::NETLINK_GENERIC)?;
         let replies = nl
-            .request(
-                GENL_ID_CTRL,
-                NLM_F_ACK,
-                getfamily_request(SMC_GENL_FAMILY_NAME),
-            )
+            .request(GENL_ID_CTRL, NLM_F_ACK, getfamily_request(SMC_GENL_FAMILY_NAME))
             .map_err(|e| match e {
-                Error::Kernel(io) if io.kind() == io::ErrorKind::NotFound => {
-                    Error::NoGenlFamily(io)
-                }
+                Error::Kernel(io) if io.kind() == io::ErrorKind::NotFound => Error::NoGenlFamily(io),
                 other => other,
             })?;
         let reply = replies

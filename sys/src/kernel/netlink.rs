@@ -58,10 +58,7 @@ impl NlMsg {
         while !buf.is_empty() {
             let len = ne_u32(buf, 0).ok_or_else(|| malformed("nlmsghdr truncated"))? as usize;
             if len < NLMSG_HDRLEN || len > buf.len() {
-                return Err(malformed(&format!(
-                    "nlmsg_len {len} outside 16..={}",
-                    buf.len()
-                )));
+                return Err(malformed(&format!("nlmsg_len {len} outside 16..={}", buf.len())));
             }
             let h = &buf[..len];
             msgs.push(NlMsg {
@@ -102,11 +99,7 @@ impl<'a> Attr<'a> {
     }
     /// A NUL-terminated string attribute, without the NUL.
     pub fn string(&self) -> String {
-        let end = self
-            .data
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.data.len());
+        let end = self.data.iter().position(|&b| b == 0).unwrap_or(self.data.len());
         String::from_utf8_lossy(&self.data[..end]).into_owned()
     }
     pub fn nested(&self) -> Result<Vec<Attr<'a>>, Error> {
@@ -155,9 +148,7 @@ pub fn genl_header(cmd: u8, version: u8) -> Vec<u8> {
 
 /// Splits a generic netlink payload into (command, attributes).
 pub fn parse_genl(payload: &[u8]) -> Result<(u8, Vec<Attr<'_>>), Error> {
-    let cmd = *payload
-        .first()
-        .ok_or_else(|| malformed("genlmsghdr truncated"))?;
+    let cmd = *payload.first().ok_or_else(|| malformed("genlmsghdr truncated"))?;
     let body = payload
         .get(4..)
         .ok_or_else(|| malformed("genlmsghdr truncated"))?;
@@ -196,12 +187,7 @@ impl NetlinkSocket {
     /// Sends `kind`/`flags`/`payload` and returns the replies: all parts of a
     /// dump up to NLMSG_DONE, or the answers before the ack of a request.
     /// A negative status from the kernel comes back as an OS error.
-    pub fn request(
-        &mut self,
-        kind: u16,
-        flags: u16,
-        payload: Vec<u8>,
-    ) -> Result<Vec<NlMsg>, Error> {
+    pub fn request(&mut self, kind: u16, flags: u16, payload: Vec<u8>) -> Result<Vec<NlMsg>, Error> {
         self.seq = self.seq.wrapping_add(1);
         let msg = NlMsg {
             kind,
@@ -233,8 +219,7 @@ impl NetlinkSocket {
                         return Ok(replies);
                     }
                     _ => {
-                        let more =
-                            m.flags & NLM_F_MULTI != 0 || flags & (NLM_F_ACK | NLM_F_DUMP) != 0;
+                        let more = m.flags & NLM_F_MULTI != 0 || flags & (NLM_F_ACK | NLM_F_DUMP) != 0;
                         replies.push(m);
                         if !more {
                             return Ok(replies);
@@ -358,10 +343,7 @@ mod tests {
         put_attr(&mut b, 1, &[1, 2, 3, 4]);
         b[0..2].copy_from_slice(&9u16.to_ne_bytes());
         assert!(parse_attrs(&b).is_err());
-        assert!(
-            parse_attrs(&[0, 0, 1, 0]).is_err(),
-            "nla_len below header size"
-        );
+        assert!(parse_attrs(&[0, 0, 1, 0]).is_err(), "nla_len below header size");
         assert!(parse_attrs(&[1, 2]).is_err(), "stray bytes");
     }
 }

@@ -147,11 +147,7 @@ impl ConnReport {
             match v {
                 Value::Num(n) => write!(out, "\"{k}\":{n}"),
                 Value::Text(t) => write!(out, "\"{k}\":{}", json_string(&t)),
-                Value::Code(c) => write!(
-                    out,
-                    "\"{k}\":\"{c:#010x}\",\"{k}_name\":\"{}\"",
-                    decline_name(c)
-                ),
+                Value::Code(c) => write!(out, "\"{k}\":\"{c:#010x}\",\"{k}_name\":\"{}\"", decline_name(c)),
             }
             .ok();
         }

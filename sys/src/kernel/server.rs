@@ -27,10 +27,7 @@ pub struct ServerOptions {
 
 /// Listens, then serves connections on their own threads, calling `done`
 /// with each finished one. Returns once `count` connections are done.
-pub fn serve(
-    opts: &ServerOptions,
-    done: &(dyn Fn(Result<Outcome, Error>) + Sync),
-) -> Result<(), Error> {
+pub fn serve(opts: &ServerOptions, done: &(dyn Fn(Result<Outcome, Error>) + Sync)) -> Result<(), Error> {
     let ipv6 = opts.ipv6 || opts.bind.is_some_and(|a| a.is_ipv6());
     let (listener, flavor) = if opts.tcp {
         (socket::tcp_socket(ipv6)?, Flavor::Tcp)

@@ -38,11 +38,7 @@ pub fn smc_socket(ipv6: bool) -> Result<(Socket, Flavor), Error> {
         Err(e) => return Err(Error::io("socket(IPPROTO_SMC)".into(), e)),
     };
     let proto = if ipv6 { SMCPROTO_SMC6 } else { SMCPROTO_SMC };
-    match Socket::new(
-        Domain::from(AF_SMC),
-        Type::STREAM,
-        Some(Protocol::from(proto)),
-    ) {
+    match Socket::new(Domain::from(AF_SMC), Type::STREAM, Some(Protocol::from(proto))) {
         Ok(s) => Ok((s, Flavor::AfSmc)),
         Err(af_smc) if unsupported(&af_smc) => Err(Error::NoSmc { inet, af_smc }),
         Err(e) => Err(Error::io("socket(AF_SMC)".into(), e)),
@@ -52,8 +48,7 @@ pub fn smc_socket(ipv6: bool) -> Result<(Socket, Flavor), Error> {
 /// A plain TCP socket, for acting as a peer without SMC.
 pub fn tcp_socket(ipv6: bool) -> Result<Socket, Error> {
     let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-    Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| Error::io("socket(TCP)".into(), e))
+    Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(|e| Error::io("socket(TCP)".into(), e))
 }
 
 /// The socket's inode, which sock_diag reports as `diag_inode`.

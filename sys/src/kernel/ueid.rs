@@ -35,9 +35,7 @@ impl Ueid {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '.' || *c == '-'))
         {
-            return Err(bad(&format!(
-                "contains {c:?}; allowed are A-Z, 0-9, '.' and '-'"
-            )));
+            return Err(bad(&format!("contains {c:?}; allowed are A-Z, 0-9, '.' and '-'")));
         }
         Ok(Ueid(up))
     }
@@ -73,13 +71,11 @@ pub fn parse_ueid_reply(payload: &[u8]) -> Result<Vec<String>, Error> {
 }
 
 pub fn add(g: &mut Genl, ueid: &Ueid) -> Result<(), Error> {
-    g.call(SMC_NETLINK_ADD_UEID, NLM_F_ACK, &ueid.attr())
-        .map(drop)
+    g.call(SMC_NETLINK_ADD_UEID, NLM_F_ACK, &ueid.attr()).map(drop)
 }
 
 pub fn remove(g: &mut Genl, ueid: &Ueid) -> Result<(), Error> {
-    g.call(SMC_NETLINK_REMOVE_UEID, NLM_F_ACK, &ueid.attr())
-        .map(drop)
+    g.call(SMC_NETLINK_REMOVE_UEID, NLM_F_ACK, &ueid.attr()).map(drop)
 }
 
 pub fn flush(g: &mut Genl) -> Result<(), Error> {
@@ -159,14 +155,7 @@ mod tests {
 
     #[test]
     fn ueid_rules_follow_the_kernel() {
-        for bad in [
-            "",
-            "-LAB",
-            ".X",
-            "HAS SPACE",
-            "UNDER_SCORE",
-            &"B".repeat(33),
-        ] {
+        for bad in ["", "-LAB", ".X", "HAS SPACE", "UNDER_SCORE", &"B".repeat(33)] {
             assert!(Ueid::new(bad).is_err(), "{bad:?} must be rejected");
         }
         assert!(Ueid::new("9LAB").is_ok());
@@ -175,11 +164,7 @@ mod tests {
     #[test]
     fn dump_reply_is_trimmed() {
         let mut p = netlink::genl_header(SMC_NETLINK_DUMP_UEID, 1);
-        netlink::put_attr(
-            &mut p,
-            SMC_NLA_EID_TABLE_ENTRY,
-            &Ueid::new("LAB").unwrap().wire(),
-        );
+        netlink::put_attr(&mut p, SMC_NLA_EID_TABLE_ENTRY, &Ueid::new("LAB").unwrap().wire());
         assert_eq!(parse_ueid_reply(&p).unwrap(), vec!["LAB".to_string()]);
     }
 

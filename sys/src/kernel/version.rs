@@ -47,9 +47,7 @@ pub fn from_link_dump<'a>(
                 .and_then(|a| a.u8())
                 .unwrap_or(u8::MAX);
             let v2 = nest(&lgr, SMC_NLA_LGR_R_V2_COMMON)?;
-            let version = find(&v2, SMC_NLA_LGR_V2_VER)
-                .and_then(|a| a.u8())
-                .unwrap_or(1);
+            let version = find(&v2, SMC_NLA_LGR_V2_VER).and_then(|a| a.u8()).unwrap_or(1);
             current = Some((role, version));
         } else if cmd == SMC_NETLINK_GET_LINK_SMCR {
             let l = nest(&attrs, SMC_GEN_LINK_SMCR)?;
@@ -135,12 +133,7 @@ mod tests {
 
     #[test]
     fn v2_group_is_found_by_its_link() {
-        let dump = [
-            lgr(0, false),
-            link("rxe1", GID),
-            lgr(0, true),
-            link("rxe0", GID),
-        ];
+        let dump = [lgr(0, false), link("rxe1", GID), lgr(0, true), link("rxe0", GID)];
         let v = from_link_dump(dump.iter().map(|p| p.as_slice()), &diag_link(0)).unwrap();
         assert_eq!(v, Some(2));
     }
@@ -156,12 +149,7 @@ mod tests {
 
     #[test]
     fn role_and_gid_must_match() {
-        let dump = [
-            lgr(1, true),
-            link("rxe0", GID),
-            lgr(0, true),
-            link("rxe0", PEER),
-        ];
+        let dump = [lgr(1, true), link("rxe0", GID), lgr(0, true), link("rxe0", PEER)];
         assert_eq!(
             from_link_dump(dump.iter().map(|p| p.as_slice()), &diag_link(0)).unwrap(),
             None
@@ -170,12 +158,7 @@ mod tests {
 
     #[test]
     fn disagreeing_matches_give_no_answer() {
-        let dump = [
-            lgr(0, true),
-            link("rxe0", GID),
-            lgr(0, false),
-            link("rxe0", GID),
-        ];
+        let dump = [lgr(0, true), link("rxe0", GID), lgr(0, false), link("rxe0", GID)];
         assert_eq!(
             from_link_dump(dump.iter().map(|p| p.as_slice()), &diag_link(0)).unwrap(),
             None

@@ -4,12 +4,12 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
+use super::report::{Note, Report, ReportArgs};
 use crate::present::describe::{describe, info, json_fields, Description};
 use crate::present::text;
 use crate::present::tree;
-use super::report::{Note, Report, ReportArgs};
-use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use engine::frame::{Frame, FrameSource, Timestamp};
+use engine::pipeline::{Endpoints, Event, EventKind, Pipeline};
 use serde_json::{json, Value};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -163,7 +163,10 @@ impl<W: Write> Printer<'_, W> {
                 };
                 eprintln!(
                     "smc-analyze: {}: frame {}: {} {what}: {}",
-                    self.name, event.frame, p.layer(), p
+                    self.name,
+                    event.frame,
+                    p.layer(),
+                    p
                 );
                 continue;
             }

@@ -5,11 +5,11 @@
 
 use super::analyze::{self, Options};
 use super::report::ReportArgs;
-use sys::source::{LiveCapture, LiveConfig, LiveStats, DEFAULT_FILTER};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use sys::source::{LiveCapture, LiveConfig, LiveStats, DEFAULT_FILTER};
 
 /// How often the drop counters are reported while capturing.
 const STATS_EVERY: Duration = Duration::from_secs(5);
@@ -97,7 +97,8 @@ pub fn run(args: Args) -> ExitCode {
         duration,
         stop,
     };
-    let lines = args.json || args.no_ui || args.verbose || args.report.findings || args.report.session.is_some();
+    let lines =
+        args.json || args.no_ui || args.verbose || args.report.findings || args.report.session.is_some();
     if !lines && crate::ui::available() {
         return crate::ui::run(crate::ui::Source::live(move || {
             let source = LiveCapture::open(config).map_err(|e| format!("{name}: {e}"))?;

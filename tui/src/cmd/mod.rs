@@ -73,7 +73,9 @@ fn embedded_ui() -> ExitCode {
     match crate::ui::embedded() {
         Ok((source, _file)) if crate::ui::available() => crate::ui::run(source),
         Ok((source, _file)) => {
-            eprintln!("smc-analyze: no terminal for the UI: the built-in capture as lines (see smc-analyze --help)");
+            eprintln!(
+                "smc-analyze: no terminal for the UI: the built-in capture as lines (see smc-analyze --help)"
+            );
             source.file.map_or(ExitCode::FAILURE, |f| read::lines(&f))
         }
         Err(e) => {
@@ -84,23 +86,13 @@ fn embedded_ui() -> ExitCode {
 }
 
 /// Prints one finished connection (line or JSON) and its warnings; false on error.
-fn print_outcome(
-    r: Result<sys::kernel::client::Outcome, sys::kernel::Error>,
-    json: bool,
-) -> bool {
+fn print_outcome(r: Result<sys::kernel::client::Outcome, sys::kernel::Error>, json: bool) -> bool {
     match r {
         Ok(o) => {
             for w in &o.warnings {
                 eprintln!("smc-analyze: conn {}: {w}", o.report.conn);
             }
-            println!(
-                "{}",
-                if json {
-                    o.report.json()
-                } else {
-                    o.report.line()
-                }
-            );
+            println!("{}", if json { o.report.json() } else { o.report.line() });
             true
         }
         Err(e) => {

@@ -7,10 +7,10 @@
 use super::analyze::{self, Options};
 use super::progress::Progress;
 use super::report::ReportArgs;
-use sys::source::PcapFile;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use sys::source::PcapFile;
 
 #[derive(clap::Args)]
 pub struct Args {

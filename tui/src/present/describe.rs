@@ -158,9 +158,12 @@ pub fn json_fields(fields: &[(&'static str, Field)]) -> Map<String, Value> {
 /// event stream.
 pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
     let (proto, msg, version, response) = match kind {
-        EventKind::SmcOption { syn_ack, .. } => {
-            (Layer::TcpOption, if *syn_ack { "syn_ack" } else { "syn" }, None, None)
-        }
+        EventKind::SmcOption { syn_ack, .. } => (
+            Layer::TcpOption,
+            if *syn_ack { "syn_ack" } else { "syn" },
+            None,
+            None,
+        ),
         EventKind::Clc(m) => (Layer::Clc, clc_msg(m), Some(clc_env(m).version), None),
         EventKind::Llc(m) => {
             let header = m.header();
@@ -415,8 +418,8 @@ fn cdc_fields<'a>(m: &SmcrCdc, out: &mut impl Fields<'a>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::pipeline::Pipeline;
     use engine::frame::FrameSource;
+    use engine::pipeline::Pipeline;
     use sys::source::PcapFile;
 
     #[test]

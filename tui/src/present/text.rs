@@ -4,8 +4,8 @@
 //! piece); rare text (unknown names, IPv6) still goes through std.
 
 use super::describe::{each_field, Field, Fields, Info};
-use engine::pipeline::{Endpoints, Event};
 use engine::frame::Timestamp;
+use engine::pipeline::{Endpoints, Event};
 use std::fmt::{self, Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -286,7 +286,10 @@ fn since(line: &mut impl TextSink, time: Timestamp, start: Timestamp) {
     match u64::try_from(secs) {
         Ok(whole) if !negative => decimal(line, whole, 5),
         // A frame before the first one, or timestamps centuries apart.
-        _ => shown(line, format_args!("{:>5}", format!("{}{secs}", if negative { "-" } else { "" }))),
+        _ => shown(
+            line,
+            format_args!("{:>5}", format!("{}{secs}", if negative { "-" } else { "" })),
+        ),
     }
     line.put(b".");
     eight(line, micros, 6, 6);
@@ -459,9 +462,28 @@ mod tests {
 
     #[test]
     fn numbers_and_addresses_print_as_std_prints_them() {
-        let values = [0, 1, 9, 10, 99, 100, 0xf, 0x10, 0xabc, 4096, 9_999_999, 99_999_999, 100_000_000]
-            .into_iter()
-            .chain([1_234_567_890_123, 10_000_000_000_000_000, u64::from(u32::MAX), u64::MAX]);
+        let values = [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            0xf,
+            0x10,
+            0xabc,
+            4096,
+            9_999_999,
+            99_999_999,
+            100_000_000,
+        ]
+        .into_iter()
+        .chain([
+            1_234_567_890_123,
+            10_000_000_000_000_000,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ]);
         for v in values {
             assert_eq!(text(|l| hex(l, v)), format!("{v:#x}"));
             assert_eq!(text(|l| num(l, v)), v.to_string());
@@ -497,7 +519,13 @@ mod tests {
                 assert_eq!(text(|l| socket(l, sock)), sock.to_string());
             }
         }
-        for a in ["::ffff:10.0.0.1", "::10.0.0.1", "::ffff:0:1", "64:ff9b::1.2.3.4", "fe80::ffff:1:2"] {
+        for a in [
+            "::ffff:10.0.0.1",
+            "::10.0.0.1",
+            "::ffff:0:1",
+            "64:ff9b::1.2.3.4",
+            "fe80::ffff:1:2",
+        ] {
             let v6: Ipv6Addr = a.parse().unwrap();
             assert_eq!(text(|l| ip(l, v6.into())), v6.to_string());
         }
@@ -517,7 +545,10 @@ mod tests {
                 expected.extend(format!("{}{i:#x} ", i * 1_000_003).bytes());
             }
         }
-        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 
     #[test]
@@ -535,11 +566,15 @@ mod tests {
         }
         // Carries, signs and extremes, against the plain 128-bit sum.
         let plain = |time: Timestamp, start: Timestamp| {
-            let ns = (i128::from(time.secs) - i128::from(start.secs)) * 1_000_000_000 + i128::from(time.nanos)
+            let ns = (i128::from(time.secs) - i128::from(start.secs)) * 1_000_000_000
+                + i128::from(time.nanos)
                 - i128::from(start.nanos);
             let us = (ns.unsigned_abs() + 500) / 1000;
             let sign = if ns < 0 { "-" } else { "" };
-            format!("{:>12}", format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000))
+            format!(
+                "{:>12}",
+                format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000)
+            )
         };
         let times = [
             at(0, 0),

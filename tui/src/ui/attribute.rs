@@ -113,7 +113,13 @@ impl Attributor {
                     Layer::Frame | Layer::TcpOption => Kind::Tcp,
                 };
                 response = d.response == Some(true);
-                (kind, d.proto.name(), d.msg, d.version, crate::present::text::fields(&d.fields))
+                (
+                    kind,
+                    d.proto.name(),
+                    d.msg,
+                    d.version,
+                    crate::present::text::fields(&d.fields),
+                )
             }
         };
         Some(Row {

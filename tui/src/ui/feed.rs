@@ -5,9 +5,9 @@
 
 use super::attribute::Attributor;
 use super::store::Store;
+use engine::frame::{Frame, FrameSource, SourceError};
 use engine::pipeline::Pipeline;
 use engine::session::Analyzer;
-use engine::frame::{Frame, FrameSource, SourceError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

@@ -14,7 +14,6 @@ pub mod view;
 mod tests;
 
 use app::{Action, App};
-use sys::source::PcapFile;
 use feed::{Feed, Frames, Open, Shared};
 use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -27,6 +26,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use sys::source::PcapFile;
 
 /// What the UI watches.
 pub struct Source {

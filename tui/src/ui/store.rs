@@ -5,9 +5,9 @@
 //! are let go, oldest first (live sessions are bounded by the engine's own
 //! cap).
 
+use engine::frame::Timestamp;
 use engine::pipeline::Message;
 use engine::session::{Finding, Session, Side};
-use engine::frame::Timestamp;
 use std::collections::{BTreeMap, VecDeque};
 
 /// What the store keeps at most.
@@ -169,7 +169,16 @@ impl Store {
             self.next_session = id + 1;
             let rows = VecDeque::new();
             let (rate, tcp_shown, ended) = (Rate::default(), 0, false);
-            self.sessions.insert(id, Entry { session: s, rows, rate, tcp_shown, ended });
+            self.sessions.insert(
+                id,
+                Entry {
+                    session: s,
+                    rows,
+                    rate,
+                    tcp_shown,
+                    ended,
+                },
+            );
         }
     }
 
@@ -199,7 +208,8 @@ impl Store {
 
     /// The row numbered `n`, unless it was let go.
     pub fn row(&self, n: u64) -> Option<&Row> {
-        self.rows.get(usize::try_from(n.checked_sub(self.first_row)?).ok()?)
+        self.rows
+            .get(usize::try_from(n.checked_sub(self.first_row)?).ok()?)
     }
 
     /// The number the next row gets.
@@ -252,7 +262,11 @@ impl Store {
 
     /// Lets go of the rows of the link group whose last row is oldest.
     fn let_go_quietest_link_group(&mut self) {
-        let quietest = self.lgr_rows.iter().min_by_key(|(_, rows)| rows.back()).map(|(&id, _)| id);
+        let quietest = self
+            .lgr_rows
+            .iter()
+            .min_by_key(|(_, rows)| rows.back())
+            .map(|(&id, _)| id);
         if let Some(id) = quietest {
             self.lgr_rows.remove(&id);
             self.link_groups_let_go += 1;

@@ -7,7 +7,6 @@ use super::feed::{Engine, Frames, Shared};
 use super::store::{Kind, Store, StoreCaps};
 use super::view::Heights;
 use engine::frame::{Frame, FrameSource};
-use sys::source::PcapFile;
 use engine::synth::Copies;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -15,6 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::path::Path;
+use sys::source::PcapFile;
 
 const W: u16 = 200;
 const H: u16 = 50;
@@ -209,7 +209,9 @@ fn search_narrows_sessions_and_finds_events() {
     let next = app.row.unwrap();
     assert!(next > first);
     let store = shared.lock();
-    assert!([first, next].iter().all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
+    assert!([first, next]
+        .iter()
+        .all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
     let skipped = store.sessions[&0]
         .rows
         .iter()
@@ -348,9 +350,13 @@ fn bad_file_shows_the_error_in_the_status_line() {
 
 /// The frames of a real capture.
 fn frames(name: &str) -> Vec<Frame> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name);
     let mut source = PcapFile::open(&path).unwrap();
-    std::iter::from_fn(|| source.next_frame()).map(Result::unwrap).collect()
+    std::iter::from_fn(|| source.next_frame())
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
@@ -372,7 +378,11 @@ fn a_long_live_feed_keeps_the_store_within_its_caps() {
     while engine.batch(&shared) {
         let store = shared.lock();
         let live = store.sessions.values().filter(|e| !e.ended).count();
-        most = (most.0.max(store.sessions.len()), most.1.max(store.lgr_rows.len()), most.2.max(live));
+        most = (
+            most.0.max(store.sessions.len()),
+            most.1.max(store.lgr_rows.len()),
+            most.2.max(live),
+        );
     }
     engine.finish(&shared);
     let store = shared.lock();
@@ -383,12 +393,24 @@ fn a_long_live_feed_keeps_the_store_within_its_caps() {
     assert_eq!(store.next_session, copies, "one session per copy");
     // The newest ones stay; the others were let go and counted.
     let kept: Vec<u32> = store.sessions.keys().copied().collect();
-    assert_eq!(kept, (copies - caps.ended_sessions as u32..copies).collect::<Vec<_>>());
-    assert_eq!(store.sessions_let_go, u64::from(copies) - caps.ended_sessions as u64);
-    assert_eq!(store.link_groups_let_go, u64::from(copies) - caps.link_groups as u64);
+    assert_eq!(
+        kept,
+        (copies - caps.ended_sessions as u32..copies).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        store.sessions_let_go,
+        u64::from(copies) - caps.ended_sessions as u64
+    );
+    assert_eq!(
+        store.link_groups_let_go,
+        u64::from(copies) - caps.link_groups as u64
+    );
     // Every kept session still has its rows, and the link group rows its LLC.
     assert!(store.sessions.values().all(|e| !e.rows.is_empty()));
-    assert!(store.lgr_rows.values().all(|rows| rows.iter().all(|&r| store.row(r).unwrap().kind == Kind::Llc)));
+    assert!(store
+        .lgr_rows
+        .values()
+        .all(|rows| rows.iter().all(|&r| store.row(r).unwrap().kind == Kind::Llc)));
     drop(store);
     // The sessions pane says how many it let go.
     let buf = screen(&shared, &mut App::default(), &[]);
@@ -409,7 +431,11 @@ fn event_labels(shared: &Shared, id: u32) -> Vec<String> {
     };
     let view = super::view::build(&mut shared.lock(), &mut app, h);
     assert_eq!(app.session, Some(id), "session {id} is listed");
-    view.events.lines.iter().map(|l| format!("{:?} {:?} {}", l.from, l.kind, l.label)).collect()
+    view.events
+        .lines
+        .iter()
+        .map(|l| format!("{:?} {:?} {}", l.from, l.kind, l.label))
+        .collect()
 }
 
 #[test]
@@ -429,15 +455,27 @@ fn a_long_live_feed_keeps_the_newest_rows() {
     };
     let shared = Shared::default();
     shared.lock().caps = caps;
-    let mut engine = Engine::new(Box::new(Frames(Copies::new(frames("smcr-v2-echo.pcapng"), copies))));
+    let mut engine = Engine::new(Box::new(Frames(Copies::new(
+        frames("smcr-v2-echo.pcapng"),
+        copies,
+    ))));
     let check = |store: &Store| {
         assert!(store.rows.len() <= caps.rows, "{} rows", store.rows.len());
         // Every row a list names is still kept, and is that list's.
         for (&id, e) in &store.sessions {
-            assert!(e.rows.iter().all(|&n| store.row(n).is_some_and(|r| r.session == Some(id))), "session {id}");
+            assert!(
+                e.rows
+                    .iter()
+                    .all(|&n| store.row(n).is_some_and(|r| r.session == Some(id))),
+                "session {id}"
+            );
         }
         for (&g, rows) in &store.lgr_rows {
-            assert!(rows.iter().all(|&n| store.row(n).is_some_and(|r| r.lgr == Some(g))), "link group {g}");
+            assert!(
+                rows.iter()
+                    .all(|&n| store.row(n).is_some_and(|r| r.lgr == Some(g))),
+                "link group {g}"
+            );
         }
     };
     while engine.batch(&shared) {

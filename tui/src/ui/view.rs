@@ -5,9 +5,9 @@
 
 use super::app::{App, Pane};
 use super::store::{Kind, Row, Store};
+use engine::frame::Timestamp;
 use engine::rules::Severity;
 use engine::session::{Fallback, Outcome, Session, Side};
-use engine::frame::Timestamp;
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]

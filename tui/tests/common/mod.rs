@@ -33,7 +33,10 @@ pub fn in_own_netns(name: &str) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     eprintln!("{stdout}{stderr}");
     assert!(
         out.status.success(),
@@ -50,7 +53,11 @@ pub fn ip(args: &str) {
         .args(args.split(' '))
         .output()
         .expect("run ip (iproute2; scripts/setup --test installs it)");
-    assert!(out.status.success(), "ip {args}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ip {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A veth pair smc0 (where captures listen) and smc1 (where frames go in).

@@ -37,7 +37,10 @@ impl ClcRecord {
 pub enum Framed {
     Clc(ClcRecord),
     /// Bytes where a CLC header belonged that are not one, or a message cut by a gap.
-    Garbage { offset: u64, reason: NotClc },
+    Garbage {
+        offset: u64,
+        reason: NotClc,
+    },
 }
 
 /// Why the bytes at a CLC message boundary gave no message.

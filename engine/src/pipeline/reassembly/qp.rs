@@ -169,7 +169,8 @@ impl Qps {
         });
         if self.states.len() < held {
             self.index.clear();
-            self.index.extend(self.states.iter().enumerate().map(|(i, (key, _))| (*key, i)));
+            self.index
+                .extend(self.states.iter().enumerate().map(|(i, (key, _))| (*key, i)));
         }
     }
 
@@ -347,8 +348,8 @@ fn sent(bytes: Cow<'_, [u8]>, wire_len: usize) -> QpEvent<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::limits::{Budget, Drops, Limits, Pruned};
+    use super::*;
     use std::net::Ipv4Addr;
 
     const KEY: QpKey = QpKey {
@@ -438,10 +439,16 @@ mod tests {
         );
         assert_eq!((pruned.idle_qps, qps.len()), (1, 2));
         for qp in [3, 2] {
-            assert_eq!(feed(&mut qps, 100, qp, (3, LAST), b"c"), [QpEvent::Send(b"abc"[..].into())]);
+            assert_eq!(
+                feed(&mut qps, 100, qp, (3, LAST), b"c"),
+                [QpEvent::Send(b"abc"[..].into())]
+            );
         }
         let reason = QpBreak::SendWithoutFirst;
-        assert_eq!(feed(&mut qps, 100, 1, (2, LAST), b"c"), [QpEvent::Broken { reason }]);
+        assert_eq!(
+            feed(&mut qps, 100, 1, (2, LAST), b"c"),
+            [QpEvent::Broken { reason }]
+        );
         assert_eq!(qps.len(), 3);
     }
 

@@ -66,8 +66,16 @@ struct End {
 impl End {
     fn new(ip: IpAddr, port: u16) -> Self {
         match ip {
-            IpAddr::V4(a) => End { v6: false, addr: a.to_bits().into(), port },
-            IpAddr::V6(a) => End { v6: true, addr: a.to_bits(), port },
+            IpAddr::V4(a) => End {
+                v6: false,
+                addr: a.to_bits().into(),
+                port,
+            },
+            IpAddr::V6(a) => End {
+                v6: true,
+                addr: a.to_bits(),
+                port,
+            },
         }
     }
 
@@ -318,7 +326,8 @@ impl Conn {
             dir.stream.clear(ctx);
             return;
         }
-        dir.stream.segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, framed));
+        dir.stream
+            .segment(seg.seq, seg.payload, ctx, &mut |chunk| clc.feed(chunk, framed));
         let declined = framed
             .iter()
             .any(|f| matches!(f, Framed::Clc(r) if r.kind() == dissect::clc::ClcType::DECLINE));

@@ -1,9 +1,9 @@
 //! Reassembly and CLC framing on made-up segments.
 
-use super::*;
 use super::super::clc_framer::{ClcEnd, ClcRecord, NotClc};
 use super::super::limits::{Budget, Ctx, Drops, Limits, Pruned};
 use super::super::stream::{Chunk, HalfStream};
+use super::*;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// A CLC message of `len` bytes and `kind`: header, zero body, trailer.
