@@ -2,20 +2,11 @@
 //! connections, idle QPs), on the lab's real captures, without changing
 //! what is decoded.
 
-use engine::frame::{Frame, FrameSource};
-use engine::pipeline::{Event, Pipeline};
-use std::path::{Path, PathBuf};
-use sys::source::PcapFile;
+mod common;
 
-fn frames(name: &str) -> Vec<Frame> {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpora/real")
-        .join(name);
-    let mut source = PcapFile::open(&path).expect("capture opens");
-    std::iter::from_fn(|| source.next_frame())
-        .map(|f| f.expect("whole file"))
-        .collect()
-}
+use common::real_frames as frames;
+use engine::frame::Frame;
+use engine::pipeline::{Event, Pipeline};
 
 /// The events of `frames`, as (frame, summary) pairs independent of time.
 fn run(pipeline: &mut Pipeline, frames: &[Frame]) -> Vec<(u64, String)> {

@@ -1,27 +1,10 @@
 //! The pipeline on the lab's real Linux 6.12 captures (corpora/real, see its
 //! manifest.toml): every CLC, LLC and CDC message decodes, in the expected order.
 
-use engine::frame::FrameSource;
-use engine::pipeline::{Event, EventKind, Pipeline};
-use std::path::{Path, PathBuf};
-use sys::source::PcapFile;
+mod common;
 
-fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpora/real")
-        .join(name)
-}
-
-/// Every event of a file; panics on a source error (the shipped files are whole).
-fn events(path: &Path) -> Vec<Event> {
-    let mut source = PcapFile::open(path).expect("capture opens");
-    let (mut pipeline, mut out) = (Pipeline::default(), Vec::new());
-    while let Some(frame) = source.next_frame() {
-        pipeline.frame(&frame.expect("whole file"), &mut out);
-    }
-    pipeline.finish(&mut out);
-    out
-}
+use common::real as events;
+use engine::pipeline::{Event, EventKind};
 
 /// A compact name per event: "clc:proposal", "llc:add_link_rsp", "cdc", "write".
 fn names(events: &[Event]) -> Vec<String> {
@@ -57,7 +40,7 @@ fn clc_and_llc(names: &[String]) -> Vec<&str> {
 
 #[test]
 fn smcr_v2_echo_decodes_every_message() {
-    let events = events(&corpus("smcr-v2-echo.pcapng"));
+    let events = events("smcr-v2-echo.pcapng");
     let names = names(&events);
     assert_eq!(names[..2], ["option:false:true", "option:true:true"]);
     assert_eq!(
@@ -106,26 +89,7 @@ fn fallback_captures_end_clc_at_the_decline_or_the_syn_ack() {
         ("plain-tcp-server.pcapng", &[]),
     ];
     for (file, expected) in cases {
-        let names = names(&events(&corpus(file)));
+        let names = names(&events(file));
         assert_eq!(clc_and_llc(&names), expected, "{file}");
     }
-}
-
-#[test]
-fn a_truncated_file_reports_the_frame_and_keeps_what_came_before() {
-    let whole = std::fs::read(corpus("smcr-v2-echo.pcapng")).expect("corpus");
-    let cut = std::env::temp_dir().join(format!("smc-analyze-cut-{}.pcapng", std::process::id()));
-    std::fs::write(&cut, &whole[..whole.len() / 2]).expect("temp file");
-    let mut source = PcapFile::open(&cut).expect("header intact");
-    let (mut frames, mut error) = (0, None);
-    while let Some(frame) = source.next_frame() {
-        match frame {
-            Ok(_) => frames += 1,
-            Err(e) => error = Some(e),
-        }
-    }
-    let _ = std::fs::remove_file(&cut);
-    let error = error.expect("the cut is reported");
-    assert_eq!(error.frame, frames + 1);
-    assert!(frames > 10, "frames before the cut are read");
 }

@@ -2,11 +2,11 @@
 //! connection gets the outcome corpora/real/manifest.toml records, and no
 //! rule fires (these are conforming peers: a finding is a false positive).
 
-use engine::frame::FrameSource;
+mod common;
+
 use engine::pipeline::Pipeline;
 use engine::session::{Analyzer, Fallback, Outcome, Session, Side, Update};
 use std::path::{Path, PathBuf};
-use sys::source::PcapFile;
 use toml::Value;
 
 fn real() -> PathBuf {
@@ -15,11 +15,10 @@ fn real() -> PathBuf {
 
 /// Sessions and findings of one capture.
 fn analyse(file: &str) -> (Vec<Session>, Vec<String>) {
-    let mut source = PcapFile::open(&real().join(file)).expect("capture opens");
     let (mut pipeline, mut analyzer) = (Pipeline::default(), Analyzer::default());
     let (mut events, mut updates) = (Vec::new(), Vec::new());
-    while let Some(frame) = source.next_frame() {
-        pipeline.frame(&frame.expect("whole file"), &mut events);
+    for frame in common::real_frames(file) {
+        pipeline.frame(&frame, &mut events);
         for e in events.drain(..) {
             analyzer.event(&e, &mut updates);
         }

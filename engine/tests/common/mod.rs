@@ -6,21 +6,18 @@ use dissect::cdc::SmcrCdc;
 use dissect::clc::ClcMessage;
 use dissect::llc::{parse_send, LlcMessage, SmcrControl};
 use dissect::Wire;
-use engine::frame::FrameSource;
 use engine::pipeline::{clc_event, Event, EventKind, Pipeline};
 use engine::session::{Analyzer, Update};
-use std::path::Path;
-use sys::source::PcapFile;
+
+pub mod capture_file;
+
+pub use capture_file::real_frames;
 
 /// Every pipeline event of a real capture.
 pub fn real(file: &str) -> Vec<Event> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpora/real")
-        .join(file);
-    let mut source = PcapFile::open(&path).expect("capture opens");
     let (mut pipeline, mut out) = (Pipeline::default(), Vec::new());
-    while let Some(frame) = source.next_frame() {
-        pipeline.frame(&frame.expect("whole file"), &mut out);
+    for frame in real_frames(file) {
+        pipeline.frame(&frame, &mut out);
     }
     pipeline.finish(&mut out);
     out
