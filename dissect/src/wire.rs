@@ -316,6 +316,9 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    // Count-prefixed lists (EIDs, ISM GIDs, IPv6 prefixes, GID lists, rkeys) stay loops in their codecs:
+    // through nom's count, LLC reads on s10.pcap cost 773 -> 820 k instructions, read 52.50 -> 52.55 M.
+
     /// Skip reserved bytes. They are not kept: emit writes zeroes there.
     pub fn skip(&mut self, n: usize, field: &'static str) -> Result<()> {
         self.bytes(n, field).map(|_| ())

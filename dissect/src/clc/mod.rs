@@ -70,8 +70,14 @@ impl Wire for ClcMessage {
             let header = Header::read(&mut m.clone(), ())?;
             Ok(match header.kind {
                 ClcType::PROPOSAL => ClcMessage::Proposal(Proposal::read(&mut m, ())?),
-                ClcType::ACCEPT => ClcMessage::Accept(AcceptConfirm::read(&mut m, ())?),
-                ClcType::CONFIRM => ClcMessage::Confirm(AcceptConfirm::read(&mut m, ())?),
+                // One call for both: with two the reader stayed out of line.
+                ClcType::ACCEPT | ClcType::CONFIRM => {
+                    let a = AcceptConfirm::read(&mut m, ())?;
+                    match a.kind {
+                        ClcType::ACCEPT => ClcMessage::Accept(a),
+                        _ => ClcMessage::Confirm(a),
+                    }
+                }
                 ClcType::DECLINE => ClcMessage::Decline(Decline::read(&mut m, ())?),
                 kind => {
                     let o = header::open(m)?;
