@@ -98,22 +98,34 @@ pub fn proposal_v1() -> impl Strategy<Value = Proposal> {
         ip_prefix(),
     )
         .prop_flat_map(|(typev1, typev2, local, smcd, prefix)| {
-            envelope(1, typev2, typev1).prop_map(move |env| {
-                let mut p = Proposal {
-                    env,
-                    peer_id: local.0,
-                    gid: local.1,
-                    mac: local.2,
-                    iparea_offset: 0,
-                    smcd,
-                    ip_prefix: Some(prefix.clone()),
-                    v2_ext: None,
-                    smcd_v2_ext: None,
-                };
-                p.set_canonical_offsets();
-                p
-            })
+            envelope(1, typev2, typev1)
+                .prop_map(move |env| proposal(env, local, smcd, Some(prefix.clone()), None, None))
         })
+}
+
+/// A Proposal from its parts, with the offsets Linux writes (iparea_offset
+/// stays 0 where there is no prefix area: Linux sends 0 there).
+fn proposal(
+    env: Envelope,
+    (peer_id, gid, mac): ([u8; 8], [u8; 16], [u8; 6]),
+    smcd: Option<SmcdArea>,
+    ip_prefix: Option<IpPrefixArea>,
+    v2_ext: Option<V2Extension>,
+    smcd_v2_ext: Option<SmcdV2Extension>,
+) -> Proposal {
+    let mut p = Proposal {
+        env,
+        peer_id,
+        gid,
+        mac,
+        iparea_offset: 0,
+        smcd,
+        ip_prefix,
+        v2_ext,
+        smcd_v2_ext,
+    };
+    p.set_canonical_offsets();
+    p
 }
 
 /// v2 Proposals with every combination of typev1 and typev2.
@@ -136,20 +148,14 @@ pub fn proposal_v2() -> impl Strategy<Value = Proposal> {
                     // even without a prefix area; its own GID there is zero.
                     smcd.ism_gid &= !0xff;
                 }
-                let mut p = Proposal {
+                proposal(
                     env,
-                    peer_id: local.0,
-                    gid: local.1,
-                    mac: local.2,
-                    // Raw when typev1 is N: Linux sends 0 there.
-                    iparea_offset: 0,
-                    smcd: Some(smcd),
-                    ip_prefix: (!typev1.is_none()).then(|| prefix.clone()),
-                    v2_ext: (!typev2.is_none()).then(|| v2.clone()),
-                    smcd_v2_ext: typev2.has_d().then(|| d.clone()),
-                };
-                p.set_canonical_offsets();
-                p
+                    local,
+                    Some(smcd),
+                    (!typev1.is_none()).then(|| prefix.clone()),
+                    (!typev2.is_none()).then(|| v2.clone()),
+                    typev2.has_d().then(|| d.clone()),
+                )
             })
         })
 }
