@@ -134,6 +134,9 @@ impl Filter {
 /// Copies the frames of `input` that are `kept` and match `filter` to
 /// `output`, keeping link type, times and lengths.
 pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Result<(), String> {
+    if same_file(input, output) {
+        return Err(format!("is the input {}; not writing over it", input.display()));
+    }
     let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
     let mut out: Option<Savefile> = None;
     let (mut written, mut seen) = (0u64, 0u64);
@@ -160,6 +163,16 @@ pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Resu
         output.display()
     );
     Ok(())
+}
+
+/// Whether `output` names the file `input` is (the same path, a link to it,
+/// or another hard link): writing it would destroy the input being read.
+pub fn same_file(input: &Path, output: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(input), std::fs::metadata(output)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// Where a frame goes, if it is TCP or a RoCE request or ACK.

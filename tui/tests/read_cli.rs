@@ -224,3 +224,57 @@ fn garbage_in_a_tcp_stream_is_named_and_later_messages_still_decode() {
     assert!(stdout.contains("LLC DELETE_RKEY_V2"), "{stdout}");
     let _ = std::fs::remove_file(path);
 }
+
+#[test]
+fn write_over_the_input_is_refused_whatever_names_it() {
+    let input = temp("own-input.pcapng");
+    std::fs::copy(corpus("many-conns.pcapng"), &input).unwrap();
+    let (symlink, hardlink) = (temp("own-symlink.pcapng"), temp("own-hardlink.pcapng"));
+    let _ = std::fs::remove_file(&symlink);
+    let _ = std::fs::remove_file(&hardlink);
+    std::os::unix::fs::symlink(&input, &symlink).unwrap();
+    std::fs::hard_link(&input, &hardlink).unwrap();
+    let dotted = input.parent().unwrap().join(".").join(input.file_name().unwrap());
+    for out in [&input, &symlink, &hardlink, &dotted] {
+        let (ok, _, stderr) = read(&["--no-ui", "--write", out.to_str().unwrap()], &input);
+        assert!(!ok, "{}: {stderr}", out.display());
+        assert!(stderr.contains("not writing over it"), "{stderr}");
+    }
+    let intact = std::fs::read(&input).unwrap() == std::fs::read(corpus("many-conns.pcapng")).unwrap();
+    for f in [&input, &symlink, &hardlink] {
+        let _ = std::fs::remove_file(f);
+    }
+    assert!(intact, "the input was written over");
+}
+
+#[test]
+fn write_to_stdout_puts_only_the_capture_there() {
+    let out = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
+        .args(["read", "--no-ui", "--write", "-"])
+        .arg(corpus("many-conns.pcapng"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // pcap, nanosecond timestamps, little-endian: nothing but the capture.
+    assert_eq!(out.stdout.get(..4), Some(&[0x4d, 0x3c, 0xb2, 0xa1][..]));
+    let copy = temp("stdout-copy.pcap");
+    std::fs::write(&copy, &out.stdout).unwrap();
+    let (same, source) = (events(&copy), events(&corpus("many-conns.pcapng")));
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(
+        same, source,
+        "the capture on stdout reads back as the input's sessions"
+    );
+}
+
+#[test]
+fn a_session_the_capture_does_not_have_is_an_error() {
+    let (ok, stdout, stderr) = read(&["--no-ui", "--session", "9"], &corpus("many-conns.pcapng"));
+    assert!(!ok && stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("no session 9: its sessions are 0 to 3"),
+        "{stderr}"
+    );
+    let (ok, stdout, _) = read(&["--no-ui", "--session", "3"], &corpus("many-conns.pcapng"));
+    assert!(ok && stdout.starts_with("session 3 "), "{stdout}");
+}

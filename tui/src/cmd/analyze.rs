@@ -24,6 +24,9 @@ pub struct Options {
     /// Write each event out as soon as it is seen, even into a pipe (live
     /// capture), instead of in blocks.
     pub prompt: bool,
+    /// Nothing to stdout: it carries the capture `--write -` writes, as
+    /// tshark's `-w -` (messages still go to stderr).
+    pub stdout_is_capture: bool,
 }
 
 /// Frames taken from the source per call; progress is drawn between batches.
@@ -48,7 +51,11 @@ pub fn run(
         start: None,
         out: Out {
             block: Vec::with_capacity(BLOCK + 4096),
-            to: std::io::stdout().lock(),
+            to: if opts.stdout_is_capture {
+                Box::new(io::sink()) as Box<dyn Write>
+            } else {
+                Box::new(io::stdout().lock())
+            },
         },
         line: [0; text::LINE],
         progress,
@@ -100,6 +107,15 @@ pub fn run(
     let _ = printer.out.flush();
     printer.clear_progress();
     report_drops(name, pipeline.drops());
+    if let Some((id, sessions)) = report.missing_session() {
+        let had = match sessions {
+            0 => "it has no SMC session".to_string(),
+            1 => "it has one, session 0".to_string(),
+            n => format!("its sessions are 0 to {}", n - 1),
+        };
+        eprintln!("smc-analyze: {name}: no session {id}: {had}");
+        code = ExitCode::FAILURE;
+    }
     code
 }
 

@@ -144,6 +144,7 @@ pub fn run(args: Args) -> ExitCode {
         verbose: args.verbose,
         report: args.report,
         prompt: true,
+        stdout_is_capture: false,
     };
     let code = analyze::run(&name, &opts, &mut source, None, None);
     report(&name, source.stats());

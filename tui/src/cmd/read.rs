@@ -8,7 +8,7 @@ use super::analyze::{self, Options};
 use super::progress::Progress;
 use super::report::ReportArgs;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use sys::source::PcapFile;
 
@@ -22,7 +22,8 @@ pub struct Args {
     /// Show each message's field tree with byte offsets (in JSON: a `tree` object)
     #[arg(short = 'V', long)]
     verbose: bool,
-    /// Write the frames of SMC sessions to this file (pcapng if it ends in .pcapng, else pcap)
+    /// Write the frames of SMC sessions to this file (pcapng if it ends in .pcapng, else pcap;
+    /// `-`: pcap to stdout, and no lines there)
     #[arg(long, value_name = "OUT")]
     write: Option<PathBuf>,
     /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)
@@ -54,6 +55,16 @@ pub fn run(args: Args) -> ExitCode {
         return crate::ui::run(crate::ui::Source::file(args.file));
     }
     let name = args.file.display().to_string();
+    let to_stdout = args.write.as_deref() == Some(Path::new("-"));
+    if let Some(out) = args.write.as_deref().filter(|_| !to_stdout) {
+        if crate::export::same_file(&args.file, out) {
+            eprintln!(
+                "smc-analyze: {}: is the input {name}; not writing over it",
+                out.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     let mut source = match PcapFile::open(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -66,6 +77,7 @@ pub fn run(args: Args) -> ExitCode {
         verbose: args.verbose,
         report: args.report,
         prompt: false,
+        stdout_is_capture: to_stdout,
     };
     let progress = std::io::stderr().is_terminal().then(Progress::default);
     let mut kept = crate::export::Kept::default();

@@ -35,6 +35,9 @@ pub struct Report {
     line: Vec<u8>,
     /// The link group of the `--session` one, while it is known.
     wanted_lgr: Option<u32>,
+    /// Sessions whose end was reported, and whether the `--session` one was among them.
+    ended: u32,
+    wanted_seen: bool,
 }
 
 impl Report {
@@ -46,6 +49,8 @@ impl Report {
             updates: Vec::new(),
             line: Vec::new(),
             wanted_lgr: None,
+            ended: 0,
+            wanted_seen: false,
         }
     }
 
@@ -83,6 +88,15 @@ impl Report {
         self.flush(out)
     }
 
+    /// After [`Report::finish`]: the `--session` asked for that the input
+    /// never had, with how many sessions it had.
+    pub fn missing_session(&self) -> Option<(u32, u32)> {
+        self.args
+            .session
+            .filter(|_| !self.wanted_seen)
+            .map(|id| (id, self.ended))
+    }
+
     fn flush(&mut self, out: &mut impl Write) -> io::Result<()> {
         if let Some(s) = self.args.session.and_then(|id| self.analyzer.session(id)) {
             self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
@@ -91,8 +105,10 @@ impl Report {
             let f = match u {
                 Update::Finding(f) => f,
                 Update::SessionEnded(s) => {
+                    self.ended += 1;
                     if self.args.session == Some(s.id) {
                         self.wanted_lgr = s.smcr.as_ref().and_then(|r| r.link_group);
+                        self.wanted_seen = true;
                     }
                     if !self.args.findings && self.args.session.is_none_or(|want| want == s.id) {
                         if self.json {
