@@ -252,9 +252,18 @@ fn clc_msg(m: &ClcMessage) -> &'static str {
 
 fn clc_info(m: &ClcMessage) -> Info {
     let env = clc_env(m);
-    // tshark: "[SMC-Rv2-Accept]"; a v2 Decline names no path: "[SMCv2-Decline]".
+    // As tshark names them: "[SMC-Rv2-Accept]"; a Decline names no path
+    // ("[SMC-Decline]", "[SMCv2-Decline]"); a v2 Proposal names what its
+    // typev2 offers ("[SMC-Dv2-Proposal]", "[SMC-Dv2/SMC-Rv2-Proposal]").
     let path = match (m, env.eyecatcher) {
-        (ClcMessage::Decline(_), _) if !env.is_v1() => "",
+        (ClcMessage::Decline(_), _) => "",
+        (ClcMessage::Proposal(p), _) if !env.is_v1() && p.env.typev2.has_d() => {
+            if p.env.typev2.has_r() {
+                "-Dv2/SMC-R"
+            } else {
+                "-D"
+            }
+        }
         (ClcMessage::Accept(a) | ClcMessage::Confirm(a), _) => match a.body {
             AcceptConfirmBody::SmcR(_) => "-R",
             AcceptConfirmBody::SmcD(_) => "-D",
@@ -418,6 +427,8 @@ fn cdc_fields<'a>(m: &SmcrCdc, out: &mut impl Fields<'a>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dissect::clc::{Path, SmcdV2Extension};
+    use dissect::Wire;
     use engine::frame::FrameSource;
     use engine::pipeline::Pipeline;
     use sys::source::PcapFile;
@@ -447,5 +458,55 @@ mod tests {
             }
         }
         assert!(described > 100, "{described} events described");
+    }
+
+    /// The summary line's "[...]" name of a CLC message.
+    fn name(m: &ClcMessage) -> String {
+        let mut line = Vec::new();
+        crate::present::text::column_and_message(&mut line, &clc_info(m));
+        String::from_utf8(line).unwrap()
+    }
+
+    fn real_clc(file: &str, kind: u8) -> ClcMessage {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../corpora/real")
+            .join(file);
+        let mut source = PcapFile::open(&path).unwrap();
+        let (mut pipeline, mut events) = (Pipeline::default(), Vec::new());
+        while let Some(frame) = source.next_frame() {
+            pipeline.frame(&frame.unwrap(), &mut events);
+        }
+        events
+            .into_iter()
+            .find_map(|e| match e.kind {
+                EventKind::Clc(m) if m.kind().0 == kind => Some(m),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn clc_messages_are_named_as_tshark_names_them() {
+        // tshark 4.0 on the same frames: [SMC-Decline], [SMCv2-Decline], [SMC-Rv2-Proposal].
+        assert_eq!(name(&real_clc("client-no-rdma.pcapng", 4)), "SMC [SMC-Decline]");
+        assert_eq!(
+            name(&real_clc("server-no-ueid.pcapng", 4)),
+            "SMCv2 [SMCv2-Decline]"
+        );
+        let ClcMessage::Proposal(mut p) = real_clc("server-no-ueid.pcapng", 1) else {
+            panic!("a Proposal")
+        };
+        assert_eq!(name(&ClcMessage::Proposal(p.clone())), "SMCv2 [SMC-Rv2-Proposal]");
+        // Offering SMC-D too (or only): tshark shows [SMC-Dv2/SMC-Rv2-Proposal], [SMC-Dv2-Proposal].
+        p.smcd_v2_ext = Some(SmcdV2Extension::default());
+        for (typev2, shown) in [
+            (Path::B, "SMCv2 [SMC-Dv2/SMC-Rv2-Proposal]"),
+            (Path::D, "SMCv2 [SMC-Dv2-Proposal]"),
+        ] {
+            p.env.typev2 = typev2;
+            p.set_canonical_offsets();
+            let m = ClcMessage::parse(&ClcMessage::Proposal(p.clone()).to_bytes()).expect("a valid Proposal");
+            assert_eq!(name(&m), shown);
+        }
     }
 }

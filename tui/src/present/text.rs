@@ -160,7 +160,7 @@ fn key_value(line: &mut impl TextSink, k: &str, v: &Field) {
 }
 
 /// "SMCv2 [SMC-Rv2-Accept]", "SMC-R [SMC-R] LLC CONFIRM_LINK Response".
-fn column_and_message(line: &mut impl TextSink, info: &Info) {
+pub(crate) fn column_and_message(line: &mut impl TextSink, info: &Info) {
     match info {
         Info::Fixed(s) => line.put(s.as_bytes()),
         Info::Clc { path, v2, kind } => {
