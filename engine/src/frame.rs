@@ -17,6 +17,21 @@ impl Timestamp {
     }
 }
 
+/// Seconds since the Unix epoch with all nine digits of the nanoseconds, as
+/// tshark's `frame.time_epoch`: exact, where an f64 keeps only microseconds.
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // In nanoseconds first: before 1970, -1 s and 0.25 s is -0.75 s.
+        let total = i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos);
+        let sign = if total < 0 { "-" } else { "" };
+        let (secs, nanos) = (
+            total.unsigned_abs() / 1_000_000_000,
+            total.unsigned_abs() % 1_000_000_000,
+        );
+        write!(f, "{sign}{secs}.{nanos:09}")
+    }
+}
+
 /// One captured frame as the source hands it over: its bytes owned, or
 /// borrowed from the source (`Frame<&[u8]>`, [`FrameSource::next_frames_with`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,4 +116,19 @@ pub trait FrameSource {
 pub struct Position {
     pub bytes: u64,
     pub total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn epoch_text_keeps_every_nanosecond() {
+        let t = |secs, nanos| Timestamp { secs, nanos }.to_string();
+        assert_eq!(t(1_733_600_000, 123_456_789), "1733600000.123456789");
+        assert_eq!(t(1_733_600_000, 5), "1733600000.000000005");
+        assert_eq!(t(0, 0), "0.000000000");
+        assert_eq!(t(-1, 250_000_000), "-0.750000000");
+        assert_eq!(t(-2, 0), "-2.000000000");
+    }
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use dissect::clc::ClcType;
 use engine::pipeline::Pipeline;
 use engine::session::{Analyzer, Fallback, Outcome, Session, Side, Update};
 use std::path::{Path, PathBuf};
@@ -82,7 +83,18 @@ fn every_real_capture_gets_its_outcome_and_no_finding() {
         let outcome = c["outcome"].as_str().expect("outcome");
         for s in &sessions {
             assert_eq!(manifest_outcome(&s.outcome), outcome, "{file}: session {}", s.id);
-            assert!(s.handshake_micros.is_some(), "{file}: handshake latency");
+            // The CLC handshake is timed from a Proposal to the Confirm or Decline that settled it.
+            let proposed = s.clc.iter().any(|c| c.2 == ClcType::PROPOSAL);
+            let settled = matches!(
+                s.outcome,
+                Outcome::Smc(_) | Outcome::Fallback(Fallback::Declined { .. })
+            );
+            assert_eq!(
+                s.handshake_micros.is_some(),
+                proposed && settled,
+                "{file}: CLC latency"
+            );
+            assert!(s.tcp_handshake_micros.is_some(), "{file}: TCP handshake latency");
         }
         if let Some(fc) = bools(expect, "first_contact") {
             let seen: Vec<bool> = sessions

@@ -57,20 +57,29 @@ pub(super) struct Handshake {
     pub(super) fin: [bool; 2],
     /// Time of the session's last message (TCP, CDC or RDMA).
     pub(super) last: Timestamp,
+    /// Times of the first SYN and of the Proposal, where the handshakes' latencies start.
+    syn_at: Option<Timestamp>,
+    proposed_at: Option<Timestamp>,
     pub(super) ended: bool,
 }
 
 impl Session {
-    fn decide(&mut self, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
+    fn decide(&mut self, outcome: Outcome, out: &mut Vec<Update>) {
         self.outcome = outcome;
-        self.handshake_micros = Some(micros(self.start, ev.time));
         out.push(Update::Session(self.id));
+    }
+
+    /// A Confirm or Decline at `ev` settled the CLC handshake.
+    fn settle(&mut self, st: &Handshake, ev: &Event, outcome: Outcome, out: &mut Vec<Update>) {
+        self.handshake_micros = st.proposed_at.map(|at| micros(at, ev.time));
+        self.decide(outcome, out);
     }
 }
 
 impl Handshake {
-    fn proposed(&mut self, p: &Proposal) {
+    fn proposed(&mut self, ev: &Event, p: &Proposal) {
         self.stage = Stage::Proposed;
+        self.proposed_at = Some(ev.time);
         self.offer = Some(Offer {
             version: p.env.version,
             typev1: p.env.typev1,
@@ -134,6 +143,7 @@ impl Analyzer {
             synack_option: None,
             clc: ArrayVec::new(),
             outcome: Outcome::Pending,
+            tcp_handshake_micros: None,
             handshake_micros: None,
             tcp_bytes: [0; 2],
             rdma_bytes: [0; 2],
@@ -178,22 +188,25 @@ impl Analyzer {
         }
         let (id, sender) = known.or_else(|| self.open(ev, flow, !syn_ack, out))?;
         let t = self.sessions.get_mut(&id)?;
-        let s = &mut t.session;
+        let (s, st) = (&mut t.session, &mut t.state);
         if syn_ack {
             s.synack_option = Some(present);
+            if s.tcp_handshake_micros.is_none() {
+                s.tcp_handshake_micros = st.syn_at.map(|at| micros(at, ev.time));
+            }
         } else {
             s.syn_option = Some(present);
+            st.syn_at.get_or_insert(ev.time);
         }
         if !present && s.outcome == Outcome::Pending {
             let lacking = if syn_ack { Side::Server } else { Side::Client };
-            s.decide(ev, Outcome::Fallback(Fallback::NoOption { lacking }), out);
+            s.decide(Outcome::Fallback(Fallback::NoOption { lacking }), out);
         }
         Some(t.attribution(sender))
     }
 
     pub(super) fn segment(
         &mut self,
-        ev: &Event,
         flow: &Flow,
         seg: &Segment,
         out: &mut Vec<Update>,
@@ -227,7 +240,7 @@ impl Analyzer {
                 reset: seg.rst,
                 after,
             };
-            s.decide(ev, Outcome::Fallback(aborted), out);
+            s.decide(Outcome::Fallback(aborted), out);
         }
         t.end_if_over(out);
         Some(t.attribution(side))
@@ -254,7 +267,7 @@ impl Analyzer {
         let stage = st.stage;
         match (m, side, stage) {
             (ClcMessage::Decline(d), _, _) => self.declined(id, ev, side, d, out),
-            (ClcMessage::Proposal(p), Side::Client, Stage::Start) => st.proposed(p),
+            (ClcMessage::Proposal(p), Side::Client, Stage::Start) => st.proposed(ev, p),
             (ClcMessage::Accept(a), Side::Server, Stage::Proposed) => self.accepted(id, ev, a, out),
             (ClcMessage::Confirm(c), Side::Client, Stage::Accepted) => self.confirmed(id, ev, c, out),
             _ => {
@@ -301,7 +314,7 @@ impl Analyzer {
                 version: d.env.version,
                 diagnosis: d.diagnosis,
             };
-            t.session.decide(ev, Outcome::Fallback(f), out);
+            t.session.settle(&t.state, ev, Outcome::Fallback(f), out);
         }
     }
 
@@ -372,13 +385,17 @@ impl Analyzer {
             }
             _ => {}
         }
-        let Some(Tracked { session: s, .. }) = self.sessions.get_mut(&id).map(Box::as_mut) else {
+        let Some(Tracked {
+            session: s,
+            state: st,
+        }) = self.sessions.get_mut(&id).map(Box::as_mut)
+        else {
             return;
         };
         if smcd.is_some() {
             s.smcd = smcd;
         }
-        s.decide(ev, Outcome::Smc(n), out);
+        s.settle(st, ev, Outcome::Smc(n), out);
     }
 
     /// A CLC message Linux would reject, seen as the codec's error.

@@ -137,7 +137,7 @@ impl Analyzer {
                 self.smc_option(event, flow, *syn_ack, *present, out)
             }
             (EventKind::Clc(m), Endpoints::Tcp(flow)) => self.clc(event, flow, m, out),
-            (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(event, flow, s, out),
+            (EventKind::Segment(s), Endpoints::Tcp(flow)) => self.segment(flow, s, out),
             (EventKind::Problem(Problem::Clc { error, .. }), Endpoints::Tcp(flow)) => {
                 self.clc_rejected(event, flow, error, out);
                 self.tcp_attribution(flow)
@@ -299,7 +299,7 @@ fn gid_ip(gid: [u8; 16]) -> IpAddr {
 
 /// Microseconds from `a` to `b` (0 if `b` is earlier).
 fn micros(a: Timestamp, b: Timestamp) -> u64 {
-    let d = (b.secs - a.secs) as i128 * 1_000_000 + (i128::from(b.nanos) - i128::from(a.nanos)) / 1000;
+    let d = ((b.secs - a.secs) as i128 * 1_000_000_000 + (i128::from(b.nanos) - i128::from(a.nanos))) / 1000;
     u64::try_from(d).unwrap_or(0)
 }
 

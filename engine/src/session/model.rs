@@ -163,7 +163,10 @@ pub struct Session {
     /// inline: a session's picture is copied when it ends).
     pub clc: ArrayVec<(u64, Side, ClcType), CLC_KEPT>,
     pub outcome: Outcome,
-    /// From the first frame to the one that decided the outcome.
+    /// From the SYN to the SYN-ACK (both captured).
+    pub tcp_handshake_micros: Option<u64>,
+    /// From the Proposal to the Confirm or Decline that settled the CLC
+    /// handshake (both captured).
     pub handshake_micros: Option<u64>,
     /// TCP payload after CLC, per sender (client, server).
     pub tcp_bytes: [u64; 2],

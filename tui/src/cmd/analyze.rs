@@ -4,7 +4,7 @@
 //! on stderr naming the source, frame and field, and the run goes on.
 
 use super::progress::Progress;
-use super::report::{Note, Report, ReportArgs};
+use super::report::{write_stamped, Note, Report, ReportArgs};
 use crate::present::describe::{describe, info, json_fields, Description};
 use crate::present::text;
 use crate::present::tree;
@@ -119,7 +119,8 @@ pub fn run(
     code
 }
 
-/// Events to the session engine (its findings printed), then as lines.
+/// Events to the session engine, then as lines, then the findings and
+/// session summaries they raised.
 /// Not inlined into the run loop: it is big, and most frames skip it.
 #[inline(never)]
 fn show<W: Write>(
@@ -129,13 +130,14 @@ fn show<W: Write>(
     note: Option<&mut Note<'_>>,
 ) -> std::io::Result<()> {
     printer.before_stdout();
-    report.feed(events, &mut printer.out, note)?;
+    report.feed(events, note);
     if !report.events_shown() {
         events.retain(|e| matches!(e.kind, EventKind::Problem(_)));
     }
     let printed = printer.print(events);
     events.clear();
-    printed
+    printed?;
+    report.print(&mut printer.out)
 }
 
 struct Printer<'a, W: Write> {
@@ -194,7 +196,7 @@ impl<W: Write> Printer<'_, W> {
                 if let (Some(t), Value::Object(o)) = (tree(), &mut obj) {
                     o.insert("tree".into(), tree::json(&t));
                 }
-                writeln!(self.out, "{obj}")?;
+                write_stamped(&mut self.out, &obj, event.time)?;
             } else {
                 let Some(info) = info(&event.kind) else { continue };
                 let line = text::Line::new(&mut self.line, &mut self.out.block);
@@ -251,7 +253,6 @@ fn json_line(event: &Event, d: Description) -> Value {
     let (src, dst) = ends(&event.at);
     let mut obj = json!({
         "frame": event.frame,
-        "time": event.time.as_secs_f64(),
         "src": src,
         "dst": dst,
         "proto": d.proto.name(),

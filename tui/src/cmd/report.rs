@@ -2,8 +2,10 @@
 //! prints through the same hook): a line each, or JSON objects with
 //! `proto: "session"` / `proto: "finding"`. Also `smc-analyze rules`.
 
+use crate::present::describe::clc_msg;
 use crate::present::text;
 use arrayvec::ArrayVec;
+use engine::frame::Timestamp;
 use engine::pipeline::Event;
 use engine::rules;
 use engine::session::{Analyzer, Attribution, Fallback, Finding, Outcome, Session, Update};
@@ -59,21 +61,21 @@ impl Report {
         !self.args.findings && self.args.session.is_none()
     }
 
-    /// Takes a batch of events; prints the findings they raise and the
-    /// summaries of the sessions that ended. `note` sees each event with
-    /// what the engine attributed it to, if anything.
-    pub fn feed(
-        &mut self,
-        events: &[Event],
-        out: &mut impl Write,
-        mut note: Option<&mut Note<'_>>,
-    ) -> io::Result<()> {
+    /// Takes a batch of events into the session engine. `note` sees each
+    /// event with what the engine attributed it to, if anything.
+    pub fn feed(&mut self, events: &[Event], mut note: Option<&mut Note<'_>>) {
         for e in events {
             let at = self.analyzer.event(e, &mut self.updates);
             if let Some(note) = note.as_deref_mut() {
                 note(e, at);
             }
         }
+    }
+
+    /// Prints what the batches fed so far raised: findings, and the
+    /// summaries of the sessions that ended. Called after the batch's own
+    /// lines, so a summary follows the message that ended its session.
+    pub fn print(&mut self, out: &mut impl Write) -> io::Result<()> {
         // Most batches change nothing to print (and without --session
         // there is nothing else to keep up to date).
         if self.updates.is_empty() && self.args.session.is_none() {
@@ -112,7 +114,7 @@ impl Report {
                     }
                     if !self.args.findings && self.args.session.is_none_or(|want| want == s.id) {
                         if self.json {
-                            writeln!(out, "{}", session_json(&s))?;
+                            write_stamped(out, &session_json(&s), s.start)?;
                         } else {
                             self.line.clear();
                             session_line(&mut self.line, &s);
@@ -129,12 +131,11 @@ impl Report {
                     continue;
                 }
             }
-            let line = if self.json {
-                finding_json(&f).to_string()
+            if self.json {
+                write_stamped(out, &finding_json(&f), f.time)?;
             } else {
-                finding_line(&f)
-            };
-            writeln!(out, "{line}")?;
+                writeln!(out, "{}", finding_line(&f))?;
+            }
         }
         Ok(())
     }
@@ -157,10 +158,37 @@ fn finding_line(f: &Finding) -> String {
     line + &format!(": {}: {}", f.rule.summary, f.detail)
 }
 
+/// Writes `obj` as one JSON line with `"time"` added in its key order: the
+/// capture time as number text with all nine digits of its nanoseconds
+/// (serde_json's numbers are f64s, which keep only microseconds of it).
+pub fn write_stamped(out: &mut impl Write, obj: &Value, time: Timestamp) -> io::Result<()> {
+    let Value::Object(fields) = obj else {
+        return writeln!(out, "{obj}");
+    };
+    let mut time = Some(time);
+    let mut sep = "{";
+    for (key, value) in fields {
+        if key.as_str() > "time" {
+            if let Some(t) = time.take() {
+                write!(out, "{sep}\"time\":{t}")?;
+                sep = ",";
+            }
+        }
+        out.write_all(sep.as_bytes())?;
+        serde_json::to_writer(&mut *out, key)?;
+        out.write_all(b":")?;
+        serde_json::to_writer(&mut *out, value)?;
+        sep = ",";
+    }
+    if let Some(t) = time {
+        write!(out, "{sep}\"time\":{t}")?;
+    }
+    out.write_all(b"}\n")
+}
+
 fn finding_json(f: &Finding) -> Value {
     json!({
         "frame": f.frames.first(),
-        "time": f.time.as_secs_f64(),
         "proto": "finding",
         "msg": f.rule.id.replace('-', "_"),
         "version": null,
@@ -271,7 +299,6 @@ fn session_json(s: &Session) -> Value {
     };
     let mut v = json!({
         "frame": s.first_frame,
-        "time": s.start.as_secs_f64(),
         "proto": "session",
         "msg": "summary",
         "version": version,
@@ -281,7 +308,8 @@ fn session_json(s: &Session) -> Value {
         "outcome": s.outcome.kind(),
         "syn_option": s.syn_option,
         "synack_option": s.synack_option,
-        "clc": s.clc.iter().map(|(f, side, t)| json!({"frame": f, "by": side.name(), "msg": t.to_string()})).collect::<Vec<_>>(),
+        "clc": s.clc.iter().map(|(f, side, t)| json!({"frame": f, "by": side.name(), "msg": clc_msg(*t)})).collect::<Vec<_>>(),
+        "tcp_handshake_ms": s.tcp_handshake_micros.map(|m| m as f64 / 1000.0),
         "handshake_ms": s.handshake_micros.map(|m| m as f64 / 1000.0),
         "tcp_bytes": s.tcp_bytes,
         "rdma_bytes": s.rdma_bytes,
@@ -339,14 +367,8 @@ fn session_line(line: &mut Vec<u8>, s: &Session) {
         line.push(b'/');
         qpn(line, r.qp[1]);
     }
-    if let Some(us) = s.handshake_micros {
-        // Milliseconds with 3 decimals: whole microseconds, no float formatting.
-        line.extend_from_slice(b" handshake=");
-        text::num(line, us / 1000);
-        line.extend_from_slice(&[b'.', b'0' + (us / 100 % 10) as u8, b'0' + (us / 10 % 10) as u8]);
-        line.push(b'0' + (us % 10) as u8);
-        line.extend_from_slice(b"ms");
-    }
+    millis(line, "tcp_handshake", s.tcp_handshake_micros);
+    millis(line, "handshake", s.handshake_micros);
     pair(line, "rdma", s.rdma_bytes[0], s.rdma_bytes[1]);
     pair(line, "tcp", s.tcp_bytes[0], s.tcp_bytes[1]);
     Word::Num(s.findings.into()).write(line, "findings");
@@ -355,6 +377,19 @@ fn session_line(line: &mut Vec<u8>, s: &Session) {
 
 /// ` key=a/b`.
 #[inline(always)]
+/// ` key=1.234ms` (milliseconds with 3 decimals: whole microseconds, no
+/// float formatting), or nothing when not measured.
+fn millis(line: &mut Vec<u8>, key: &str, us: Option<u64>) {
+    let Some(us) = us else { return };
+    line.push(b' ');
+    line.extend_from_slice(key.as_bytes());
+    line.push(b'=');
+    text::num(line, us / 1000);
+    line.extend_from_slice(&[b'.', b'0' + (us / 100 % 10) as u8, b'0' + (us / 10 % 10) as u8]);
+    line.push(b'0' + (us % 10) as u8);
+    line.extend_from_slice(b"ms");
+}
+
 fn pair(line: &mut Vec<u8>, key: &str, a: u64, b: u64) {
     Word::Num(a).write(line, key);
     line.push(b'/');

@@ -164,7 +164,7 @@ pub fn describe(kind: &EventKind) -> Option<Description<'_>> {
             None,
             None,
         ),
-        EventKind::Clc(m) => (Layer::Clc, clc_msg(m), Some(clc_env(m).version), None),
+        EventKind::Clc(m) => (Layer::Clc, clc_msg(m.kind()), Some(clc_env(m).version), None),
         EventKind::Llc(m) => {
             let header = m.header();
             // The version nibble is 0 for LLC v1.
@@ -240,13 +240,15 @@ fn clc_env(m: &ClcMessage) -> &Envelope {
     }
 }
 
-fn clc_msg(m: &ClcMessage) -> &'static str {
-    match m {
-        ClcMessage::Proposal(_) => "proposal",
-        ClcMessage::Accept(_) => "accept",
-        ClcMessage::Confirm(_) => "confirm",
-        ClcMessage::Decline(_) => "decline",
-        ClcMessage::Unknown(_) => "unknown",
+/// A CLC message type as JSON's `msg` names it (events and the session
+/// summary's `clc` list alike).
+pub fn clc_msg(kind: ClcType) -> &'static str {
+    match kind {
+        ClcType::PROPOSAL => "proposal",
+        ClcType::ACCEPT => "accept",
+        ClcType::CONFIRM => "confirm",
+        ClcType::DECLINE => "decline",
+        _ => "unknown",
     }
 }
 
