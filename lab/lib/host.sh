@@ -3,7 +3,9 @@
 
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$LAB/.." && pwd)
-LAB_WORK=${LAB_WORK:-$LAB/work}
+# A per-user cache, not the clone: fetched kernels and built initramfs
+# outlive it and serve every clone and CI run of this user.
+LAB_WORK=${LAB_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/smc-analyze/lab}
 KERNEL_SUITE=${KERNEL_SUITE:-trixie}
 KERNEL_MIRROR=${KERNEL_MIRROR:-http://deb.debian.org/debian}
 # Modules the guests need; their dependencies are resolved with modinfo.
