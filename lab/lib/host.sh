@@ -58,16 +58,23 @@ _apt_opts() {
         "-o Acquire::Languages=none -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
 
+# _apt_index: the separate trixie index, fetched.
+_apt_index() {
+    local a=$LAB_WORK/apt
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+    echo "deb $KERNEL_MIRROR $KERNEL_SUITE main" >"$a/sources.list"
+    : >"$a/status"
+    # shellcheck disable=SC2046
+    step "apt-get update ($KERNEL_SUITE index)" 300 apt-get -q $(_apt_opts) update
+}
+
 # fetch_kernel: download and unpack the trixie linux-image (cached).
 # Sets KDIR (unpacked root), KVER, VMLINUZ, MODDIR.
 fetch_kernel() {
-    local a=$LAB_WORK/apt deb
+    local deb
     if [ ! -f "$LAB_WORK/kernel/.done" ]; then
-        mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$LAB_WORK/deb"
-        echo "deb $KERNEL_MIRROR $KERNEL_SUITE main" >"$a/sources.list"
-        : >"$a/status"
-        # shellcheck disable=SC2046
-        step "apt-get update ($KERNEL_SUITE index)" 300 apt-get -q $(_apt_opts) update
+        mkdir -p "$LAB_WORK/deb"
+        _apt_index
         local pkg
         pkg=$(apt-cache $(_apt_opts) depends linux-image-amd64 2>/dev/null |
             sed -n 's/.*Depends: \(linux-image-6\.12\.[^ ]*-amd64\)$/\1/p' | head -1)
@@ -157,4 +164,75 @@ build_run_initramfs() {
     (cd "$root" && find . -mindepth 1 | cpio -o -H newc --quiet) >"$out.extra"
     cat "$BASE_CPIO" "$out.extra" >"$out" && rm -f "$out.extra"
     rm -rf "$root"
+}
+
+# build_lab_kernel VARIANT: Linux 6.12 from trixie's linux-source-6.12, built
+# with tinyconfig plus lab/kernel/lab.config (and VARIANT.config for a variant
+# other than `lab`), everything built in. Cached in the lab cache by source
+# version and fragments. Sets LAB_BZIMAGE and LAB_KVER.
+build_lab_kernel() {
+    local variant=$1 fragments=("$LAB/kernel/lab.config") ver key src out
+    [ "$variant" = lab ] || fragments+=("$LAB/kernel/$variant.config")
+    local f
+    for f in "${fragments[@]}"; do [ -f "$f" ] || die "no kernel fragment $f"; done
+    _need_kernel_build_tools || die "step 'install kernel build tools' failed"
+    _apt_index
+    # shellcheck disable=SC2046
+    ver=$(apt-cache $(_apt_opts) show linux-source-6.12 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+    [ -n "$ver" ] || die "no linux-source-6.12 in $KERNEL_SUITE"
+    src=$LAB_WORK/src/linux-source-$ver
+    if [ ! -f "$src/.done" ]; then
+        local dl=$LAB_WORK/deb-src
+        rm -rf "$dl" "$src" && mkdir -p "$dl" "$src"
+        # shellcheck disable=SC2046
+        (cd "$dl" && step "apt-get download linux-source-6.12 ($ver)" 900 \
+            apt-get -q $(_apt_opts) download "linux-source-6.12=$ver") || exit 1
+        step "unpack linux-source-6.12" 300 dpkg-deb -x "$dl"/linux-source-6.12_*.deb "$dl/root"
+        step "untar the kernel tree" 600 tar -xJf "$dl"/root/usr/src/linux-source-6.12.tar.xz \
+            -C "$src" --strip-components=1
+        rm -rf "$dl"
+        touch "$src/.done"
+    fi
+    key=$(cat "${fragments[@]}" | md5sum | cut -c1-12)
+    out=$LAB_WORK/kbuild/$ver-$variant-$key
+    LAB_KVER="$ver ($variant)"
+    LAB_BZIMAGE=$out/bzImage
+    [ -f "$LAB_BZIMAGE" ] && return 0
+    mkdir -p "$out/obj"
+    step "make tinyconfig ($variant)" 300 make -s -C "$src" O="$out/obj" tinyconfig
+    step "merge ${fragments[*]##*/}" 300 env -C "$out/obj" \
+        "$src/scripts/kconfig/merge_config.sh" -m -O "$out/obj" "$out/obj/.config" "${fragments[@]}"
+    step "make olddefconfig ($variant)" 300 make -s -C "$src" O="$out/obj" olddefconfig
+    # Kconfig drops what a dependency forbids without a word: every line must be there.
+    local line name missing=()
+    while read -r line; do
+        case $line in
+        "# CONFIG_"*" is not set")
+            name=${line#\# } name=${name%% *}
+            ! grep -q "^$name=" "$out/obj/.config" || missing+=("$line")
+            ;;
+        CONFIG_*) grep -qxF "$line" "$out/obj/.config" || missing+=("$line") ;;
+        esac
+    done < <(cat "${fragments[@]}")
+    [ ${#missing[@]} -eq 0 ] || die "kernel config dropped: ${missing[*]}"
+    local t0
+    t0=$(date +%s)
+    step "make bzImage ($variant, $(nproc) jobs)" 5400 nice -n 10 make -s -C "$src" O="$out/obj" \
+        -j"$(nproc)" bzImage
+    cp "$out/obj/arch/x86/boot/bzImage" "$LAB_BZIMAGE.tmp" && mv "$LAB_BZIMAGE.tmp" "$LAB_BZIMAGE"
+    say "built $LAB_KVER in $(($(date +%s) - t0))s: $LAB_BZIMAGE"
+}
+
+_need_kernel_build_tools() {
+    local missing=() pair
+    for pair in make:make gcc:gcc flex:flex bison:bison bc:bc perl:perl xz:xz-utils; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+    # objtool links libelf.
+    [ -f /usr/include/libelf.h ] || missing+=(libelf-dev)
+    [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing missing host packages: ${missing[*]}"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade \
+        --no-install-recommends "${missing[@]}"
 }
