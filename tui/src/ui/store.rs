@@ -145,6 +145,9 @@ pub struct Store {
     /// Bad input seen (the run went on) and source errors; the last one shows.
     pub problems: u64,
     pub last_error: Option<String>,
+    /// The source failed (it ends at its first error): said again on stderr
+    /// when the UI exits, which then exits non-zero, as `read --no-ui` does.
+    pub failure: Option<String>,
     /// The feed ended (file read through, or the source failed).
     pub done: bool,
     /// Recent (time, frames) samples for the packet rate.
@@ -285,8 +288,9 @@ impl Store {
         self.last_error = Some(what);
     }
 
-    /// A source error or the engine's failure.
+    /// The source failed: it could not start or could not go on.
     pub fn error(&mut self, what: String) {
+        self.failure.get_or_insert_with(|| what.clone());
         self.problem(what);
     }
 

@@ -336,16 +336,22 @@ fn mouse_click_selects_the_row_under_it() {
 }
 
 #[test]
-fn bad_file_shows_the_error_in_the_status_line() {
-    let shared = Shared::default();
-    let open = super::Source::file("/nonexistent/x.pcapng".into()).open;
-    match open() {
-        Ok(_) => panic!("opened a missing file"),
-        Err(e) => shared.lock().error(e),
-    }
+fn a_source_that_fails_shows_the_error_and_keeps_it_for_the_exit() {
+    // A file that cannot be opened is an error before the UI starts.
+    let e = super::Source::file("/nonexistent/x.pcapng".into()).err();
+    assert!(e.is_some_and(|e| e.starts_with("/nonexistent/x.pcapng: ")));
+    // One that fails on the way (a live interface that cannot open, a file
+    // cut short) shows in the status line and is kept for stderr.
+    let shared = std::sync::Arc::new(Shared::default());
+    let open: super::feed::Open = Box::new(|| Err("smc9: no such device".into()));
+    super::feed::spawn(shared.clone(), "smc9".into(), open)
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(shared.lock().failure.as_deref(), Some("smc9: no such device"));
     let buf = screen(&shared, &mut App::default(), &[]);
     let status = text(&buf, panes().status).concat();
-    assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
+    assert!(status.contains("error: smc9: no such device"), "{status}");
 }
 
 /// The frames of a real capture.
@@ -492,4 +498,23 @@ fn a_long_live_feed_keeps_the_newest_rows() {
     drop(store);
     // The last session shows all its events, as the one copy alone does.
     assert_eq!(event_labels(&shared, copies - 1), labels);
+}
+
+#[test]
+fn new_file_never_takes_a_name_that_exists() {
+    let dir = std::env::temp_dir().join(format!("smc-ui-new-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("s.pcapng"), "mine").unwrap();
+    // A dangling link is a name taken too (O_EXCL does not follow it).
+    std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("s-2.pcapng")).unwrap();
+    let made: Vec<_> = (0..3)
+        .map(|_| super::new_file(&dir, "s", "pcapng").unwrap())
+        .collect();
+    let names: Vec<_> = made.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+    assert_eq!(names, ["s-1.pcapng", "s-3.pcapng", "s-4.pcapng"]);
+    assert_eq!(std::fs::read(dir.join("s.pcapng")).unwrap(), b"mine");
+    assert!(!dir.join("nowhere").exists());
+    let e = super::new_file(&dir.join("missing"), "s", "pcapng").unwrap_err();
+    assert!(e.contains("missing/s.pcapng: "), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
