@@ -120,7 +120,7 @@ fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
     t.wait_for("diagnosis: 0x3030000 (NOSMCDEV)");
     // The help screen opens and closes.
     t.keys(&["?"]);
-    t.wait_for("Any key closes this help.");
+    t.wait_for("any other key closes it.");
     t.keys(&["x"]);
     // Freeze shows in the status line.
     t.keys(&["Space"]);

@@ -150,18 +150,10 @@ fn event_loop<B: Backend>(
     }
     let (done_tx, done_rx) = mpsc::channel::<Result<Exported, String>>();
     let mut render_ms = 0.0;
-    // `e` waits for the view, as moves do: keys typed ahead (Down e) export the session they select.
-    let mut export_asked = false;
     loop {
         let started = Instant::now();
         let view = draw_frame(terminal, &mut app, shared, render_ms)?;
         render_ms = started.elapsed().as_secs_f64() * 1e3;
-        if std::mem::take(&mut export_asked) {
-            if let Err(e) = export(&mut app, shared, file.as_deref(), done_tx.clone()) {
-                app.status = Some(format!("export: {e}"));
-            }
-            continue;
-        }
         while let Ok(done) = done_rx.try_recv() {
             let line = match done {
                 Ok(line) => {
@@ -179,19 +171,20 @@ fn event_loop<B: Backend>(
         if !event::poll(Duration::from_millis(100))? {
             continue;
         }
-        while event::poll(Duration::ZERO)? {
-            match event::read()? {
-                Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
-                    Action::Quit => return Ok(()),
-                    Action::Export => {
-                        export_asked = true;
-                        break;
+        // One event a frame: each key acts on the view the keys before it made
+        // (G n finds from the last row, Down e exports the session Down selects).
+        match event::read()? {
+            Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
+                Action::Quit => return Ok(()),
+                Action::Export => {
+                    if let Err(e) = export(&mut app, shared, file.as_deref(), done_tx.clone()) {
+                        app.status = Some(format!("export: {e}"));
                     }
-                    Action::None => {}
-                },
-                Event::Mouse(m) => app.mouse(m),
-                _ => {}
-            }
+                }
+                Action::None => {}
+            },
+            Event::Mouse(m) => app.mouse(m),
+            _ => {}
         }
     }
 }
@@ -204,7 +197,11 @@ pub fn draw_frame<B: Backend>(
     render_ms: f64,
 ) -> io::Result<view::View> {
     let size = terminal.size()?;
-    let panes = draw::Panes::new(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    let panes = draw::Panes::new(screen, app);
+    if let app::Mode::Help { top } = app.mode {
+        app.help_more = draw::help_more(screen, top);
+    }
     app.areas.sessions = panes.sessions;
     app.areas.events = panes.events;
     app.areas.detail = panes.detail;

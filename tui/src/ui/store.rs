@@ -37,14 +37,32 @@ impl Default for StoreCaps {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The SMC TCP option on SYN / SYN-ACK.
-    Tcp,
+    TcpOption,
     Clc,
     Llc,
     Cdc,
     Rdma,
-    /// Fallback data, FIN and RST of the TCP connection.
-    Data,
+    /// TCP payload after CLC: fallback data.
+    TcpData,
+    /// FIN and RST segments of the session's TCP connection.
+    TcpEnd,
     Problem,
+}
+
+impl Kind {
+    /// As the filter and the help name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::TcpOption => "TCP option",
+            Kind::Clc => "CLC",
+            Kind::Llc => "LLC",
+            Kind::Cdc => "CDC",
+            Kind::Rdma => "RDMA",
+            Kind::TcpData => "TCP data",
+            Kind::TcpEnd => "TCP FIN/RST",
+            Kind::Problem => "problem",
+        }
+    }
 }
 
 /// One event of a session, kept compact.
