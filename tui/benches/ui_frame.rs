@@ -122,9 +122,8 @@ fn main() {
             view.lengths,
         );
         if i == 150 {
-            // The second half with a search narrowing the sessions.
-            app.filters.search = "10.3.".into();
-            app.filters.search_sessions = true;
+            // The second half with a filter narrowing the sessions.
+            app.filters.outcome = Some("smc-r");
         }
     }
     times.sort_by(|a, b| a.total_cmp(b));

@@ -131,9 +131,23 @@ impl Filter {
     }
 }
 
+/// What an export wrote; the caller says it (on stderr, or in the UI's status line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub frames: u64,
+    /// Frames read from the input.
+    pub of: u64,
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wrote {} of {} frames", self.frames, self.of)
+    }
+}
+
 /// Copies the frames of `input` that are `kept` and match `filter` to
 /// `output`, keeping link type, times and lengths.
-pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Result<(), String> {
+pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Result<Written, String> {
     if same_file(input, output) {
         return Err(format!("is the input {}; not writing over it", input.display()));
     }
@@ -158,11 +172,10 @@ pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Resu
         Some(file) => file.flush().map_err(|e| e.message)?,
         None => return Err("no frames to copy".into()),
     }
-    eprintln!(
-        "smc-analyze: {}: wrote {written} of {seen} frames",
-        output.display()
-    );
-    Ok(())
+    Ok(Written {
+        frames: written,
+        of: seen,
+    })
 }
 
 /// Whether `output` names the file `input` is (the same path, a link to it,

@@ -22,22 +22,31 @@ impl Tmux {
 
     /// `env` set for the binary; `then` runs in the shell after it exited.
     fn start_with(test: &str, env: &[&str], args: &str, then: &str) -> Tmux {
+        let t = Tmux::new(test);
+        t.run(env, args, then);
+        t
+    }
+
+    /// Its directory only: the test puts files there before [`Tmux::run`].
+    fn new(test: &str) -> Tmux {
         let name = format!("smc-ui-{}-{test}", std::process::id());
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();
+        Tmux(name, dir)
+    }
+
+    fn run(&self, env: &[&str], args: &str, then: &str) {
         let cmd = format!(
             "cd {} && {} {BIN} {args}; echo exited $?; {then} sleep 5",
-            dir.display(),
+            self.1.display(),
             env.join(" ")
         );
-        let t = Tmux(name, dir);
-        let ok = t
+        let ok = self
             .tmux()
-            .args(["new-session", "-d", "-s", &t.0, "-x", "200", "-y", "50", &cmd])
+            .args(["new-session", "-d", "-s", &self.0, "-x", "200", "-y", "50", &cmd])
             .status()
             .expect("tmux (scripts/setup --test installs it)");
         assert!(ok.success());
-        t
     }
 
     fn tmux(&self) -> Command {
@@ -111,7 +120,7 @@ fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
     t.wait_for("diagnosis: 0x3030000 (NOSMCDEV)");
     // The help screen opens and closes.
     t.keys(&["?"]);
-    t.wait_for("Any key closes this help.");
+    t.wait_for("any other key closes it.");
     t.keys(&["x"]);
     // Freeze shows in the status line.
     t.keys(&["Space"]);
@@ -211,6 +220,85 @@ fn live_opens_the_ui_and_shows_a_session_replayed_onto_a_veth() {
     assert!(screen.contains("capture drops 0"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("exited 0");
+}
+
+#[test]
+fn a_second_export_takes_a_new_name_and_nothing_writes_over_the_ui() {
+    let t = Tmux::new("export");
+    // A file of the user's where session 1's export would go stays as it is.
+    std::fs::write(t.1.join("smc-session-1.pcapng"), "mine").unwrap();
+    t.run(&[], "", "");
+    t.wait_for(" DONE ");
+    t.wait_for("Sessions 4 ");
+    t.keys(&["e"]);
+    let screen = t.wait_for("session 0 written to smc-session-0.pcapng");
+    // Nothing but the UI writes on the screen it owns (an export's own
+    // message on stderr would land on it).
+    assert!(
+        !screen.contains("smc-analyze:"),
+        "stray text on the UI:\n{screen}"
+    );
+    assert!(screen.contains("smc-session-0.pcapng (wrote "), "{screen}");
+    t.keys(&["e"]);
+    let screen = t.wait_for("session 0 written to smc-session-0-1.pcapng (wrote ");
+    assert!(
+        !screen.contains("smc-analyze:"),
+        "stray text on the UI:\n{screen}"
+    );
+    t.keys(&["Down", "e"]);
+    let screen = t.wait_for("session 1 written to smc-session-1-1.pcapng (wrote ");
+    assert!(
+        !screen.contains("smc-analyze:"),
+        "stray text on the UI:\n{screen}"
+    );
+    t.keys(&["q"]);
+    let screen = t.wait_for("exited ");
+    assert_eq!(std::fs::read(t.1.join("smc-session-1.pcapng")).unwrap(), b"mine");
+    let files = |f: &str| std::fs::read(t.1.join(f)).unwrap();
+    assert_eq!(files("smc-session-0.pcapng"), files("smc-session-0-1.pcapng"));
+    // Once the terminal is back, stderr says where each export went.
+    let dir = t.1.canonicalize().unwrap();
+    for name in [
+        "smc-session-0.pcapng",
+        "smc-session-0-1.pcapng",
+        "smc-session-1-1.pcapng",
+    ] {
+        let said = format!("{}/{name} (wrote ", dir.display());
+        assert!(screen.contains(&said), "{said} in\n{screen}");
+    }
+    assert!(screen.contains("exited 0"), "{screen}");
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_is_an_error_before_the_ui() {
+    let t = Tmux::new("notcap");
+    std::fs::write(t.1.join("notcap.pcap"), "not a capture\n").unwrap();
+    t.run(&[], "read notcap.pcap", "");
+    let screen = t.wait_for("exited ");
+    assert!(
+        screen.contains("smc-analyze: notcap.pcap: ") && screen.contains("exited 1"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Sessions"),
+        "no UI for a file it cannot read:\n{screen}"
+    );
+}
+
+#[test]
+fn a_capture_cut_short_shows_the_error_and_exits_non_zero() {
+    let cut = &std::fs::read(format!("{CORPORA}/many-conns.pcapng")).unwrap()[..20_000];
+    let t = Tmux::new("cut");
+    std::fs::write(t.1.join("cut.pcapng"), cut).unwrap();
+    t.run(&[], "read cut.pcapng", "");
+    t.wait_for(" DONE ");
+    t.wait_for("error: cut.pcapng: frame 73: ");
+    t.keys(&["q"]);
+    let screen = t.wait_for("exited ");
+    assert!(
+        screen.contains("smc-analyze: cut.pcapng: frame 73: ") && screen.contains("exited 1"),
+        "the error outlives the UI on stderr, and the exit status says it:\n{screen}"
+    );
 }
 
 /// Sends every frame of a capture file out of `device`.

@@ -100,7 +100,7 @@ pub fn run(args: Args) -> ExitCode {
     let lines =
         args.json || args.no_ui || args.verbose || args.report.findings || args.report.session.is_some();
     if !lines && crate::ui::available() {
-        return crate::ui::run(crate::ui::Source::live(move || {
+        return crate::ui::run(crate::ui::Source::live(name.clone(), move || {
             let source = LiveCapture::open(config).map_err(|e| format!("{name}: {e}"))?;
             sys::privilege::drop_to_sudo_user().map_err(|e| e.to_string())?;
             Ok(LiveFeed(source))

@@ -79,7 +79,7 @@ fn embedded_ui() -> ExitCode {
             source.file.map_or(ExitCode::FAILURE, |f| read::lines(&f))
         }
         Err(e) => {
-            eprintln!("smc-analyze: writing the embedded capture: {e}");
+            eprintln!("smc-analyze: {e}");
             ExitCode::FAILURE
         }
     }

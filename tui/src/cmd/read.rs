@@ -52,7 +52,13 @@ pub fn lines(file: &std::path::Path) -> ExitCode {
 pub fn run(args: Args) -> ExitCode {
     let lines = args.json || args.no_ui || args.verbose || args.write.is_some();
     if !lines && !args.report.findings && args.report.session.is_none() && crate::ui::available() {
-        return crate::ui::run(crate::ui::Source::file(args.file));
+        return match crate::ui::Source::file(args.file) {
+            Ok(source) => crate::ui::run(source),
+            Err(e) => {
+                eprintln!("smc-analyze: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let name = args.file.display().to_string();
     let to_stdout = args.write.as_deref() == Some(Path::new("-"));
@@ -86,9 +92,12 @@ pub fn run(args: Args) -> ExitCode {
     let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
-        if let Err(e) = crate::export::frames(&args.file, out, &kept, &filter) {
-            eprintln!("smc-analyze: {}: {e}", out.display());
-            code = ExitCode::FAILURE;
+        match crate::export::frames(&args.file, out, &kept, &filter) {
+            Ok(w) => eprintln!("smc-analyze: {}: {w}", out.display()),
+            Err(e) => {
+                eprintln!("smc-analyze: {}: {e}", out.display());
+                code = ExitCode::FAILURE;
+            }
         }
     }
     code

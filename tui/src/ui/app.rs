@@ -16,25 +16,36 @@ pub enum Pane {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     Normal,
-    /// Typing a search; the text so far.
-    Search(String),
-    Help,
+    /// Typing a search: the text so far, and which earlier search Up/Down
+    /// recalled (an index into [`App::history`]).
+    Search {
+        text: String,
+        recalled: Option<usize>,
+    },
+    /// The help screen, scrolled down this many lines.
+    Help {
+        top: usize,
+    },
 }
 
 /// Session outcomes the sessions pane can be narrowed to.
 pub const OUTCOMES: [&str; 6] = ["smc-r", "smc-d", "fallback", "tcp", "aborted", "pending"];
 /// Message kinds the events pane can be narrowed to.
-pub const KINDS: [Kind; 6] = [Kind::Tcp, Kind::Clc, Kind::Llc, Kind::Cdc, Kind::Rdma, Kind::Data];
+pub const KINDS: [Kind; 7] = [
+    Kind::TcpOption,
+    Kind::Clc,
+    Kind::Llc,
+    Kind::Cdc,
+    Kind::Rdma,
+    Kind::TcpData,
+    Kind::TcpEnd,
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
     pub kind: Option<Kind>,
     pub outcome: Option<&'static str>,
     pub findings_only: bool,
-    /// Typed in the sessions pane: the sessions whose line contains it.
-    /// Typed in another pane: `n`/`N` find it among the events.
-    pub search: String,
-    pub search_sessions: bool,
 }
 
 /// Selection moves waiting for the next view to resolve them.
@@ -43,7 +54,8 @@ pub struct Moves {
     pub sessions: i64,
     pub events: i64,
     pub field: i64,
-    /// Jump to the next (true) or previous event matching the search.
+    /// Jump to the next (true) or previous row of the focused pane that
+    /// matches the search, as less's `n`/`N` do.
     pub find: Option<bool>,
 }
 
@@ -85,9 +97,23 @@ pub struct App {
     /// Clicked list positions waiting for the view: (pane, position in its list).
     pub click: Option<(Pane, usize)>,
     pub areas: Areas,
-    /// The UI's own messages (export written, export failed).
+    /// The UI's own messages (export written, export failed, pattern not found).
     pub status: Option<String>,
+    /// What the last search found (not found, wrapped): shown until the next key.
+    pub notice: Option<String>,
+    /// The last search (what `n`/`N` look for), case-insensitive.
+    pub search: String,
+    /// Earlier searches, oldest first (Up in the prompt recalls them).
+    pub history: Vec<String>,
+    /// Help lines there are below the window, as the last frame drew them.
+    pub help_more: usize,
+    /// `x`: on a narrow screen, the findings pane in place of the hex pane
+    /// (or of the field tree).
+    pub findings_pane: bool,
 }
+
+/// Searches the prompt's Up recalls.
+const HISTORY: usize = 100;
 
 impl Default for App {
     fn default() -> Self {
@@ -103,6 +129,11 @@ impl Default for App {
             click: None,
             areas: Areas::default(),
             status: None,
+            notice: None,
+            search: String::new(),
+            history: Vec::new(),
+            help_more: 0,
+            findings_pane: false,
         }
     }
 }
@@ -110,33 +141,25 @@ impl Default for App {
 impl App {
     /// Freeze needs the store's lengths now; the caller passes them.
     pub fn key(&mut self, key: KeyEvent, lengths: (usize, u64)) -> Action {
+        self.notice = None;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return Action::Quit;
         }
         match &mut self.mode {
-            Mode::Help => {
-                if matches!(key.code, KeyCode::Char('q')) {
-                    return Action::Quit;
+            Mode::Help { top } => {
+                match key.code {
+                    KeyCode::Char('q') => return Action::Quit,
+                    KeyCode::Down | KeyCode::Char('j') => *top += usize::from(self.help_more > 0),
+                    KeyCode::Up | KeyCode::Char('k') => *top = top.saturating_sub(1),
+                    KeyCode::PageDown | KeyCode::Char(' ') => *top += self.help_more.min(PAGE as usize),
+                    KeyCode::PageUp => *top = top.saturating_sub(PAGE as usize),
+                    _ => self.mode = Mode::Normal,
                 }
-                self.mode = Mode::Normal;
                 return Action::None;
             }
-            Mode::Search(text) => {
-                match key.code {
-                    KeyCode::Enter => {
-                        self.filters.search = std::mem::take(text);
-                        self.filters.search_sessions = self.focus == Pane::Sessions;
-                        if !self.filters.search_sessions {
-                            self.moves.find = Some(true);
-                        }
-                        self.mode = Mode::Normal;
-                    }
-                    KeyCode::Esc => self.mode = Mode::Normal,
-                    KeyCode::Backspace => {
-                        text.pop();
-                    }
-                    KeyCode::Char(c) => text.push(c),
-                    _ => {}
+            Mode::Search { .. } => {
+                if let Mode::Search { text, recalled } = std::mem::replace(&mut self.mode, Mode::Normal) {
+                    self.mode = self.prompt(key, text, recalled);
                 }
                 return Action::None;
             }
@@ -144,10 +167,15 @@ impl App {
         }
         match key.code {
             KeyCode::Char('q') => return Action::Quit,
-            KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Char('/') => self.mode = Mode::Search(self.filters.search.clone()),
-            KeyCode::Char('n') => self.moves.find = Some(true),
-            KeyCode::Char('N') => self.moves.find = Some(false),
+            KeyCode::Char('?') => self.mode = Mode::Help { top: 0 },
+            KeyCode::Char('/') => {
+                self.mode = Mode::Search {
+                    text: String::new(),
+                    recalled: None,
+                }
+            }
+            KeyCode::Char('n') => self.find(true),
+            KeyCode::Char('N') => self.find(false),
             KeyCode::Char(' ') => {
                 self.frozen = match self.frozen {
                     Some(_) => None,
@@ -158,8 +186,10 @@ impl App {
             KeyCode::Char('m') => self.filters.kind = next(&KINDS, self.filters.kind),
             KeyCode::Char('o') => self.filters.outcome = next(&OUTCOMES, self.filters.outcome),
             KeyCode::Char('f') => self.filters.findings_only = !self.filters.findings_only,
+            KeyCode::Char('x') => self.findings_pane = !self.findings_pane,
             KeyCode::Char('c') => {
                 self.filters = Filters::default();
+                self.search.clear();
                 self.status = None;
             }
             KeyCode::Esc => self.status = None,
@@ -180,6 +210,62 @@ impl App {
             _ => {}
         }
         Action::None
+    }
+
+    /// A key in the search prompt, edited as less's: Enter searches (an
+    /// empty line: the last search again), Esc or Backspace on an empty line
+    /// cancel, Ctrl-U clears, Ctrl-W deletes a word, Up/Down recall.
+    fn prompt(&mut self, key: KeyEvent, mut text: String, mut recalled: Option<usize>) -> Mode {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let erase = key.code == KeyCode::Backspace || (ctrl && key.code == KeyCode::Char('h'));
+        match key.code {
+            KeyCode::Enter => {
+                if !text.is_empty() {
+                    self.history.retain(|h| *h != text);
+                    self.history.push(text.clone());
+                    if self.history.len() > HISTORY {
+                        self.history.remove(0);
+                    }
+                    self.search = text;
+                }
+                self.find(true);
+                return Mode::Normal;
+            }
+            KeyCode::Esc => return Mode::Normal,
+            // Backspace (or Ctrl-H) on an empty line leaves the prompt.
+            _ if erase && text.is_empty() => return Mode::Normal,
+            _ if erase => {
+                text.pop();
+            }
+            KeyCode::Char('u') if ctrl => text.clear(),
+            KeyCode::Char('w') if ctrl => {
+                let kept = text.trim_end().rfind(' ').map_or(0, |i| i + 1);
+                text.truncate(kept);
+            }
+            KeyCode::Up | KeyCode::Down => {
+                let n = self.history.len();
+                recalled = match (key.code, recalled) {
+                    (KeyCode::Up, None) => n.checked_sub(1),
+                    (KeyCode::Up, Some(i)) => Some(i.saturating_sub(1)),
+                    (_, Some(i)) if i + 1 < n => Some(i + 1),
+                    _ => None,
+                };
+                text = recalled.map(|i| self.history[i].clone()).unwrap_or_default();
+            }
+            // Other control keys are not text.
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => text.push(c),
+            _ => {}
+        }
+        Mode::Search { text, recalled }
+    }
+
+    /// `n`/`N`: the next or previous match in the focused pane, once the view resolves it.
+    fn find(&mut self, forward: bool) {
+        if self.search.is_empty() {
+            self.notice = Some("no search yet: / searches the focused pane".into());
+        } else {
+            self.moves.find = Some(forward);
+        }
     }
 
     /// Clicks select a row of the sessions or events pane, or focus the

@@ -85,10 +85,10 @@ impl Attributor {
                 let shown = &mut store.sessions.get_mut(&id)?.tcp_shown;
                 let data = moved - (*shown).min(moved);
                 *shown = moved;
-                let msg = match (seg.rst, seg.fin, data > 0) {
-                    (true, _, _) => "rst",
-                    (_, true, _) => "fin",
-                    (_, _, true) => "data",
+                let (kind, msg) = match (seg.rst, seg.fin, data > 0) {
+                    (true, _, _) => (Kind::TcpEnd, "rst"),
+                    (_, true, _) => (Kind::TcpEnd, "fin"),
+                    (_, _, true) => (Kind::TcpData, "data"),
                     _ => return None,
                 };
                 let fields = if data > 0 {
@@ -97,7 +97,7 @@ impl Attributor {
                     String::new()
                 };
                 store.moved(id, e.time, data);
-                (Kind::Data, "tcp", msg, None, fields)
+                (kind, "tcp", msg, None, fields)
             }
             EventKind::Problem(p) => (Kind::Problem, p.layer().name(), "problem", None, p.to_string()),
             kind => {
@@ -110,7 +110,7 @@ impl Attributor {
                     Layer::Llc => Kind::Llc,
                     Layer::Cdc => Kind::Cdc,
                     Layer::Rdma => Kind::Rdma,
-                    Layer::Frame | Layer::TcpOption => Kind::Tcp,
+                    Layer::Frame | Layer::TcpOption => Kind::TcpOption,
                 };
                 response = d.response == Some(true);
                 (

@@ -56,13 +56,13 @@ const THREAD: &str = "smc-engine";
 /// tests check that a panic leaves the terminal as it was.
 pub const TEST_PANIC: &str = "SMC_ANALYZE_TEST_PANIC";
 
-/// Starts the engine thread on `open`.
-pub fn spawn(shared: Arc<Shared>, open: Open) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// Starts the engine thread on `open`; its errors are named `name`.
+pub fn spawn(shared: Arc<Shared>, name: String, open: Open) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name(THREAD.into())
         .spawn(move || match open() {
             Ok(feed) => {
-                let mut engine = Engine::new(feed);
+                let mut engine = Engine::new(feed).named(name);
                 if std::env::var_os(TEST_PANIC).is_some_and(|v| v == "engine") {
                     engine.batch(&shared);
                     panic!("{TEST_PANIC}=engine: the engine thread panics on purpose");
@@ -83,6 +83,8 @@ const BATCH_FRAMES: usize = 8192;
 
 pub struct Engine {
     feed: Box<dyn Feed>,
+    /// What the feed's errors are prefixed with.
+    name: String,
     pipeline: Pipeline,
     analyzer: Analyzer,
     attributor: Attributor,
@@ -92,10 +94,17 @@ impl Engine {
     pub fn new(feed: Box<dyn Feed>) -> Self {
         Engine {
             feed,
+            name: String::new(),
             pipeline: Pipeline::default().with_messages(),
             analyzer: Analyzer::default(),
             attributor: Attributor::default(),
         }
+    }
+
+    /// The feed's errors name `name` (the file or interface).
+    pub fn named(mut self, name: String) -> Self {
+        self.name = name;
+        self
     }
 
     /// Runs until the feed ends or the UI asks to stop.
@@ -134,7 +143,7 @@ impl Engine {
                     self.pipeline.frame(&frame, &mut events);
                     frames.push((frame.number, frame.time, frame.data.len(), events.len() - first));
                 }
-                Some(Err(e)) => errors.push(e.to_string()),
+                Some(Err(e)) => errors.push(format!("{}: {e}", self.name)),
                 None => {
                     more = false;
                     break;

@@ -30,27 +30,33 @@ use sys::source::PcapFile;
 
 /// What the UI watches.
 pub struct Source {
+    /// The file or interface, as errors name it.
+    pub name: String,
     /// A capture file: `e` exports from it.
     pub file: Option<PathBuf>,
     pub open: Open,
 }
 
 impl Source {
-    /// A pcap or pcapng file.
-    pub fn file(path: PathBuf) -> Self {
-        let p = path.clone();
-        Source {
+    /// A pcap or pcapng file, opened here: one that cannot be opened is an
+    /// error before the UI takes the terminal, as `read --no-ui` says it.
+    pub fn file(path: PathBuf) -> Result<Self, String> {
+        let name = path.display().to_string();
+        let f = PcapFile::open(&path).map_err(|e| format!("{name}: {}", e.message))?;
+        Ok(Source {
+            name,
             file: Some(path),
-            open: Box::new(move || {
-                let f = PcapFile::open(&p).map_err(|e| format!("{}: {}", p.display(), e.message))?;
-                Ok(Box::new(Frames(f)) as Box<dyn Feed>)
-            }),
-        }
+            open: Box::new(move || Ok(Box::new(Frames(f)) as Box<dyn Feed>)),
+        })
     }
 
-    /// A live capture; `open` runs on the engine thread.
-    pub fn live<F: Feed + 'static>(open: impl FnOnce() -> Result<F, String> + Send + 'static) -> Self {
+    /// A live capture on `name`; `open` runs on the engine thread.
+    pub fn live<F: Feed + 'static>(
+        name: String,
+        open: impl FnOnce() -> Result<F, String> + Send + 'static,
+    ) -> Self {
         Source {
+            name,
             file: None,
             open: Box::new(move || open().map(|f| Box::new(f) as Box<dyn Feed>)),
         }
@@ -63,10 +69,11 @@ const EMBEDDED: &[u8] = include_bytes!("../../../corpora/real/many-conns.pcapng"
 
 /// The embedded capture, written to a temporary file for libpcap (it stays
 /// while the UI runs: export reads it again).
-pub fn embedded() -> io::Result<(Source, TempFile)> {
+pub fn embedded() -> Result<(Source, TempFile), String> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{}-many-conns.pcapng", std::process::id()));
-    std::fs::write(&path, EMBEDDED)?;
-    Ok((Source::file(path.clone()), TempFile(path)))
+    std::fs::write(&path, EMBEDDED).map_err(|e| format!("writing the embedded capture: {e}"))?;
+    let file = TempFile(path.clone());
+    Ok((Source::file(path)?, file))
 }
 
 /// Removed when dropped.
@@ -83,6 +90,8 @@ pub fn available() -> bool {
     io::stdout().is_terminal() && io::stdin().is_terminal()
 }
 
+/// Runs the UI until `q`; then says on stderr what must outlive the screen:
+/// where exports went, what failed. Non-zero if anything failed (the source, an export).
 pub fn run(source: Source) -> ExitCode {
     let shared = Arc::new(Shared::default());
     panic_hook();
@@ -91,16 +100,39 @@ pub fn run(source: Source) -> ExitCode {
         eprintln!("smc-analyze: cannot open the terminal UI: {e}");
         return ExitCode::FAILURE;
     }
+    let mut said = Said::default();
     let result = Terminal::new(CrosstermBackend::new(io::stdout()))
-        .and_then(|mut t| event_loop(&mut t, &shared, source));
+        .and_then(|mut t| event_loop(&mut t, &shared, source, &mut said));
     shared.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     restore();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("smc-analyze: terminal: {e}");
-            ExitCode::FAILURE
-        }
+    if let Some(e) = shared.lock().failure.clone() {
+        said.error(e);
+    }
+    if let Err(e) = result {
+        said.error(format!("terminal: {e}"));
+    }
+    for line in &said.lines {
+        eprintln!("smc-analyze: {line}");
+    }
+    if said.failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// What the UI says on stderr once the terminal is back (nothing may write
+/// there while the UI draws).
+#[derive(Default)]
+struct Said {
+    lines: Vec<String>,
+    failed: bool,
+}
+
+impl Said {
+    fn error(&mut self, line: String) {
+        self.lines.push(line);
+        self.failed = true;
     }
 }
 
@@ -108,35 +140,51 @@ fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     shared: &Arc<Shared>,
     source: Source,
+    said: &mut Said,
 ) -> io::Result<()> {
     let mut app = App::default();
     let file = source.file;
-    if let Err(e) = feed::spawn(shared.clone(), source.open) {
-        app.status = Some(format!("cannot start the engine thread: {e}"));
+    if let Err(e) = feed::spawn(shared.clone(), source.name, source.open) {
+        said.error(format!("cannot start the engine thread: {e}"));
+        app.status = said.lines.last().cloned();
     }
-    let (done_tx, done_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel::<Result<Exported, String>>();
     let mut render_ms = 0.0;
     loop {
         let started = Instant::now();
         let view = draw_frame(terminal, &mut app, shared, render_ms)?;
         render_ms = started.elapsed().as_secs_f64() * 1e3;
-        if let Ok(message) = done_rx.try_recv() {
-            app.status = Some(message);
+        while let Ok(done) = done_rx.try_recv() {
+            let line = match done {
+                Ok(line) => {
+                    said.lines.push(line.after);
+                    line.now
+                }
+                Err(line) => {
+                    said.error(line.clone());
+                    line
+                }
+            };
+            app.status = Some(line);
         }
         // Redraw at least ten times a second for the live figures.
         if !event::poll(Duration::from_millis(100))? {
             continue;
         }
-        while event::poll(Duration::ZERO)? {
-            match event::read()? {
-                Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
-                    Action::Quit => return Ok(()),
-                    Action::Export => export(&mut app, shared, file.as_deref(), done_tx.clone()),
-                    Action::None => {}
-                },
-                Event::Mouse(m) => app.mouse(m),
-                _ => {}
-            }
+        // One event a frame: each key acts on the view the keys before it made
+        // (G n finds from the last row, Down e exports the session Down selects).
+        match event::read()? {
+            Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
+                Action::Quit => return Ok(()),
+                Action::Export => {
+                    if let Err(e) = export(&mut app, shared, file.as_deref(), done_tx.clone()) {
+                        app.status = Some(format!("export: {e}"));
+                    }
+                }
+                Action::None => {}
+            },
+            Event::Mouse(m) => app.mouse(m),
+            _ => {}
         }
     }
 }
@@ -149,7 +197,11 @@ pub fn draw_frame<B: Backend>(
     render_ms: f64,
 ) -> io::Result<view::View> {
     let size = terminal.size()?;
-    let panes = draw::Panes::new(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    let panes = draw::Panes::new(screen, app);
+    if let app::Mode::Help { top } = app.mode {
+        app.help_more = draw::help_more(screen, top);
+    }
     app.areas.sessions = panes.sessions;
     app.areas.events = panes.events;
     app.areas.detail = panes.detail;
@@ -159,17 +211,24 @@ pub fn draw_frame<B: Backend>(
     Ok(view)
 }
 
-/// `e`: the selected session's frames to smc-session-ID.pcapng, on a thread
-/// of its own (the file is read again).
-fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sender<String>) {
-    let Some(id) = app.session else {
-        app.status = Some("export: no session selected".into());
-        return;
-    };
-    let Some(input) = file.map(Path::to_path_buf) else {
-        app.status = Some("export: only from a capture file".into());
-        return;
-    };
+/// An export written: the status line's words, and the ones said after
+/// the UI exits (the full path: the screen is gone by then).
+struct Exported {
+    now: String,
+    after: String,
+}
+
+/// `e`: the selected session's frames to a new file, smc-session-ID.pcapng
+/// or, when that exists, smc-session-ID-1.pcapng and so on (an export
+/// never writes over a file), on a thread of its own (the file is read again).
+fn export(
+    app: &mut App,
+    shared: &Shared,
+    file: Option<&Path>,
+    done: mpsc::Sender<Result<Exported, String>>,
+) -> Result<(), String> {
+    let id = app.session.ok_or("no session selected")?;
+    let input = file.ok_or("only from a capture file")?.to_path_buf();
     let mut kept = crate::export::Kept::default();
     if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;
@@ -178,18 +237,62 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
             kept.qp(q.ip, q.qpn);
         }
     }
-    let out = PathBuf::from(format!("smc-session-{id}.pcapng"));
+    let out = new_file(Path::new("."), &format!("smc-session-{id}"), "pcapng")?;
     app.status = Some(format!("exporting session {id} to {} ...", out.display()));
     let _ = std::thread::Builder::new()
         .name("smc-export".into())
         .spawn(move || {
             let filter = Default::default();
-            let message = match crate::export::frames(&input, &out, &kept, &filter) {
-                Ok(()) => format!("session {id} written to {}", out.display()),
-                Err(e) => format!("export failed: {}: {e}", out.display()),
+            let result = match crate::export::frames(&input, &out, &kept, &filter) {
+                Ok(w) => Ok(Exported {
+                    now: format!("session {id} written to {} ({w})", out.display()),
+                    after: format!(
+                        "session {id} written to {} ({w})",
+                        std::path::absolute(&out).unwrap_or(out).display()
+                    ),
+                }),
+                Err(e) => {
+                    // The file is ours (new_file made it): an export that failed leaves none.
+                    let _ = std::fs::remove_file(&out);
+                    Err(format!("export of session {id} failed: {}: {e}", out.display()))
+                }
             };
-            let _ = done.send(message);
+            let _ = done.send(result);
         });
+    Ok(())
+}
+
+/// Creates `dir/stem.ext`, or `stem-1.ext`, `stem-2.ext`... whichever does
+/// not exist yet: made with O_EXCL, so a file that appears meanwhile is
+/// never written over. Returns its path (relative as `dir` is).
+pub fn new_file(dir: &Path, stem: &str, ext: &str) -> Result<PathBuf, String> {
+    /// Past this many, something is wrong with the directory, not the names.
+    const TRIES: u32 = 10_000;
+    for n in 0..TRIES {
+        let name = match n {
+            0 => format!("{stem}.{ext}"),
+            n => format!("{stem}-{n}.{ext}"),
+        };
+        let path = if dir == Path::new(".") {
+            PathBuf::from(name)
+        } else {
+            dir.join(name)
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "{}: {stem}.{ext} to {stem}-{}.{ext} all exist",
+        dir.display(),
+        TRIES - 1
+    ))
 }
 
 fn enter() -> io::Result<()> {

@@ -37,14 +37,32 @@ impl Default for StoreCaps {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// The SMC TCP option on SYN / SYN-ACK.
-    Tcp,
+    TcpOption,
     Clc,
     Llc,
     Cdc,
     Rdma,
-    /// Fallback data, FIN and RST of the TCP connection.
-    Data,
+    /// TCP payload after CLC: fallback data.
+    TcpData,
+    /// FIN and RST segments of the session's TCP connection.
+    TcpEnd,
     Problem,
+}
+
+impl Kind {
+    /// As the filter and the help name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::TcpOption => "TCP option",
+            Kind::Clc => "CLC",
+            Kind::Llc => "LLC",
+            Kind::Cdc => "CDC",
+            Kind::Rdma => "RDMA",
+            Kind::TcpData => "TCP data",
+            Kind::TcpEnd => "TCP FIN/RST",
+            Kind::Problem => "problem",
+        }
+    }
 }
 
 /// One event of a session, kept compact.
@@ -145,6 +163,9 @@ pub struct Store {
     /// Bad input seen (the run went on) and source errors; the last one shows.
     pub problems: u64,
     pub last_error: Option<String>,
+    /// The source failed (it ends at its first error): said again on stderr
+    /// when the UI exits, which then exits non-zero, as `read --no-ui` does.
+    pub failure: Option<String>,
     /// The feed ended (file read through, or the source failed).
     pub done: bool,
     /// Recent (time, frames) samples for the packet rate.
@@ -285,8 +306,9 @@ impl Store {
         self.last_error = Some(what);
     }
 
-    /// A source error or the engine's failure.
+    /// The source failed: it could not start or could not go on.
     pub fn error(&mut self, what: String) {
+        self.failure.get_or_insert_with(|| what.clone());
         self.problem(what);
     }
 

@@ -56,7 +56,7 @@ fn text(buf: &Buffer, area: Rect) -> Vec<String> {
 }
 
 fn panes() -> Panes {
-    Panes::new(Rect::new(0, 0, W, H))
+    Panes::new(Rect::new(0, 0, W, H), &App::default())
 }
 
 #[test]
@@ -172,54 +172,124 @@ fn kind_filter_keeps_only_that_kind() {
     let buf = screen(&shared, &mut app, &[KeyCode::Char('m'), KeyCode::Char('m')]);
     assert_eq!(app.filters.kind, Some(Kind::Clc));
     let events = text(&buf, panes().events);
-    assert!(events[0].contains("Events 3 [Clc]"), "{}", events[0]);
+    assert!(events[0].contains("Events 3 [kind CLC]"), "{}", events[0]);
     let listed: Vec<_> = events.iter().filter(|l| l.contains(" CLC ")).collect();
     assert_eq!(listed.len(), 3, "{events:?}");
 }
 
 #[test]
-fn search_narrows_sessions_and_finds_events() {
+fn kind_filter_names_tcp_fin_and_rst_apart_from_data() {
+    // A fallback session: its echo is TCP data, then both sides FIN.
+    let shared = load("server-no-ueid.pcapng");
+    let rows = |presses: usize| {
+        let mut app = App::default();
+        let buf = screen(&shared, &mut app, &vec![KeyCode::Char('m'); presses]);
+        let events = text(&buf, panes().events);
+        let listed: Vec<String> = events[2..]
+            .iter()
+            .filter(|l| l.contains('→'))
+            .map(|l| {
+                l.split('→').nth(1).unwrap()[2..]
+                    .trim_end_matches([' ', '│'])
+                    .to_string()
+            })
+            .collect();
+        (events[0].clone(), listed)
+    };
+    let (title, data) = rows(6);
+    assert!(title.contains("[kind TCP data]"), "{title}");
+    assert!(
+        !data.is_empty() && data.iter().all(|l| l.starts_with("TCP data ")),
+        "{data:?}"
+    );
+    let (title, ends) = rows(7);
+    assert!(title.contains("[kind TCP FIN/RST]"), "{title}");
+    assert_eq!(ends, ["TCP fin", "TCP fin"], "{title}");
+}
+
+/// Keys of `text`, as typed.
+fn typed(text: &str) -> Vec<KeyCode> {
+    text.chars().map(KeyCode::Char).collect()
+}
+
+#[test]
+fn search_moves_to_the_next_match_in_the_focused_pane_and_never_filters() {
     use KeyCode::*;
     let shared = load("many-conns.pcapng");
+    // Sessions pane: / finds the session whose ends, number or outcome say
+    // it, from the selected one on; all four sessions stay listed.
     let mut app = App::default();
-    let keys = [
-        Char('/'),
-        Char('5'),
-        Char('9'),
-        Char('9'),
-        Char('5'),
-        Char('0'),
-        Enter,
-    ];
+    let keys = [vec![Char('/')], typed("59964"), vec![Enter]].concat();
     let buf = screen(&shared, &mut app, &keys);
-    let sessions = text(&buf, panes().sessions).join("\n");
-    assert!(sessions.contains("Sessions 1 [/59950]"), "{sessions}");
-    assert!(sessions.contains("reused link group"), "{sessions}");
-    // In the events pane a search finds events: Enter goes to the first
-    // match, n to the next; the sessions stay as they were.
-    let mut app = App::default();
+    assert_eq!(app.session, Some(2));
+    assert!(text(&buf, panes().sessions)[0].contains("Sessions 4 "));
+    // The events of the session found show (not "no events").
+    let events = text(&buf, panes().events).join("\n");
+    assert!(
+        events.contains("Events ") && !events.contains("no events"),
+        "{events}"
+    );
+    // n goes on to the next match, and round the end with a notice.
     let buf = screen(
         &shared,
         &mut app,
-        &[Tab, Char('/'), Char('c'), Char('d'), Char('c'), Enter],
+        &[Char('/'), Char('r'), Char(' '), Char('v'), Enter],
     );
-    assert!(text(&buf, panes().sessions).join("\n").contains("Sessions 4 "));
+    assert_eq!(app.session, Some(3), "the next SMC-R v2 after session 2");
+    assert!(app.notice.is_none());
+    let buf2 = screen(&shared, &mut app, &[Char('n')]);
+    assert_eq!(app.session, Some(0));
+    let status = text(&buf2, panes().status).concat();
+    assert!(
+        status.contains("search hit BOTTOM, continuing at TOP"),
+        "{status}"
+    );
+    drop(buf);
+    // Nothing matches: the selection stays, the status line says so.
+    let buf = screen(&shared, &mut app, &[Char('/'), Char('z'), Char('q'), Enter]);
+    assert_eq!(app.session, Some(0));
+    let status = text(&buf, panes().status).concat();
+    assert!(status.contains("Pattern not found: zq"), "{status}");
+    // The next key clears the notice, as in less.
+    let buf = screen(&shared, &mut app, &[Down]);
+    assert!(!text(&buf, panes().status).concat().contains("Pattern not found"));
+
+    // Events pane: Enter goes to the first CDC, n to the next, N back.
+    let mut app = App::default();
+    screen(
+        &shared,
+        &mut app,
+        &[[Tab, Char('/')].as_slice(), &typed("cdc"), &[Enter]].concat(),
+    );
     let first = app.row.unwrap();
     screen(&shared, &mut app, &[Char('n')]);
     let next = app.row.unwrap();
     assert!(next > first);
-    let store = shared.lock();
-    assert!([first, next]
-        .iter()
-        .all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
-    let skipped = store.sessions[&0]
-        .rows
-        .iter()
-        .copied()
-        .filter(|&r| r > first && r < next);
+    {
+        let store = shared.lock();
+        assert!([first, next]
+            .iter()
+            .all(|&r| store.row(r).unwrap().kind == Kind::Cdc));
+        let skipped = store.sessions[&0].rows.iter().filter(|&&r| r > first && r < next);
+        assert!(
+            skipped.clone().all(|&r| store.row(r).unwrap().kind != Kind::Cdc),
+            "n skipped a CDC"
+        );
+    }
+    screen(&shared, &mut app, &[Char('N')]);
+    assert_eq!(app.row, Some(first));
+
+    // Detail pane: the field whose name or value says it.
+    let keys = [[Tab, Char('/')].as_slice(), &typed("producer_flags"), &[Enter]].concat();
+    let buf = screen(&shared, &mut app, &keys);
+    let area = panes().detail;
+    let selected = (area.y + 1..area.y + area.height - 1)
+        .find(|&y| buf[(area.x + 1, y)].bg == ratatui::style::Color::Blue)
+        .map(|y| text(&buf, Rect::new(area.x, y, area.width, 1)).concat());
     assert!(
-        skipped.clone().all(|r| store.row(r).unwrap().kind != Kind::Cdc),
-        "n skipped a CDC"
+        selected.as_deref().is_some_and(|l| l.contains("producer_flags")),
+        "{selected:?} in {:?}",
+        text(&buf, area)
     );
 }
 
@@ -263,8 +333,20 @@ fn keys_move_focus_and_selection_moves_wait_for_the_view() {
     assert_eq!(app.focus, Pane::Events);
 }
 
+fn press_with(app: &mut App, code: KeyCode, modifiers: KeyModifiers) -> Action {
+    app.key(KeyEvent::new(code, modifiers), (7, 70))
+}
+
+fn prompt(app: &App) -> Option<&str> {
+    match &app.mode {
+        Mode::Search { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
 #[test]
-fn search_mode_takes_text_until_enter_or_esc() {
+fn search_prompt_edits_as_less_does() {
+    let ctrl = KeyModifiers::CONTROL;
     let mut app = App::default();
     press(&mut app, KeyCode::Char('/'));
     for c in "q?x".chars() {
@@ -272,16 +354,58 @@ fn search_mode_takes_text_until_enter_or_esc() {
         assert_eq!(press(&mut app, KeyCode::Char(c)), Action::None);
     }
     press(&mut app, KeyCode::Backspace);
-    assert_eq!(app.mode, Mode::Search("q?".into()));
+    assert_eq!(prompt(&app), Some("q?"));
+    // Ctrl-U clears the line (it typed a 'u'), Ctrl-W deletes a word.
+    press_with(&mut app, KeyCode::Char('u'), ctrl);
+    assert_eq!(prompt(&app), Some(""));
+    for c in "llc confirm".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press_with(&mut app, KeyCode::Char('w'), ctrl);
+    assert_eq!(prompt(&app), Some("llc "));
+    press_with(&mut app, KeyCode::Char('w'), ctrl);
+    assert_eq!(prompt(&app), Some(""));
+    // Other control keys type nothing.
+    press_with(&mut app, KeyCode::Char('x'), ctrl);
+    assert_eq!(prompt(&app), Some(""));
+    press(&mut app, KeyCode::Char('a'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(
-        (app.mode.clone(), app.filters.search.as_str()),
-        (Mode::Normal, "q?")
-    );
+    assert_eq!((&app.mode, app.search.as_str()), (&Mode::Normal, "a"));
+    assert_eq!(app.moves.find, Some(true));
+    // A second / opens a fresh prompt (it appended to the old query);
+    // Up recalls earlier searches, newest first; Down goes back.
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(prompt(&app), Some(""));
+    press(&mut app, KeyCode::Char('b'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Up);
+    assert_eq!(prompt(&app), Some("b"));
+    press(&mut app, KeyCode::Up);
+    assert_eq!(prompt(&app), Some("a"));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(prompt(&app), Some("b"));
+    // Esc cancels and keeps the last search.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!((&app.mode, app.search.as_str()), (&Mode::Normal, "b"));
+    // Backspace on an empty line cancels too.
     press(&mut app, KeyCode::Char('/'));
     press(&mut app, KeyCode::Char('z'));
-    press(&mut app, KeyCode::Esc);
-    assert_eq!(app.filters.search, "q?");
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!((&app.mode, app.search.as_str()), (&Mode::Normal, "b"));
+    // An empty Enter repeats the last search.
+    app.moves.find = None;
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!((app.search.as_str(), app.moves.find), ("b", Some(true)));
+    // n with no search yet says so instead of doing nothing.
+    let mut app = App::default();
+    press(&mut app, KeyCode::Char('n'));
+    assert!(app
+        .notice
+        .as_deref()
+        .is_some_and(|n| n.starts_with("no search yet")));
 }
 
 #[test]
@@ -295,7 +419,7 @@ fn filters_cycle_and_clear() {
     assert_eq!(app.filters.outcome, None, "after the last outcome: all again");
     press(&mut app, KeyCode::Char('f'));
     press(&mut app, KeyCode::Char('m'));
-    assert!(app.filters.findings_only && app.filters.kind == Some(Kind::Tcp));
+    assert!(app.filters.findings_only && app.filters.kind == Some(Kind::TcpOption));
     press(&mut app, KeyCode::Char('c'));
     assert_eq!(app.filters, Default::default());
 }
@@ -304,7 +428,7 @@ fn filters_cycle_and_clear() {
 fn help_freeze_export_and_quit() {
     let mut app = App::default();
     press(&mut app, KeyCode::Char('?'));
-    assert_eq!(app.mode, Mode::Help);
+    assert_eq!(app.mode, Mode::Help { top: 0 });
     // Any key closes the help, and does nothing else.
     assert_eq!(press(&mut app, KeyCode::Char('e')), Action::None);
     assert_eq!(app.mode, Mode::Normal);
@@ -336,16 +460,22 @@ fn mouse_click_selects_the_row_under_it() {
 }
 
 #[test]
-fn bad_file_shows_the_error_in_the_status_line() {
-    let shared = Shared::default();
-    let open = super::Source::file("/nonexistent/x.pcapng".into()).open;
-    match open() {
-        Ok(_) => panic!("opened a missing file"),
-        Err(e) => shared.lock().error(e),
-    }
+fn a_source_that_fails_shows_the_error_and_keeps_it_for_the_exit() {
+    // A file that cannot be opened is an error before the UI starts.
+    let e = super::Source::file("/nonexistent/x.pcapng".into()).err();
+    assert!(e.is_some_and(|e| e.starts_with("/nonexistent/x.pcapng: ")));
+    // One that fails on the way (a live interface that cannot open, a file
+    // cut short) shows in the status line and is kept for stderr.
+    let shared = std::sync::Arc::new(Shared::default());
+    let open: super::feed::Open = Box::new(|| Err("smc9: no such device".into()));
+    super::feed::spawn(shared.clone(), "smc9".into(), open)
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(shared.lock().failure.as_deref(), Some("smc9: no such device"));
     let buf = screen(&shared, &mut App::default(), &[]);
     let status = text(&buf, panes().status).concat();
-    assert!(status.contains("error: /nonexistent/x.pcapng:"), "{status}");
+    assert!(status.contains("error: smc9: no such device"), "{status}");
 }
 
 /// The frames of a real capture.
@@ -428,6 +558,7 @@ fn event_labels(shared: &Shared, id: u32) -> Vec<String> {
         sessions: 1,
         events: 1 << 20,
         fields: 1,
+        findings: 1,
     };
     let view = super::view::build(&mut shared.lock(), &mut app, h);
     assert_eq!(app.session, Some(id), "session {id} is listed");
@@ -492,4 +623,242 @@ fn a_long_live_feed_keeps_the_newest_rows() {
     drop(store);
     // The last session shows all its events, as the one copy alone does.
     assert_eq!(event_labels(&shared, copies - 1), labels);
+}
+
+#[test]
+fn new_file_never_takes_a_name_that_exists() {
+    let dir = std::env::temp_dir().join(format!("smc-ui-new-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("s.pcapng"), "mine").unwrap();
+    // A dangling link is a name taken too (O_EXCL does not follow it).
+    std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("s-2.pcapng")).unwrap();
+    let made: Vec<_> = (0..3)
+        .map(|_| super::new_file(&dir, "s", "pcapng").unwrap())
+        .collect();
+    let names: Vec<_> = made.iter().map(|p| p.file_name().unwrap().to_owned()).collect();
+    assert_eq!(names, ["s-1.pcapng", "s-3.pcapng", "s-4.pcapng"]);
+    assert_eq!(std::fs::read(dir.join("s.pcapng")).unwrap(), b"mine");
+    assert!(!dir.join("nowhere").exists());
+    let e = super::new_file(&dir.join("missing"), "s", "pcapng").unwrap_err();
+    assert!(e.contains("missing/s.pcapng: "), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Presses `keys` on a `width` x `height` screen; its text, a line each.
+fn screen_at(shared: &Shared, app: &mut App, keys: &[KeyCode], width: u16, height: u16) -> Vec<String> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
+    for &k in keys {
+        app.key(KeyEvent::new(k, KeyModifiers::NONE), view.lengths);
+        view = super::draw_frame(&mut t, app, shared, 0.0).unwrap();
+    }
+    text(t.backend().buffer(), Rect::new(0, 0, width, height))
+}
+
+/// smcr-v2-echo without the frames of the client's first RDMA WRITE (22-37):
+/// the engine finds the CDC that announces it (cdc-producer-without-write).
+fn with_a_finding() -> Shared {
+    let frames: Vec<Frame> = frames("smcr-v2-echo.pcapng")
+        .into_iter()
+        .filter(|f| !(22..=37).contains(&f.number))
+        .collect();
+    let shared = Shared::default();
+    Engine::new(Box::new(Frames(Copies::new(frames, 1)))).run(&shared);
+    assert_eq!(shared.lock().findings.len(), 1);
+    shared
+}
+
+/// The text inside the pane whose top border holds `title`, its lines joined
+/// by spaces and whitespace folded: what the pane says, however wrapped.
+fn pane_text(lines: &[String], title: &str) -> String {
+    let rows: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+    let (y, at) = lines
+        .iter()
+        .enumerate()
+        .find_map(|(y, l)| Some((y, l[..l.find(title)?].chars().count())))
+        .unwrap_or_else(|| panic!("no {title} in {lines:#?}"));
+    let row = &rows[y];
+    let x0 = (0..at).rev().find(|&x| "┌┏".contains(row[x])).unwrap();
+    let x1 = (at..row.len()).find(|&x| "┐┓".contains(row[x])).unwrap();
+    let inside: Vec<String> = rows[y + 1..]
+        .iter()
+        .take_while(|r| !"└┗".contains(r[x0]))
+        .map(|r| r[x0 + 1..x1].iter().collect())
+        .collect();
+    inside.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether some line has all of `parts`, in order.
+fn shown(lines: &[String], parts: &[&str]) -> bool {
+    lines.iter().any(|l| {
+        let mut rest = l.as_str();
+        parts
+            .iter()
+            .all(|p| rest.find(p).map(|i| rest = &rest[i + p.len()..]).is_some())
+    })
+}
+
+#[test]
+fn at_80x24_and_60x20_sessions_tree_hex_and_findings_are_usable() {
+    use KeyCode::*;
+    let shared = with_a_finding();
+    for (w, h) in [(80, 24), (60, 20)] {
+        let mut app = App::default();
+        // The session line: its outcome and both ends, whole.
+        let lines = screen_at(&shared, &mut app, &[], w, h);
+        assert!(
+            shown(&lines, &["SMC-R v2", "10.0.0.2:48156 ", "10.0.0.1:5000 "]),
+            "{w}x{h}: {lines:#?}"
+        );
+        // Events pane, third event (the Proposal), field tree: its lines whole.
+        let lines = screen_at(&shared, &mut app, &[Tab, Down, Down, Tab, Down, Down], w, h);
+        assert!(
+            shown(&lines, &["CLC Proposal (156 bytes)"]),
+            "{w}x{h}: {lines:#?}"
+        );
+        assert!(
+            shown(&lines, &["[5+2] header.length: 156 (0x9c)"]),
+            "{w}x{h}: {lines:#?}"
+        );
+        assert!(
+            shown(&lines, &["[4+1] header.type: 0x1 (Proposal)"]),
+            "{w}x{h}: {lines:#?}"
+        );
+        if w >= 72 {
+            // The hex pane beside it, 8 bytes a line.
+            assert!(
+                shown(&lines, &["0000  e2 d4 c3 d9 01 00 9c 22  .......\"│"]),
+                "{w}x{h}: {lines:#?}"
+            );
+        }
+        // x: the findings, wrapped, never cut.
+        let lines = screen_at(&shared, &mut app, &[Char('x')], w, h);
+        let all = pane_text(&lines, "Findings 1 (all: 1)");
+        for part in [
+            "cdc-producer-without-write",
+            "client: 16384 bytes announced, 0 written",
+        ] {
+            assert!(all.contains(part), "{w}x{h}: {part} in {lines:#?}");
+        }
+        // x again: back.
+        let lines = screen_at(&shared, &mut app, &[Char('x')], w, h);
+        assert!(!shown(&lines, &["Findings 1"]), "{w}x{h}: {lines:#?}");
+    }
+}
+
+#[test]
+fn at_200x60_every_pane_shows_at_once() {
+    let shared = with_a_finding();
+    let lines = screen_at(
+        &shared,
+        &mut App::default(),
+        &[KeyCode::Tab, KeyCode::Down],
+        200,
+        60,
+    );
+    for title in [
+        "Sessions 1 ",
+        " Live ",
+        " Events ",
+        " Ladder ",
+        "TCP_OPTION syn_ack",
+        " Hex ",
+        "Findings 1 (all: 1)",
+        "cdc-producer-without-write",
+    ] {
+        assert!(shown(&lines, &[title]), "{title} in {lines:#?}");
+    }
+    assert!(
+        shown(
+            &lines,
+            &[
+                "SMC-R v2 (first contact)",
+                "10.0.0.2:48156",
+                "10.0.0.1:5000",
+                "R",
+                "v2"
+            ]
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn short_terminals_show_the_focused_pane_and_tiny_ones_do_not_panic() {
+    use KeyCode::*;
+    let shared = with_a_finding();
+    // 12 rows: one pane at a time, Tab goes through them.
+    let mut app = App::default();
+    let lines = screen_at(&shared, &mut app, &[], 80, 12);
+    assert!(
+        shown(&lines, &["Sessions 1"]) && shown(&lines, &["10.0.0.2:48156"]),
+        "{lines:#?}"
+    );
+    let lines = screen_at(&shared, &mut app, &[Tab], 80, 12);
+    assert!(
+        shown(&lines, &["Events "]) && !shown(&lines, &["Sessions"]),
+        "{lines:#?}"
+    );
+    let lines = screen_at(&shared, &mut app, &[Tab], 80, 12);
+    assert!(shown(&lines, &["┏ frame 4: TCP_OPTION syn "]), "{lines:#?}");
+    let lines = screen_at(&shared, &mut app, &[Char('x')], 80, 12);
+    assert!(shown(&lines, &["Findings 1"]), "{lines:#?}");
+    // Every key on every small size draws (TestBackend panics on a cell outside it).
+    let keys = [
+        Tab,
+        Down,
+        Char('x'),
+        Char('?'),
+        Down,
+        Esc,
+        Char('/'),
+        Char('a'),
+        Enter,
+        Tab,
+        Char('n'),
+    ];
+    for w in [0, 1, 2, 5, 12, 20, 40, 71, 72, 119, 120] {
+        for h in [0, 1, 2, 3, 5, 8, 16, 17, 24] {
+            screen_at(&shared, &mut App::default(), &keys, w, h);
+        }
+    }
+}
+
+#[test]
+fn help_fits_80x24_wrapped_and_scrolls_to_every_line() {
+    use KeyCode::*;
+    let shared = load("smcr-v2-echo.pcapng");
+    let mut app = App::default();
+    let mut seen = Vec::new();
+    let mut lines = screen_at(&shared, &mut app, &[Char('?')], 80, 24);
+    // Scroll down a line at a time until nothing moves; gather the help's text.
+    for _ in 0..100 {
+        let help: Vec<String> = lines
+            .iter()
+            .filter(|l| l.contains('┃'))
+            .map(|l| l.split('┃').nth(1).unwrap_or("").to_string())
+            .collect();
+        seen.extend(help);
+        let next = screen_at(&shared, &mut app, &[Down], 80, 24);
+        if next == lines {
+            break;
+        }
+        lines = next;
+    }
+    assert!(
+        matches!(app.mode, Mode::Help { .. }),
+        "Down scrolls, it does not close"
+    );
+    let words = seen.join(" ").split_whitespace().collect::<Vec<_>>().join(" ");
+    for sentence in [
+        "e writes the selected session's frames to smc-session-ID.pcapng",
+        "Ctrl-U clears, Ctrl-W deletes a word",
+        "m: message kind (TCP option, CLC, LLC, CDC, RDMA, TCP data, TCP FIN/RST)",
+        "click selects, wheel moves",
+    ] {
+        assert!(words.contains(sentence), "{sentence} in {words}");
+    }
+    // Any other key closes it.
+    screen_at(&shared, &mut app, &[Char('z')], 80, 24);
+    assert_eq!(app.mode, Mode::Normal);
 }

@@ -101,13 +101,24 @@ pub struct Heights {
     pub sessions: usize,
     pub events: usize,
     pub fields: usize,
+    pub findings: usize,
 }
 
 pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
+    let text = app.search.to_lowercase();
     let (session_limit, row_limit) = app.frozen.unwrap_or((usize::MAX, u64::MAX));
     let ids = sessions(store, app, session_limit);
-    let click = |pane| app.click.filter(|c| c.0 == pane).map(|c| c.1);
-    let pos = ids.iter().position(|&id| Some(id) == app.session);
+    let clicked = app.click;
+    let click = |pane| clicked.filter(|c| c.0 == pane).map(|c| c.1);
+    let mut pos = ids.iter().position(|&id| Some(id) == app.session);
+    if app.focus == Pane::Sessions {
+        pos = search(app, ids.len(), pos, |p| {
+            store
+                .sessions
+                .get(&ids[p])
+                .is_some_and(|e| searchable(&e.session).contains(&*text))
+        });
+    }
     let pos = resolve(pos, click(Pane::Sessions), app.moves.sessions, ids.len());
     let session = pos.map(|p| ids[p]);
     if session != app.session {
@@ -130,8 +141,13 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
         .map(|id| events(store, app, id, row_limit))
         .unwrap_or_default();
     let mut pos = rows.binary_search(&app.row.unwrap_or(0)).ok();
-    if let Some(forward) = app.moves.find {
-        pos = find(store, &rows, pos, forward, &app.filters.search).or(pos);
+    if app.focus == Pane::Events {
+        pos = search(app, rows.len(), pos, |p| {
+            store.row(rows[p]).is_some_and(|r| {
+                let line = format!("{} {}", r.label(), r.fields);
+                line.to_lowercase().contains(&*text)
+            })
+        });
     }
     let pos = resolve(pos, click(Pane::Events), app.moves.events, rows.len());
     let row = pos.map(|p| rows[p]);
@@ -153,7 +169,15 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
     };
 
     let mut detail = row.and_then(|n| store.row(n)).map(detail).unwrap_or_default();
-    let field = resolve(Some(app.field), None, app.moves.field, detail.fields.len());
+    let mut field = Some(app.field);
+    if app.focus == Pane::Detail {
+        let fields = &detail.fields;
+        field = search(app, fields.len(), field, |p| {
+            let line = format!("{}: {}", fields[p].name, fields[p].value);
+            line.to_lowercase().contains(&*text)
+        });
+    }
+    let field = resolve(field, None, app.moves.field, detail.fields.len());
     app.field = field.unwrap_or(0);
     detail.selected = app.field;
     app.moves = Default::default();
@@ -177,7 +201,7 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
         findings: mine
             .iter()
             .rev()
-            .take(h.fields.max(1))
+            .take(h.findings.max(1))
             .map(|f| FindingLine {
                 severity: f.rule.severity,
                 rule: f.rule.id,
@@ -207,11 +231,6 @@ pub fn build(store: &mut Store, app: &mut App, h: Heights) -> View {
 /// Ids of the sessions the filters let through.
 fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
     let f = &app.filters;
-    let search = if f.search_sessions {
-        f.search.to_lowercase()
-    } else {
-        String::new()
-    };
     let limit = u32::try_from(limit).unwrap_or(u32::MAX);
     store
         .sessions
@@ -219,7 +238,6 @@ fn sessions(store: &Store, app: &App, limit: usize) -> Vec<u32> {
         .map(|(_, e)| &e.session)
         .filter(|s| f.outcome.is_none_or(|o| s.outcome.kind() == o))
         .filter(|s| !f.findings_only || s.findings > 0)
-        .filter(|s| search.is_empty() || searchable(s).contains(&search))
         .map(|s| s.id)
         .collect()
 }
@@ -258,25 +276,34 @@ fn events(store: &Store, app: &App, id: u32, limit: u64) -> Vec<u64> {
     out
 }
 
-/// The next (or previous) row after `from` whose label or fields contain `text`.
-fn find(store: &Store, rows: &[u64], from: Option<usize>, forward: bool, text: &str) -> Option<usize> {
-    if text.is_empty() {
-        return None;
-    }
-    let text = text.to_lowercase();
-    let hit = |p: &usize| {
-        store.row(rows[*p]).is_some_and(|r| {
-            format!("{} {}", r.label(), r.fields)
-                .to_lowercase()
-                .contains(&text)
-        })
+/// `n`/`N` (or Enter in the prompt) in the focused pane: the next or
+/// previous of its `len` rows after `from` that is a `hit`, wrapping
+/// around the end with a notice as less does; `from` where nothing matches.
+fn search(app: &mut App, len: usize, from: Option<usize>, hit: impl Fn(usize) -> bool) -> Option<usize> {
+    let Some(forward) = app.moves.find.take() else {
+        return from;
     };
-    match (forward, from) {
-        (true, Some(p)) => (p + 1..rows.len()).find(hit),
-        (true, None) => (0..rows.len()).find(hit),
-        (false, Some(p)) => (0..p).rev().find(hit),
-        (false, None) => None,
+    let after: Box<dyn Iterator<Item = usize>> = match (forward, from) {
+        (true, Some(p)) => Box::new(p + 1..len),
+        (false, Some(p)) => Box::new((0..p).rev()),
+        (true, None) => Box::new(0..len),
+        (false, None) => Box::new((0..len).rev()),
+    };
+    if let Some(p) = after.into_iter().find(|&p| hit(p)) {
+        return Some(p);
     }
+    // Round the end to where the search started (a lone match finds itself).
+    let wrapped = match (forward, from) {
+        (true, Some(p)) => (0..=p).find(|&p| hit(p)),
+        (false, Some(p)) => (p..len).rev().find(|&p| hit(p)),
+        (_, None) => None,
+    };
+    app.notice = Some(match wrapped {
+        Some(_) if forward => "search hit BOTTOM, continuing at TOP".into(),
+        Some(_) => "search hit TOP, continuing at BOTTOM".into(),
+        None => format!("Pattern not found: {}", app.search),
+    });
+    wrapped.or(from)
 }
 
 /// The selected position after a click or a move, inside `0..len`.

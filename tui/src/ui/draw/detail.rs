@@ -7,7 +7,7 @@ use crate::ui::view::View;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn tree(frame: &mut Frame, area: Rect, app: &App, view: &View) {
@@ -53,10 +53,11 @@ pub fn tree(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     );
 }
 
-/// 16 bytes a line: offset, hex, ASCII.
-pub fn hex(frame: &mut Frame, area: Rect, view: &View) {
+/// `row` (16 or 8) bytes a line: offset, hex, ASCII.
+pub fn hex(frame: &mut Frame, area: Rect, view: &View, row: usize, hint: bool) {
     let d = &view.detail;
-    let b = block(" Hex ".into(), false);
+    let title = if hint { " Hex [x: findings] " } else { " Hex " };
+    let b = block(title.into(), false);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     if d.bytes.is_empty() {
@@ -65,7 +66,12 @@ pub fn hex(frame: &mut Frame, area: Rect, view: &View) {
         } else {
             "no message bytes (RDMA payload and TCP are not kept)"
         };
-        frame.render_widget(Paragraph::new(why).style(Style::new().fg(Color::DarkGray)), inner);
+        frame.render_widget(
+            Paragraph::new(why)
+                .wrap(Wrap { trim: true })
+                .style(Style::new().fg(Color::DarkGray)),
+            inner,
+        );
         return;
     }
     let (from, to) = d
@@ -74,15 +80,17 @@ pub fn hex(frame: &mut Frame, area: Rect, view: &View) {
         .map_or((0, 0), |f| (f.offset, f.offset + f.len));
     let height = inner.height as usize;
     // Scroll so the selected field's first line shows.
-    let top = (from / 16).saturating_sub(height.saturating_sub(1));
+    let top = (from / row).saturating_sub(height.saturating_sub(1));
+    // Columns the hex of `n` bytes takes (16 a line: two halves, one more space between).
+    let hex_width = |n: usize| n * 3 + usize::from(row == 16 && n >= 8);
     let lines: Vec<Line> = d
         .bytes
-        .chunks(16)
+        .chunks(row)
         .enumerate()
         .skip(top)
         .take(height)
         .map(|(n, chunk)| {
-            let base = n * 16;
+            let base = n * row;
             let mut spans = vec![Span::styled(
                 format!("{base:04x}  "),
                 Style::new().fg(Color::DarkGray),
@@ -96,12 +104,14 @@ pub fn hex(frame: &mut Frame, area: Rect, view: &View) {
                 };
                 spans.push(Span::styled(format!("{byte:02x}"), style));
                 // The gap belongs to the field when both neighbours do.
-                let gap_style = if (from..to).contains(&at) && (from..to).contains(&(at + 1)) && i != 15 {
+                let gap_style = if (from..to).contains(&at) && (from..to).contains(&(at + 1)) && i != row - 1
+                {
                     HIGHLIGHT
                 } else {
                     Style::new()
                 };
-                spans.push(Span::styled(if i == 7 { "  " } else { " " }, gap_style));
+                let gap = if row == 16 && i == 7 { "  " } else { " " };
+                spans.push(Span::styled(gap, gap_style));
             }
             let ascii: String = chunk
                 .iter()
@@ -113,11 +123,8 @@ pub fn hex(frame: &mut Frame, area: Rect, view: &View) {
                     }
                 })
                 .collect();
-            spans.push(Span::raw(format!(
-                "{:w$}{ascii}",
-                "",
-                w = (16 - chunk.len()) * 3 + 1
-            )));
+            let pad = hex_width(row) - hex_width(chunk.len()) + 1;
+            spans.push(Span::raw(format!("{:pad$}{ascii}", "")));
             Line::from(spans)
         })
         .collect();

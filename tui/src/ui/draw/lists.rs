@@ -3,7 +3,7 @@
 use super::{block, focused, human, SELECTED};
 use crate::ui::app::{App, Pane};
 use crate::ui::store::Kind;
-use crate::ui::view::View;
+use crate::ui::view::{SessionLine, View, Window};
 use engine::session::Side;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -24,27 +24,35 @@ pub fn sessions(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     if f.findings_only {
         title += "[findings only] ";
     }
-    if f.search_sessions && !f.search.is_empty() {
-        title += &format!("[/{}] ", f.search);
-    }
     if app.frozen.is_some() {
         title += "[frozen] ";
     }
-    let header = Row::new(["#", "outcome", "client", "server", "path", "ver", "bytes", "find"])
-        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    // Path and version repeat what the outcome says: the first to go when narrow.
+    let inner = area.width.saturating_sub(2) as usize;
+    let full = inner >= 100;
+    let mut names = vec!["#", "outcome", "client", "server"];
+    if full {
+        names.extend(["path", "ver"]);
+    }
+    names.extend(["bytes", "find"]);
+    let header =
+        Row::new(names.clone()).style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let rows = w.lines.iter().enumerate().map(|(i, s)| {
         let color = match s.path {
             "R" | "D" => Color::Green,
             "TCP" => Color::Yellow,
             _ => Color::Red,
         };
-        let row = Row::new(vec![
+        let mut cells = vec![
             Span::raw(s.id.to_string()),
             Span::styled(s.outcome.clone(), Style::new().fg(color)),
             Span::raw(s.client.clone()),
             Span::raw(s.server.clone()),
-            Span::raw(s.path),
-            Span::raw(s.version.clone()),
+        ];
+        if full {
+            cells.extend([Span::raw(s.path), Span::raw(s.version.clone())]);
+        }
+        cells.extend([
             Span::raw(human(s.bytes)),
             if s.findings > 0 {
                 Span::raw(s.findings.to_string()).red().bold()
@@ -52,33 +60,58 @@ pub fn sessions(frame: &mut Frame, area: Rect, app: &App, view: &View) {
                 Span::raw("0")
             },
         ]);
+        let row = Row::new(cells);
         if Some(i) == w.selected {
             row.style(SELECTED)
         } else {
             row
         }
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(5),
-            Constraint::Fill(2),
-            Constraint::Fill(1),
-            Constraint::Fill(1),
-            Constraint::Length(4),
-            Constraint::Length(3),
-            Constraint::Length(10),
-            Constraint::Length(4),
-        ],
-    )
-    .header(header)
-    .block(block(title, focused(app, Pane::Sessions)));
+    let widths = session_columns(w, inner, names.len());
+    let table = Table::new(rows, widths.into_iter().map(Constraint::Length))
+        .header(header)
+        .block(block(title, focused(app, Pane::Sessions)));
     frame.render_widget(table, area);
+}
+
+/// Column widths: number, bytes and findings as wide as they need; the
+/// ends as wide as the widest shown (they tell sessions apart), while the
+/// outcome keeps 12 columns; the outcome the rest.
+fn session_columns(w: &Window<SessionLine>, inner: usize, columns: usize) -> Vec<u16> {
+    let widest = |f: &dyn Fn(&SessionLine) -> usize, header: usize| {
+        w.lines.iter().map(f).max().unwrap_or(0).max(header)
+    };
+    let id = widest(&|s| s.id.to_string().len(), 1);
+    let (client, server) = (
+        widest(&|s| s.client.chars().count(), 6),
+        widest(&|s| s.server.chars().count(), 6),
+    );
+    let mut fixed = vec![id];
+    if columns == 8 {
+        fixed.extend([4, 3]);
+    }
+    fixed.extend([
+        widest(&|s| human(s.bytes).len(), 5),
+        widest(&|s| s.findings.to_string().len(), 4),
+    ]);
+    let room = inner.saturating_sub(fixed.iter().sum::<usize>() + columns - 1);
+    let ends_room = room.saturating_sub(12);
+    let (client, server) = if client + server <= ends_room {
+        (client, server)
+    } else {
+        let c = ends_room * client / (client + server);
+        (c, ends_room - c)
+    };
+    let outcome = room - client - server;
+    let narrow = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let mut widths: Vec<u16> = [id, outcome, client, server].into_iter().map(narrow).collect();
+    widths.extend(fixed[1..].iter().map(|&n| narrow(n)));
+    widths
 }
 
 fn kind_color(k: Kind) -> Color {
     match k {
-        Kind::Tcp | Kind::Data => Color::Gray,
+        Kind::TcpOption | Kind::TcpData | Kind::TcpEnd => Color::Gray,
         Kind::Clc => Color::Cyan,
         Kind::Llc => Color::Magenta,
         Kind::Cdc => Color::Green,
@@ -91,10 +124,7 @@ pub fn events(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     let w = &view.events;
     let mut title = format!(" Events {} ", w.total);
     if let Some(k) = app.filters.kind {
-        title += &format!("[{k:?}] ");
-    }
-    if !app.filters.search_sessions && !app.filters.search.is_empty() {
-        title += &format!("[n/N: {}] ", app.filters.search);
+        title += &format!("[kind {}] ", k.name());
     }
     let lines: Vec<Line> = w
         .lines
