@@ -7,7 +7,7 @@ use engine::frame::{Frame, FrameSource};
 use engine::pipeline::{Event, Pipeline};
 use std::path::{Path, PathBuf};
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +16,7 @@ fn corpus(name: &str) -> PathBuf {
 }
 
 fn read(path: &Path) -> Vec<Frame> {
-    let mut source = PcapFile::open(path).expect("capture opens");
+    let mut source = CaptureFiles::open(&[path]).expect("capture opens");
     std::iter::from_fn(|| source.next_frame())
         .map(|f| f.expect("whole file"))
         .collect()
@@ -81,8 +81,8 @@ fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
 /// Written with libpcap and read back.
 fn round_trip(frames: &[Frame], name: &str) -> Vec<Frame> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{name}-{}.pcap", std::process::id()));
-    let mut out = Savefile::create(&path, frames[0].link).expect("savefile");
-    frames.iter().for_each(|f| out.write(f).expect("write"));
+    let mut out = Savefile::create(&path, frames[0].link, 0).expect("savefile");
+    frames.iter().for_each(|f| out.write(f, 0).expect("write"));
     out.flush().expect("flush");
     drop(out);
     let back = read(&path);

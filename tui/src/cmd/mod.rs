@@ -76,7 +76,7 @@ fn embedded_ui() -> ExitCode {
             eprintln!(
                 "smc-analyze: no terminal for the UI: the built-in capture as lines (see smc-analyze --help)"
             );
-            source.file.map_or(ExitCode::FAILURE, |f| read::lines(&f))
+            read::lines(source.files)
         }
         Err(e) => {
             eprintln!("smc-analyze: writing the embedded capture: {e}");

@@ -21,28 +21,28 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::Terminal;
 use std::io::{self, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 /// What the UI watches.
 pub struct Source {
-    /// A capture file: `e` exports from it.
-    pub file: Option<PathBuf>,
+    /// Capture files (merged by time): `e` exports from them. Empty when live.
+    pub files: Vec<PathBuf>,
     pub open: Open,
 }
 
 impl Source {
-    /// A pcap or pcapng file.
-    pub fn file(path: PathBuf) -> Self {
-        let p = path.clone();
+    /// pcap or pcapng files, merged by time.
+    pub fn files(paths: Vec<PathBuf>) -> Self {
+        let p = paths.clone();
         Source {
-            file: Some(path),
+            files: paths,
             open: Box::new(move || {
-                let f = PcapFile::open(&p).map_err(|e| format!("{}: {}", p.display(), e.message))?;
+                let f = CaptureFiles::open(&p)?;
                 Ok(Box::new(Frames(f)) as Box<dyn Feed>)
             }),
         }
@@ -51,7 +51,7 @@ impl Source {
     /// A live capture; `open` runs on the engine thread.
     pub fn live<F: Feed + 'static>(open: impl FnOnce() -> Result<F, String> + Send + 'static) -> Self {
         Source {
-            file: None,
+            files: Vec::new(),
             open: Box::new(move || open().map(|f| Box::new(f) as Box<dyn Feed>)),
         }
     }
@@ -66,7 +66,7 @@ const EMBEDDED: &[u8] = include_bytes!("../../../corpora/real/many-conns.pcapng"
 pub fn embedded() -> io::Result<(Source, TempFile)> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{}-many-conns.pcapng", std::process::id()));
     std::fs::write(&path, EMBEDDED)?;
-    Ok((Source::file(path.clone()), TempFile(path)))
+    Ok((Source::files(vec![path.clone()]), TempFile(path)))
 }
 
 /// Removed when dropped.
@@ -110,7 +110,7 @@ fn event_loop<B: Backend>(
     source: Source,
 ) -> io::Result<()> {
     let mut app = App::default();
-    let file = source.file;
+    let files = source.files;
     if let Err(e) = feed::spawn(shared.clone(), source.open) {
         app.status = Some(format!("cannot start the engine thread: {e}"));
     }
@@ -131,7 +131,7 @@ fn event_loop<B: Backend>(
             match event::read()? {
                 Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
                     Action::Quit => return Ok(()),
-                    Action::Export => export(&mut app, shared, file.as_deref(), done_tx.clone()),
+                    Action::Export => export(&mut app, shared, &files, done_tx.clone()),
                     Action::None => {}
                 },
                 Event::Mouse(m) => app.mouse(m),
@@ -161,15 +161,16 @@ pub fn draw_frame<B: Backend>(
 
 /// `e`: the selected session's frames to smc-session-ID.pcapng, on a thread
 /// of its own (the file is read again).
-fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sender<String>) {
+fn export(app: &mut App, shared: &Shared, files: &[PathBuf], done: mpsc::Sender<String>) {
     let Some(id) = app.session else {
         app.status = Some("export: no session selected".into());
         return;
     };
-    let Some(input) = file.map(Path::to_path_buf) else {
+    if files.is_empty() {
         app.status = Some("export: only from a capture file".into());
         return;
-    };
+    }
+    let input = files.to_vec();
     let mut kept = crate::export::Kept::default();
     if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::path::Path;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 const W: u16 = 200;
 const H: u16 = 50;
@@ -25,7 +25,7 @@ fn load(name: &str) -> Shared {
         .join("../corpora/real")
         .join(name);
     let shared = Shared::default();
-    Engine::new(Box::new(Frames(PcapFile::open(&path).unwrap()))).run(&shared);
+    Engine::new(Box::new(Frames(CaptureFiles::open(&[&path]).unwrap()))).run(&shared);
     shared
 }
 
@@ -338,7 +338,7 @@ fn mouse_click_selects_the_row_under_it() {
 #[test]
 fn bad_file_shows_the_error_in_the_status_line() {
     let shared = Shared::default();
-    let open = super::Source::file("/nonexistent/x.pcapng".into()).open;
+    let open = super::Source::files(vec!["/nonexistent/x.pcapng".into()]).open;
     match open() {
         Ok(_) => panic!("opened a missing file"),
         Err(e) => shared.lock().error(e),
@@ -353,7 +353,7 @@ fn frames(name: &str) -> Vec<Frame> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../corpora/real")
         .join(name);
-    let mut source = PcapFile::open(&path).unwrap();
+    let mut source = CaptureFiles::open(&[&path]).unwrap();
     std::iter::from_fn(|| source.next_frame())
         .map(Result::unwrap)
         .collect()
