@@ -53,7 +53,9 @@ impl Interface {
     /// timestamps in units of 1/`units` s.
     fn new(linktype: u32, snaplen: u32, units: u64) -> Self {
         let link = dlt(linktype);
-        let nanos_per_unit = 1_000_000_000u64.is_multiple_of(units).then_some(1_000_000_000 / units);
+        let nanos_per_unit = 1_000_000_000u64
+            .is_multiple_of(units)
+            .then_some(1_000_000_000 / units);
         Interface {
             link,
             snaplen,

@@ -1,6 +1,6 @@
 //! Link layers other than Ethernet: the real captures' IP packets rewrapped in
 //! Linux cooked headers (SLL, SLL2), VLAN tags and raw IP, written to capture
-//! files of those link types with libpcap, then read: the same SMC events.
+//! files of those link types, then read: the same SMC events.
 
 use dissect::capture::LinkType;
 use engine::frame::{Frame, FrameSource};
@@ -78,7 +78,7 @@ fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
     rewrap_all(&ip, link, wrap)
 }
 
-/// Written with libpcap and read back.
+/// Written and read back.
 fn round_trip(frames: &[Frame], name: &str) -> Vec<Frame> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{name}-{}.pcap", std::process::id()));
     let mut out = Savefile::create(&path, frames[0].link, 0).expect("savefile");
@@ -107,7 +107,7 @@ fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
         ];
         for (link, wrap) in links {
             let read = round_trip(&rewrap(&ethernet, link, wrap), link.name().unwrap_or("link"));
-            assert_eq!(read[0].link, link, "{file}: libpcap kept the link type");
+            assert_eq!(read[0].link, link, "{file}: the file kept the link type");
             let got: Vec<_> = events(&read)
                 .into_iter()
                 .map(|e| (e.time, e.at, e.kind))
@@ -158,7 +158,7 @@ fn infiniband_captures_with_a_grh_give_the_roce_events() {
     let expected = kinds(events(&rewrap_all(&roce, LinkType::ETHERNET, |f| f.to_vec())));
     assert!(expected.len() > 20, "{} RoCE events", expected.len());
     let read = round_trip(&rewrap_all(&roce, LinkType::INFINIBAND, infiniband), "infiniband");
-    assert_eq!(read[0].link, LinkType::INFINIBAND, "libpcap kept the link type");
+    assert_eq!(read[0].link, LinkType::INFINIBAND, "the file kept the link type");
     assert_eq!(kinds(events(&read)), expected);
 }
 

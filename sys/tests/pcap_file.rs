@@ -71,8 +71,15 @@ fn libpcap(path: &Path) -> Vec<Frame> {
     frames
 }
 
-#[test]
-fn every_shipped_capture_gives_the_frames_libpcap_gives() {
+fn ours(path: &Path) -> Vec<Frame> {
+    let mut source = CaptureFiles::open(&[path]).unwrap();
+    std::iter::from_fn(|| source.next_frame())
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The shipped captures, and the derived ones libpcap can read (one link type each).
+fn shipped() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus(""))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -80,11 +87,48 @@ fn every_shipped_capture_gives_the_frames_libpcap_gives() {
         .collect();
     files.sort();
     assert!(files.len() >= 11, "{files:?}");
-    for path in files {
-        let mut source = CaptureFiles::open(&[&path]).unwrap();
-        let ours: Vec<Frame> = std::iter::from_fn(|| source.next_frame())
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(ours, libpcap(&path), "{}", path.display());
+    let derived = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/derived");
+    files.extend(["ipv6-rawip.pcapng", "server-no-ueid-s65535.pcapng"].map(|f| derived.join(f)));
+    files
+}
+
+#[test]
+fn every_shipped_capture_gives_the_frames_libpcap_gives() {
+    for path in shipped() {
+        assert_eq!(ours(&path), libpcap(&path), "{}", path.display());
+    }
+}
+
+#[test]
+fn pcap_files_libpcap_writes_give_the_frames_libpcap_reads_back() {
+    for path in shipped() {
+        let frames = libpcap(&path);
+        for precision in [pcap::Precision::Micro, pcap::Precision::Nano] {
+            let out = std::env::temp_dir().join(format!("smc-analyze-libpcap-{}.pcap", std::process::id()));
+            let link = pcap::Linktype(frames[0].link.0 as i32);
+            let mut file = pcap::Capture::dead_with_precision(link, precision)
+                .unwrap()
+                .savefile(&out)
+                .unwrap();
+            for f in &frames {
+                let header = pcap::PacketHeader {
+                    ts: libc::timeval {
+                        tv_sec: f.time.secs,
+                        tv_usec: libc::suseconds_t::from(match precision {
+                            pcap::Precision::Micro => f.time.nanos / 1000,
+                            pcap::Precision::Nano => f.time.nanos,
+                        }),
+                    },
+                    caplen: f.data.len() as u32,
+                    len: f.orig_len as u32,
+                };
+                file.write(&pcap::Packet::new(&header, &f.data));
+            }
+            file.flush().unwrap();
+            drop(file);
+            let (a, b) = (ours(&out), libpcap(&out));
+            let _ = std::fs::remove_file(&out);
+            assert_eq!(a, b, "{} {precision:?}", path.display());
+        }
     }
 }

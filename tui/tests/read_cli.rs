@@ -69,7 +69,7 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
         "ipv6.pcapng",
         "client-no-rdma.pcapng",
     ];
-    // pcapng (written by smc-analyze) and pcap (written by libpcap), each read back by libpcap.
+    // pcapng and pcap, each written by smc-analyze and read back.
     for (file, format) in files.iter().flat_map(|f| [(*f, "pcapng"), (*f, "pcap")]) {
         let out = temp(&format!("{file}.out.{format}"));
         let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
@@ -309,7 +309,7 @@ fn blocks(bytes: &[u8]) -> Vec<(usize, usize)> {
 
 #[test]
 fn interfaces_of_different_link_types_and_snaplens_are_all_read() {
-    // mergecap of a raw-IP capture and an Ethernet one with a 1600-byte snaplen (corpora/derived/README.md).
+    // mergecap of a raw-IP capture and an Ethernet one with a 65535-byte snaplen (corpora/derived/README.md).
     let mixed = derived("mixed-links.pcapng");
     let (ok, stdout, stderr) = read_files(&[&mixed]);
     assert!(ok && stderr.is_empty(), "{stderr}");
@@ -323,7 +323,7 @@ fn interfaces_of_different_link_types_and_snaplens_are_all_read() {
     }
     // Its events are those of the two captures merged, each read on its own, in time order.
     let mut apart = events(&derived("ipv6-rawip.pcapng"));
-    apart.extend(events(&derived("server-no-ueid-s1600.pcapng")));
+    apart.extend(events(&derived("server-no-ueid-s65535.pcapng")));
     apart.sort_by(|a, b| a["time"].as_f64().partial_cmp(&b["time"].as_f64()).unwrap());
     let together = events(&mixed);
     assert_eq!(together, apart);
@@ -346,7 +346,7 @@ fn interfaces_of_different_link_types_and_snaplens_are_all_read() {
 fn several_files_read_as_their_mergecap_merge() {
     let parts = [
         derived("ipv6-rawip.pcapng"),
-        derived("server-no-ueid-s1600.pcapng"),
+        derived("server-no-ueid-s65535.pcapng"),
     ];
     let merged = derived("mixed-links.pcapng");
     for flag in ["--no-ui", "--json"] {
@@ -480,10 +480,10 @@ fn write_keeps_each_interface_link_type_and_snaplen() {
     };
     use dissect::capture::LinkType;
     for (input, expected) in [
-        ("server-no-ueid-s1600.pcapng", &[(LinkType::ETHERNET, 1600)][..]),
+        ("server-no-ueid-s65535.pcapng", &[(LinkType::ETHERNET, 65535)][..]),
         (
             "mixed-links.pcapng",
-            &[(LinkType::RAW, 262144), (LinkType::ETHERNET, 1600)][..],
+            &[(LinkType::RAW, 262144), (LinkType::ETHERNET, 65535)][..],
         ),
     ] {
         let out = temp(&format!("snaplen-{input}"));
@@ -497,10 +497,10 @@ fn write_keeps_each_interface_link_type_and_snaplen() {
     let out = temp("snaplen.pcap");
     let (ok, _, stderr) = read(
         &["--write", out.to_str().unwrap()],
-        &derived("server-no-ueid-s1600.pcapng"),
+        &derived("server-no-ueid-s65535.pcapng"),
     );
     assert!(ok, "{stderr}");
-    assert_eq!(std::fs::read(&out).unwrap()[16..20], 1600u32.to_le_bytes());
+    assert_eq!(std::fs::read(&out).unwrap()[16..20], 65535u32.to_le_bytes());
     let (ok, _, stderr) = read(
         &["--write", out.to_str().unwrap()],
         &derived("mixed-links.pcapng"),

@@ -61,7 +61,7 @@ impl Source {
 /// connections of one link group (corpora/real/many-conns.pcapng).
 const EMBEDDED: &[u8] = include_bytes!("../../../corpora/real/many-conns.pcapng");
 
-/// The embedded capture, written to a temporary file for libpcap (it stays
+/// The embedded capture, written to a temporary file to be read (it stays
 /// while the UI runs: export reads it again).
 pub fn embedded() -> io::Result<(Source, TempFile)> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{}-many-conns.pcapng", std::process::id()));
