@@ -187,10 +187,13 @@ impl<R: Read> Reader<R> {
             }
             Some((m @ (PCAP_MICROS | PCAP_NANOS), _)) => r.pcap_header(true, m == PCAP_NANOS),
             Some((_, m @ (PCAP_MICROS | PCAP_NANOS))) => r.pcap_header(false, m == PCAP_NANOS),
-            Some(_) => Err(OpenError(format!(
-                "not a pcap or pcapng file (it starts {:02x?})",
-                &head[..4]
-            ))),
+            Some(_) => {
+                let start: Vec<String> = head[..4].iter().map(|b| format!("{b:02x}")).collect();
+                Err(OpenError(format!(
+                    "not a pcap or pcapng file (it starts {})",
+                    start.join(" ")
+                )))
+            }
         }
     }
 
@@ -934,7 +937,7 @@ mod tests {
         assert_eq!(open(b"ab"), Some("not a capture file: only 2 bytes".into()));
         assert_eq!(
             open(b"hello, world\n"),
-            Some("not a pcap or pcapng file (it starts [68, 65, 6c, 6c])".into())
+            Some("not a pcap or pcapng file (it starts 68 65 6c 6c)".into())
         );
         assert_eq!(
             open(&pcap(true, false, 1, &[])[..20]),

@@ -36,7 +36,7 @@ enum Command {
     Ueid(ueid::Args),
     /// Show the kernel's SMC system information
     Info(info::Args),
-    /// Print every SMC message of a capture file, its sessions and findings
+    /// Print every SMC message of capture files, their sessions and findings
     Read(read::Args),
     /// Print every SMC message seen on a network interface (needs CAP_NET_RAW)
     Live(live::Args),
