@@ -88,7 +88,9 @@ impl std::fmt::Display for SourceError {
 impl std::error::Error for SourceError {}
 
 pub trait FrameSource {
-    /// The next frame; None at the end. After an error a source ends.
+    /// The next frame; None at the end. After an error a source goes on
+    /// where its input allows (past a damaged frame, or with its other
+    /// files) and ends otherwise.
     fn next_frame(&mut self) -> Option<Result<Frame, SourceError>>;
 
     /// Hands the next frames to `take`, their bytes borrowed from the source

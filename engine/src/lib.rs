@@ -4,6 +4,7 @@
 //! timestamps go in; nothing here reads a file, a socket or a clock.
 #![forbid(unsafe_code)]
 
+pub mod capture_file;
 pub mod frame;
 pub mod oracle;
 pub mod pipeline;

@@ -1,4 +1,4 @@
-//! The engine's fuzz harnesses (targets `pipeline` and `session`). They
+//! The engine's fuzz harnesses (targets `pipeline`, `session` and `capture_file`). They
 //! panic on purpose: a panic here is a bug found, reported by libFuzzer.
 
 use crate::frame::{Frame, Timestamp};
@@ -60,6 +60,38 @@ pub fn check_pipeline(data: &[u8]) {
     }
     pipeline.finish(&mut events);
     check_held(&pipeline);
+}
+
+/// A capture file's bytes read to their end (fuzz target `capture_file`):
+/// no panic, frames numbered in order within the caps, every step of the
+/// reader consuming input (so it ends), and its offset within the file.
+pub fn check_capture_file(data: &[u8]) {
+    let Ok(mut reader) = crate::capture_file::Reader::open(data) else {
+        return;
+    };
+    let (mut steps, mut last) = (0, 0);
+    loop {
+        steps += 1;
+        // A step reads at least a 12-byte block (pcapng) or a 16-byte record (pcap).
+        assert!(
+            steps <= data.len() / 12 + 2,
+            "{steps} steps over {} bytes",
+            data.len()
+        );
+        match reader.advance() {
+            Ok(true) => {
+                let (frame, interface) = reader.current().expect("the frame advanced to");
+                assert!(frame.number > last, "frame {} after {last}", frame.number);
+                assert!(frame.data.len() <= crate::capture_file::MAX_BLOCK);
+                assert_eq!(frame.link, interface.link);
+                last = frame.number;
+            }
+            Ok(false) => break,
+            Err(e) => assert!(e.frame > last, "error at frame {} after {last}", e.frame),
+        }
+        assert!(reader.offset() <= data.len() as u64);
+    }
+    assert!(reader.interfaces().len() <= crate::capture_file::MAX_INTERFACES);
 }
 
 fn check_held(pipeline: &Pipeline) {

@@ -8,7 +8,7 @@ use engine::frame::{Frame, FrameSource};
 use engine::synth::copy;
 use std::path::Path;
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -18,7 +18,7 @@ fn main() {
     };
     let target = megabytes.parse::<u64>().expect("MEGABYTES") * 1_000_000;
     let sessions: Vec<Vec<Frame>> = inputs.iter().map(|p| read(Path::new(p))).collect();
-    let mut file = Savefile::create(Path::new(out), sessions[0][0].link).expect("create OUT");
+    let mut file = Savefile::create(Path::new(out), sessions[0][0].link, 0).expect("create OUT");
     let (mut bytes, mut frames, mut n) = (24u64, 0u64, 0u32);
     while bytes < target {
         for session in &sessions {
@@ -26,7 +26,7 @@ fn main() {
                 let f = copy(frame, n);
                 bytes += 16 + f.data.len() as u64;
                 frames += 1;
-                file.write(&f).expect("write");
+                file.write(&f, 0).expect("write");
             }
             n += 1;
         }
@@ -36,7 +36,7 @@ fn main() {
 }
 
 fn read(path: &Path) -> Vec<Frame> {
-    let mut source = PcapFile::open(path).expect("capture opens");
+    let mut source = CaptureFiles::open(&[path]).expect("capture opens");
     std::iter::from_fn(|| source.next_frame())
         .map(|f| f.expect("whole file"))
         .collect()

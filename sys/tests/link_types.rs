@@ -1,13 +1,13 @@
 //! Link layers other than Ethernet: the real captures' IP packets rewrapped in
 //! Linux cooked headers (SLL, SLL2), VLAN tags and raw IP, written to capture
-//! files of those link types with libpcap, then read: the same SMC events.
+//! files of those link types, then read: the same SMC events.
 
 use dissect::capture::LinkType;
 use engine::frame::{Frame, FrameSource};
 use engine::pipeline::{Event, Pipeline};
 use std::path::{Path, PathBuf};
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +16,7 @@ fn corpus(name: &str) -> PathBuf {
 }
 
 fn read(path: &Path) -> Vec<Frame> {
-    let mut source = PcapFile::open(path).expect("capture opens");
+    let mut source = CaptureFiles::open(&[path]).expect("capture opens");
     std::iter::from_fn(|| source.next_frame())
         .map(|f| f.expect("whole file"))
         .collect()
@@ -78,11 +78,11 @@ fn rewrap(frames: &[Frame], link: LinkType, wrap: Wrap) -> Vec<Frame> {
     rewrap_all(&ip, link, wrap)
 }
 
-/// Written with libpcap and read back.
+/// Written and read back.
 fn round_trip(frames: &[Frame], name: &str) -> Vec<Frame> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{name}-{}.pcap", std::process::id()));
-    let mut out = Savefile::create(&path, frames[0].link).expect("savefile");
-    frames.iter().for_each(|f| out.write(f).expect("write"));
+    let mut out = Savefile::create(&path, frames[0].link, 0).expect("savefile");
+    frames.iter().for_each(|f| out.write(f, 0).expect("write"));
     out.flush().expect("flush");
     drop(out);
     let back = read(&path);
@@ -107,7 +107,7 @@ fn cooked_vlan_and_raw_ip_captures_give_the_ethernet_events() {
         ];
         for (link, wrap) in links {
             let read = round_trip(&rewrap(&ethernet, link, wrap), link.name().unwrap_or("link"));
-            assert_eq!(read[0].link, link, "{file}: libpcap kept the link type");
+            assert_eq!(read[0].link, link, "{file}: the file kept the link type");
             let got: Vec<_> = events(&read)
                 .into_iter()
                 .map(|e| (e.time, e.at, e.kind))
@@ -158,7 +158,7 @@ fn infiniband_captures_with_a_grh_give_the_roce_events() {
     let expected = kinds(events(&rewrap_all(&roce, LinkType::ETHERNET, |f| f.to_vec())));
     assert!(expected.len() > 20, "{} RoCE events", expected.len());
     let read = round_trip(&rewrap_all(&roce, LinkType::INFINIBAND, infiniband), "infiniband");
-    assert_eq!(read[0].link, LinkType::INFINIBAND, "libpcap kept the link type");
+    assert_eq!(read[0].link, LinkType::INFINIBAND, "the file kept the link type");
     assert_eq!(kinds(events(&read)), expected);
 }
 

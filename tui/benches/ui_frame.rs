@@ -17,7 +17,7 @@ use smc_tui::ui::app::App;
 use smc_tui::ui::feed::{Engine, Feed, Shared};
 use std::path::Path;
 use std::time::Instant;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 struct Repeat {
     frames: Vec<Frame>,
@@ -66,7 +66,7 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real/smcr-v2-echo.pcapng");
-    let mut file = PcapFile::open(&path).expect("the real capture");
+    let mut file = CaptureFiles::open(&[&path]).expect("the real capture");
     let mut frames = Vec::new();
     while let Some(Ok(f)) = file.next_frame() {
         frames.push(f);

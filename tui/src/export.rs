@@ -5,15 +5,16 @@
 //! only after reading, so the input is read a second time to copy the frames.
 
 use dissect::capture::{decode, Carried, Ip, LinkType};
-use engine::frame::FrameSource;
+use engine::capture_file::Interface;
+use engine::frame::Frame;
 use engine::pipeline::{Endpoints, Event, EventKind};
 use engine::session::Attribution;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 /// Where a frame goes, as its headers show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,27 +146,36 @@ impl std::fmt::Display for Written {
     }
 }
 
-/// Copies the frames of `input` that are `kept` and match `filter` to
-/// `output`, keeping link type, times and lengths.
-pub fn frames(input: &Path, output: &Path, kept: &Kept, filter: &Filter) -> Result<Written, String> {
-    if same_file(input, output) {
+/// Copies the frames of `inputs` (merged as `read` merges them) that are
+/// `kept` and match `filter` to `output`, keeping link types, snaplens,
+/// times and lengths.
+pub fn frames(inputs: &[PathBuf], output: &Path, kept: &Kept, filter: &Filter) -> Result<Written, String> {
+    if let Some(input) = inputs.iter().find(|i| same_file(i, output)) {
         return Err(format!("is the input {}; not writing over it", input.display()));
     }
-    let mut source = PcapFile::open(input).map_err(|e| format!("reopening {}: {e}", input.display()))?;
+    let mut source = CaptureFiles::open(inputs).map_err(|e| format!("reopening {e}"))?;
     let mut out: Option<Savefile> = None;
     let (mut written, mut seen) = (0u64, 0u64);
-    // A damaged input ends the copy where the first pass ended (and reported it).
-    while let Some(Ok(frame)) = source.next_frame() {
+    let mut copy = |frame: Frame<&[u8]>, interface: &Interface| -> Result<(), String> {
         seen += 1;
-        let keep = conversation(frame.link, &frame.data, frame.orig_len)
+        let keep = conversation(frame.link, frame.data, frame.orig_len)
             .is_some_and(|c| kept.contains(&c) && filter.matches(&c));
         let file = match &mut out {
             Some(file) => file,
-            None => out.insert(Savefile::create(output, frame.link).map_err(|e| e.message)?),
+            None => {
+                out.insert(Savefile::create(output, frame.link, interface.snaplen).map_err(|e| e.message)?)
+            }
         };
         if keep {
-            file.write(&frame).map_err(|e| e.message)?;
+            file.write(&frame, interface.snaplen).map_err(|e| e.to_string())?;
             written += 1;
+        }
+        Ok(())
+    };
+    // Damaged input was reported by the first pass: the copy goes on past it as that did.
+    while let Some(next) = source.next_with(&mut copy) {
+        if let Ok(copied) = next {
+            copied?;
         }
     }
     match &mut out {

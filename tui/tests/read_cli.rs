@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,15 +49,15 @@ fn events(file: &Path) -> Vec<Value> {
 }
 
 fn frames(path: &Path) -> Vec<Frame> {
-    let mut source = PcapFile::open(path).expect("capture opens");
+    let mut source = CaptureFiles::open(&[path]).expect("capture opens");
     std::iter::from_fn(|| source.next_frame())
         .map(|f| f.expect("whole file"))
         .collect()
 }
 
 fn write(path: &Path, frames: &[Frame]) {
-    let mut out = Savefile::create(path, frames[0].link).unwrap();
-    frames.iter().for_each(|f| out.write(f).expect("write"));
+    let mut out = Savefile::create(path, frames[0].link, 0).unwrap();
+    frames.iter().for_each(|f| out.write(f, 0).expect("write"));
     out.flush().unwrap();
 }
 
@@ -69,7 +69,7 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
         "ipv6.pcapng",
         "client-no-rdma.pcapng",
     ];
-    // pcapng (written by smc-analyze) and pcap (written by libpcap), each read back by libpcap.
+    // pcapng and pcap, each written by smc-analyze and read back.
     for (file, format) in files.iter().flat_map(|f| [(*f, "pcapng"), (*f, "pcap")]) {
         let out = temp(&format!("{file}.out.{format}"));
         let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
@@ -277,4 +277,238 @@ fn a_session_the_capture_does_not_have_is_an_error() {
     );
     let (ok, stdout, _) = read(&["--no-ui", "--session", "3"], &corpus("many-conns.pcapng"));
     assert!(ok && stdout.starts_with("session 3 "), "{stdout}");
+}
+
+fn derived(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/derived")
+        .join(name)
+}
+
+/// `smc-analyze read --no-ui ARGS...`: (success, stdout, stderr).
+fn read_files(args: &[&Path]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
+        .args(["read", "--no-ui"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+/// (offset, length) of each pcapng block of `bytes` (little-endian, as the shipped captures are).
+fn blocks(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut at = 0;
+    std::iter::from_fn(|| {
+        let len = u32::from_le_bytes(bytes.get(at + 4..at + 8)?.try_into().unwrap()) as usize;
+        at += len;
+        Some((at - len, len))
+    })
+    .collect()
+}
+
+#[test]
+fn interfaces_of_different_link_types_and_snaplens_are_all_read() {
+    // mergecap of a raw-IP capture and an Ethernet one with a 65535-byte snaplen (corpora/derived/README.md).
+    let mixed = derived("mixed-links.pcapng");
+    let (ok, stdout, stderr) = read_files(&[&mixed]);
+    assert!(ok && stderr.is_empty(), "{stderr}");
+    // Frame numbers as tshark gives them for this file.
+    for line in [
+        "     7     0.040204 [fd00::2]:52628 → [fd00::1]:5000 SMC [SMC-Decline]",
+        "    26     0.131021 10.0.0.2:37456 → 10.0.0.1:5000 SMCv2 [SMC-Rv2-Proposal]",
+        "    28     0.137481 10.0.0.1:5000 → 10.0.0.2:37456 SMCv2 [SMCv2-Decline]",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in {stdout}");
+    }
+    // Its events are those of the two captures merged, each read on its own, in time order.
+    let mut apart = events(&derived("ipv6-rawip.pcapng"));
+    apart.extend(events(&derived("server-no-ueid-s65535.pcapng")));
+    apart.sort_by(|a, b| a["time"].as_f64().partial_cmp(&b["time"].as_f64()).unwrap());
+    let together = events(&mixed);
+    assert_eq!(together, apart);
+    // The interface of each frame, as `tshark -T fields -e frame.interface_id` lists them.
+    let tshark = "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 0 0 0 1 1 0 0 1 1 1 0 0 0 1";
+    let links: Vec<&str> = frames(&mixed)
+        .iter()
+        .map(|f| {
+            if f.link == dissect::capture::LinkType::RAW {
+                "0"
+            } else {
+                "1"
+            }
+        })
+        .collect();
+    assert_eq!(links.join(" "), tshark);
+}
+
+#[test]
+fn several_files_read_as_their_mergecap_merge() {
+    let parts = [
+        derived("ipv6-rawip.pcapng"),
+        derived("server-no-ueid-s65535.pcapng"),
+    ];
+    let merged = derived("mixed-links.pcapng");
+    for flag in ["--no-ui", "--json"] {
+        let run = |files: &[&Path]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
+                .args(["read", flag])
+                .args(files)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let together = run(&[&parts[0], &parts[1]]);
+        assert!(
+            together.contains("session 1") || together.contains("\"session\":1"),
+            "{together}"
+        );
+        assert_eq!(together, run(&[&merged]), "{flag}");
+    }
+    // --write takes the frames of both, as from the merged file.
+    let (from_parts, from_merged) = (temp("parts.pcapng"), temp("merged.pcapng"));
+    let write = |out: &Path, inputs: &[&Path]| {
+        let (ok, _, stderr) = read_files(&[&[Path::new("--write"), out][..], inputs].concat());
+        assert!(ok, "{stderr}");
+        stderr
+    };
+    let said = write(&from_parts, &[&parts[0], &parts[1]]);
+    assert!(said.contains("wrote 34 of 53 frames"), "{said}");
+    write(&from_merged, &[&merged]);
+    assert_eq!(
+        std::fs::read(&from_parts).unwrap(),
+        std::fs::read(&from_merged).unwrap()
+    );
+    // A damaged file among several is named, with its frame there.
+    let cut = temp("cut-part.pcapng");
+    let whole = std::fs::read(&parts[1]).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() - 100]).unwrap();
+    let (ok, stdout, stderr) = read_files(&[&parts[0], &cut]);
+    assert!(!ok && stdout.contains("[SMC-Decline]"), "{stdout}");
+    let named = format!("{} frame 25: file cut short", cut.display());
+    assert!(stderr.contains(&named), "{named:?} in {stderr}");
+    for f in [from_parts, from_merged, cut] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
+fn a_gzip_compressed_capture_reads_as_the_plain_one() {
+    // gzip -9 -n of corpora/real/many-conns.pcapng.
+    let gz = derived("many-conns.pcapng.gz");
+    for flag in ["--no-ui", "--json"] {
+        let (ok, stdout, stderr) = read(&[flag], &gz);
+        assert!(ok && stderr.is_empty(), "{stderr}");
+        let (_, plain, _) = read(&[flag], &corpus("many-conns.pcapng"));
+        assert!(stdout.to_lowercase().contains("confirm_rkey"), "{stdout}");
+        assert_eq!(stdout, plain, "{flag}");
+    }
+    // --write reads it a second time.
+    let out = temp("from-gz.pcapng");
+    let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &gz);
+    assert!(ok, "{stderr}");
+    assert_eq!(events(&out), events(&corpus("many-conns.pcapng")));
+    let _ = std::fs::remove_file(&out);
+    // Cut short: the frames before are read, the frame where it broke is named.
+    let bytes = std::fs::read(&gz).unwrap();
+    let cut = temp("cut.pcapng.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (ok, stdout, stderr) = read(&[], &cut);
+    let _ = std::fs::remove_file(&cut);
+    assert!(!ok && stdout.contains("[SMC-Rv2-Accept]"), "{stdout}");
+    assert!(stderr.contains(&format!("{}: frame ", cut.display())), "{stderr}");
+}
+
+#[test]
+fn a_link_type_not_decoded_is_said_once_and_fails() {
+    let mut bytes = std::fs::read(corpus("client-no-rdma.pcapng")).unwrap();
+    // The Interface Description Block's link type: LINKTYPE_NULL (BSD loopback).
+    let (idb, _) = blocks(&bytes)[1];
+    bytes[idb + 8..idb + 10].copy_from_slice(&0u16.to_le_bytes());
+    let path = temp("null.pcapng");
+    std::fs::write(&path, bytes).unwrap();
+    let (ok, stdout, stderr) = read_files(&[&path]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!ok, "nothing could be decoded");
+    assert_eq!(
+        stderr,
+        format!(
+            "smc-analyze: {}: frame 1: link type 0 (NULL) is not decoded (smc-analyze decodes \
+             Ethernet, Linux cooked (SLL, SLL2), raw IP and InfiniBand): its frames are skipped\n",
+            path.display()
+        )
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
+#[test]
+fn an_empty_file_and_a_file_of_headers_only_say_so() {
+    let empty = temp("empty.pcapng");
+    std::fs::write(&empty, b"").unwrap();
+    let (ok, stdout, stderr) = read_files(&[&empty]);
+    assert!(!ok && stdout.is_empty());
+    assert_eq!(
+        stderr,
+        format!(
+            "smc-analyze: {}: empty file (no capture header)\n",
+            empty.display()
+        )
+    );
+    // The section and interface blocks of a real capture, without its frames.
+    let bytes = std::fs::read(corpus("client-no-rdma.pcapng")).unwrap();
+    let (epb, _) = blocks(&bytes)[2];
+    let headers = temp("headers.pcapng");
+    std::fs::write(&headers, &bytes[..epb]).unwrap();
+    let (ok, stdout, stderr) = read_files(&[&headers]);
+    assert!(ok, "a capture of nothing, as tshark takes it: {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr, format!("smc-analyze: {}: no frames\n", headers.display()));
+    for f in [empty, headers] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
+fn write_keeps_each_interface_link_type_and_snaplen() {
+    use engine::capture_file::Reader;
+    let interfaces = |path: &Path| {
+        let mut r = Reader::open(std::fs::File::open(path).unwrap()).unwrap();
+        while r.advance().unwrap() {}
+        let seen: Vec<_> = r.interfaces().iter().map(|i| (i.link, i.snaplen)).collect();
+        seen
+    };
+    use dissect::capture::LinkType;
+    for (input, expected) in [
+        ("server-no-ueid-s65535.pcapng", &[(LinkType::ETHERNET, 65535)][..]),
+        (
+            "mixed-links.pcapng",
+            &[(LinkType::RAW, 262144), (LinkType::ETHERNET, 65535)][..],
+        ),
+    ] {
+        let out = temp(&format!("snaplen-{input}"));
+        let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &derived(input));
+        assert!(ok, "{stderr}");
+        assert_eq!(interfaces(&out), expected, "{input}");
+        assert_eq!(events(&out), events(&derived(input)), "{input}");
+        let _ = std::fs::remove_file(out);
+    }
+    // pcap: the snaplen in its header; one link type only, as editcap says.
+    let out = temp("snaplen.pcap");
+    let (ok, _, stderr) = read(
+        &["--write", out.to_str().unwrap()],
+        &derived("server-no-ueid-s65535.pcapng"),
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read(&out).unwrap()[16..20], 65535u32.to_le_bytes());
+    let (ok, _, stderr) = read(
+        &["--write", out.to_str().unwrap()],
+        &derived("mixed-links.pcapng"),
+    );
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("a pcap file holds one link type; write a .pcapng file"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(out);
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use sys::savefile::Savefile;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 fn real_captures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real");
@@ -173,19 +173,19 @@ fn json_times_keep_the_nanoseconds_of_a_nanosecond_capture() {
         .into_iter()
         .find(|p| p.ends_with("smcr-v2-echo.pcapng"))
         .unwrap();
-    let mut source = PcapFile::open(&echo).unwrap();
+    let mut source = CaptureFiles::open(&[echo]).unwrap();
     let frames: Vec<Frame> = std::iter::from_fn(|| source.next_frame())
         .map(|f| f.unwrap())
         .collect();
     // The lab captures count microseconds: give every frame nanoseconds of its own.
     let file = std::env::temp_dir().join(format!("smc-analyze-ns-{}.pcapng", std::process::id()));
-    let mut out = Savefile::create(&file, frames[0].link).unwrap();
+    let mut out = Savefile::create(&file, frames[0].link, 0).unwrap();
     let mut want = HashMap::new();
     for f in &frames {
         let mut f = f.clone();
         f.time.nanos = f.time.nanos / 1000 * 1000 + (f.number % 997) as u32 + 1;
         want.insert(f.number, format!("{}.{:09}", f.time.secs, f.time.nanos));
-        out.write(&f).unwrap();
+        out.write(&f, 0).unwrap();
     }
     out.flush().unwrap();
     drop(out);

@@ -22,6 +22,16 @@ named_values! {
     }
 }
 
+impl LinkType {
+    /// Whether frames of this link type are decoded: exactly the named ones.
+    pub fn is_decoded(self) -> bool {
+        self.name().is_some()
+    }
+}
+
+/// The link types decoded, in words, for a message about one that is not.
+pub const DECODED: &str = "Ethernet, Linux cooked (SLL, SLL2), raw IP and InfiniBand";
+
 /// Ethertypes the decoder follows.
 pub mod ether_type {
     pub const IPV4: u16 = 0x0800;
@@ -192,4 +202,17 @@ fn parse_lrh(frame: &[u8]) -> crate::Result<LinkHeader> {
 pub(super) fn parse_vlan(bytes: &[u8]) -> Result<(u16, u16), String> {
     let tag = SingleVlanHeaderSlice::from_slice(bytes).map_err(|e| e.to_string())?;
     Ok((tag.vlan_identifier().value(), tag.ether_type().0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decoded_link_types_are_those_parse_knows() {
+        for t in (0..300).map(LinkType) {
+            let unsupported = matches!(parse(t, &[0; 64]), Err(LinkError::Unsupported(_)));
+            assert_eq!(t.is_decoded(), !unsupported, "{t:?}");
+        }
+    }
 }

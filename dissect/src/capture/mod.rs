@@ -7,4 +7,4 @@ mod frame;
 mod link;
 
 pub use frame::{decode, decode_into, Carried, DecodeError, Ip, Layers, Span, TcpSegment, ROCE_V2_PORT};
-pub use link::{Link, LinkType};
+pub use link::{Link, LinkType, DECODED};

@@ -9,9 +9,19 @@ use dissect::Wire;
 use engine::pipeline::{clc_event, Event, EventKind, Pipeline};
 use engine::session::{Analyzer, Update};
 
-pub mod capture_file;
-
-pub use capture_file::real_frames;
+/// The frames of capture file `name` in corpora/real, read by the product's reader.
+pub fn real_frames(name: &str) -> Vec<engine::frame::Frame> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpora/real")
+        .join(name);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = engine::capture_file::Reader::open(file).expect("a capture file");
+    let mut frames = Vec::new();
+    while reader.advance().expect("an intact file") {
+        frames.extend(reader.current().map(|(f, _)| f.owned()));
+    }
+    frames
+}
 
 /// Every pipeline event of a real capture.
 pub fn real(file: &str) -> Vec<Event> {

@@ -102,6 +102,9 @@ pub fn run(
             }
         }
     }
+    if number == 0 && code == ExitCode::SUCCESS {
+        eprintln!("smc-analyze: {name}: no frames");
+    }
     pipeline.finish(&mut events);
     let _ = show(&mut report, &mut printer, &mut events, note).and_then(|()| report.finish(&mut printer.out));
     let _ = printer.out.flush();

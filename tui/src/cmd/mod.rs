@@ -36,7 +36,7 @@ enum Command {
     Ueid(ueid::Args),
     /// Show the kernel's SMC system information
     Info(info::Args),
-    /// Print every SMC message of a capture file, its sessions and findings
+    /// Print every SMC message of capture files, their sessions and findings
     Read(read::Args),
     /// Print every SMC message seen on a network interface (needs CAP_NET_RAW)
     Live(live::Args),
@@ -76,7 +76,7 @@ fn embedded_ui() -> ExitCode {
             eprintln!(
                 "smc-analyze: no terminal for the UI: the built-in capture as lines (see smc-analyze --help)"
             );
-            source.file.map_or(ExitCode::FAILURE, |f| read::lines(&f))
+            read::lines(source.files)
         }
         Err(e) => {
             eprintln!("smc-analyze: {e}");

@@ -1,5 +1,5 @@
-//! `smc-analyze read FILE [--json] [-V] [--write OUT]`: every SMC event in a
-//! capture file, one line each (tshark-like) or JSON Lines (docs/json.md),
+//! `smc-analyze read FILE... [--json] [-V] [--write OUT]`: every SMC event in
+//! capture files (several merged by time), one line each (tshark-like) or JSON Lines (docs/json.md),
 //! with `-V` the field tree of each message, then the sessions and findings.
 //! Bad input is reported on stderr naming file, frame and field, and reading
 //! goes on.
@@ -10,12 +10,13 @@ use super::report::ReportArgs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Capture file (pcap or pcapng)
-    file: PathBuf,
+    /// Capture files (pcap or pcapng, gzip-compressed or not); several are merged by time
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
     /// Print JSON Lines instead of summary lines
     #[arg(long)]
     json: bool,
@@ -36,10 +37,10 @@ pub struct Args {
     no_ui: bool,
 }
 
-/// Summary lines, sessions and findings of a capture file, as `read` prints them.
-pub fn lines(file: &std::path::Path) -> ExitCode {
+/// Summary lines, sessions and findings of capture files, as `read` prints them.
+pub fn lines(files: Vec<PathBuf>) -> ExitCode {
     run(Args {
-        file: file.to_path_buf(),
+        files,
         json: false,
         verbose: false,
         write: None,
@@ -52,7 +53,7 @@ pub fn lines(file: &std::path::Path) -> ExitCode {
 pub fn run(args: Args) -> ExitCode {
     let lines = args.json || args.no_ui || args.verbose || args.write.is_some();
     if !lines && !args.report.findings && args.report.session.is_none() && crate::ui::available() {
-        return match crate::ui::Source::file(args.file) {
+        return match crate::ui::Source::files(args.files) {
             Ok(source) => crate::ui::run(source),
             Err(e) => {
                 eprintln!("smc-analyze: {e}");
@@ -60,21 +61,22 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
     }
-    let name = args.file.display().to_string();
+    let name = name(&args.files);
     let to_stdout = args.write.as_deref() == Some(Path::new("-"));
     if let Some(out) = args.write.as_deref().filter(|_| !to_stdout) {
-        if crate::export::same_file(&args.file, out) {
+        if let Some(input) = args.files.iter().find(|f| crate::export::same_file(f, out)) {
             eprintln!(
-                "smc-analyze: {}: is the input {name}; not writing over it",
-                out.display()
+                "smc-analyze: {}: is the input {}; not writing over it",
+                out.display(),
+                input.display()
             );
             return ExitCode::FAILURE;
         }
     }
-    let mut source = match PcapFile::open(&args.file) {
+    let mut source = match CaptureFiles::open(&args.files) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("smc-analyze: {name}: {}", e.message);
+            eprintln!("smc-analyze: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -92,7 +94,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
         let filter = args.write_filter.unwrap_or_default();
-        match crate::export::frames(&args.file, out, &kept, &filter) {
+        match crate::export::frames(&args.files, out, &kept, &filter) {
             Ok(w) => eprintln!("smc-analyze: {}: {w}", out.display()),
             Err(e) => {
                 eprintln!("smc-analyze: {}: {e}", out.display());
@@ -101,4 +103,10 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     code
+}
+
+/// What messages call the input: the file, or the files merged.
+pub fn name(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    names.join(" + ")
 }

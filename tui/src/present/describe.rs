@@ -433,7 +433,7 @@ mod tests {
     use dissect::Wire;
     use engine::frame::FrameSource;
     use engine::pipeline::Pipeline;
-    use sys::source::PcapFile;
+    use sys::source::CaptureFiles;
 
     #[test]
     fn every_description_of_the_real_captures_has_room_to_spare() {
@@ -444,7 +444,7 @@ mod tests {
             if path.extension() != Some("pcapng".as_ref()) {
                 continue;
             }
-            let mut source = PcapFile::open(&path).unwrap();
+            let mut source = CaptureFiles::open(&[&path]).unwrap();
             let (mut pipeline, mut events) = (Pipeline::default(), Vec::new());
             while let Some(frame) = source.next_frame() {
                 pipeline.frame(&frame.unwrap(), &mut events);
@@ -473,7 +473,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../corpora/real")
             .join(file);
-        let mut source = PcapFile::open(&path).unwrap();
+        let mut source = CaptureFiles::open(&[&path]).unwrap();
         let (mut pipeline, mut events) = (Pipeline::default(), Vec::new());
         while let Some(frame) = source.next_frame() {
             pipeline.frame(&frame.unwrap(), &mut events);

@@ -26,26 +26,26 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 /// What the UI watches.
 pub struct Source {
-    /// The file or interface, as errors name it.
+    /// The files or interface, as errors name them.
     pub name: String,
-    /// A capture file: `e` exports from it.
-    pub file: Option<PathBuf>,
+    /// Capture files (merged by time): `e` exports from them. Empty when live.
+    pub files: Vec<PathBuf>,
     pub open: Open,
 }
 
 impl Source {
-    /// A pcap or pcapng file, opened here: one that cannot be opened is an
-    /// error before the UI takes the terminal, as `read --no-ui` says it.
-    pub fn file(path: PathBuf) -> Result<Self, String> {
-        let name = path.display().to_string();
-        let f = PcapFile::open(&path).map_err(|e| format!("{name}: {}", e.message))?;
+    /// pcap or pcapng files (merged by time), opened here: one that cannot
+    /// be opened is an error before the UI takes the terminal, as
+    /// `read --no-ui` says it.
+    pub fn files(paths: Vec<PathBuf>) -> Result<Self, String> {
+        let f = CaptureFiles::open(&paths)?;
         Ok(Source {
-            name,
-            file: Some(path),
+            name: crate::cmd::read::name(&paths),
+            files: paths,
             open: Box::new(move || Ok(Box::new(Frames(f)) as Box<dyn Feed>)),
         })
     }
@@ -57,7 +57,7 @@ impl Source {
     ) -> Self {
         Source {
             name,
-            file: None,
+            files: Vec::new(),
             open: Box::new(move || open().map(|f| Box::new(f) as Box<dyn Feed>)),
         }
     }
@@ -67,13 +67,13 @@ impl Source {
 /// connections of one link group (corpora/real/many-conns.pcapng).
 const EMBEDDED: &[u8] = include_bytes!("../../../corpora/real/many-conns.pcapng");
 
-/// The embedded capture, written to a temporary file for libpcap (it stays
+/// The embedded capture, written to a temporary file to be read (it stays
 /// while the UI runs: export reads it again).
 pub fn embedded() -> Result<(Source, TempFile), String> {
     let path = std::env::temp_dir().join(format!("smc-analyze-{}-many-conns.pcapng", std::process::id()));
     std::fs::write(&path, EMBEDDED).map_err(|e| format!("writing the embedded capture: {e}"))?;
     let file = TempFile(path.clone());
-    Ok((Source::file(path)?, file))
+    Ok((Source::files(vec![path])?, file))
 }
 
 /// Removed when dropped.
@@ -143,7 +143,7 @@ fn event_loop<B: Backend>(
     said: &mut Said,
 ) -> io::Result<()> {
     let mut app = App::default();
-    let file = source.file;
+    let files = source.files;
     if let Err(e) = feed::spawn(shared.clone(), source.name, source.open) {
         said.error(format!("cannot start the engine thread: {e}"));
         app.status = said.lines.last().cloned();
@@ -177,7 +177,7 @@ fn event_loop<B: Backend>(
             Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
                 Action::Quit => return Ok(()),
                 Action::Export => {
-                    if let Err(e) = export(&mut app, shared, file.as_deref(), done_tx.clone()) {
+                    if let Err(e) = export(&mut app, shared, &files, done_tx.clone()) {
                         app.status = Some(format!("export: {e}"));
                     }
                 }
@@ -220,15 +220,18 @@ struct Exported {
 
 /// `e`: the selected session's frames to a new file, smc-session-ID.pcapng
 /// or, when that exists, smc-session-ID-1.pcapng and so on (an export
-/// never writes over a file), on a thread of its own (the file is read again).
+/// never writes over a file), on a thread of its own (the files are read again).
 fn export(
     app: &mut App,
     shared: &Shared,
-    file: Option<&Path>,
+    files: &[PathBuf],
     done: mpsc::Sender<Result<Exported, String>>,
 ) -> Result<(), String> {
     let id = app.session.ok_or("no session selected")?;
-    let input = file.ok_or("only from a capture file")?.to_path_buf();
+    if files.is_empty() {
+        return Err("only from a capture file".into());
+    }
+    let input = files.to_vec();
     let mut kept = crate::export::Kept::default();
     if let Some(entry) = shared.lock().sessions.get(&id) {
         let s = &entry.session;

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::path::Path;
-use sys::source::PcapFile;
+use sys::source::CaptureFiles;
 
 const W: u16 = 200;
 const H: u16 = 50;
@@ -25,7 +25,7 @@ fn load(name: &str) -> Shared {
         .join("../corpora/real")
         .join(name);
     let shared = Shared::default();
-    Engine::new(Box::new(Frames(PcapFile::open(&path).unwrap()))).run(&shared);
+    Engine::new(Box::new(Frames(CaptureFiles::open(&[&path]).unwrap()))).run(&shared);
     shared
 }
 
@@ -462,7 +462,7 @@ fn mouse_click_selects_the_row_under_it() {
 #[test]
 fn a_source_that_fails_shows_the_error_and_keeps_it_for_the_exit() {
     // A file that cannot be opened is an error before the UI starts.
-    let e = super::Source::file("/nonexistent/x.pcapng".into()).err();
+    let e = super::Source::files(vec!["/nonexistent/x.pcapng".into()]).err();
     assert!(e.is_some_and(|e| e.starts_with("/nonexistent/x.pcapng: ")));
     // One that fails on the way (a live interface that cannot open, a file
     // cut short) shows in the status line and is kept for stderr.
@@ -483,7 +483,7 @@ fn frames(name: &str) -> Vec<Frame> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../corpora/real")
         .join(name);
-    let mut source = PcapFile::open(&path).unwrap();
+    let mut source = CaptureFiles::open(&[&path]).unwrap();
     std::iter::from_fn(|| source.next_frame())
         .map(Result::unwrap)
         .collect()
