@@ -347,3 +347,26 @@ fn verbose_trees_show_what_the_fields_mean() {
         );
     }
 }
+
+#[test]
+fn json_trees_give_the_parts_of_a_byte_with_their_bits() {
+    let (ok, stdout, stderr) = read(&["--json", "-V"], &corpus("smcr-v2-echo.pcapng"));
+    assert!(ok, "{stderr}");
+    let accept: Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["frame"] == 9 && v["proto"] == "clc")
+        .expect("the Accept");
+    let flags = &accept["tree"]["fields"][3];
+    assert_eq!(
+        (&flags["name"], &flags["raw"], &flags["value"]),
+        (&"header.flags".into(), &"28".into(), &40.into())
+    );
+    let first_contact = &flags["children"][1];
+    assert_eq!(first_contact["name"], "header.first_contact");
+    assert_eq!(
+        (&first_contact["mask"], &first_contact["value"]),
+        (&"0x08".into(), &1.into())
+    );
+    assert_eq!(first_contact["decoded"], "true");
+}
