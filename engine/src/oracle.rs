@@ -7,6 +7,7 @@ use crate::pipeline::{clc_event, Endpoints, Event, EventKind, Pipeline, Segment}
 use crate::session::{Analyzer, Caps, Update};
 use dissect::llc::{parse_send, SmcrControl};
 use dissect::oracle::LINK_TYPES;
+use dissect::tree::{FieldNode, FieldTree};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Small caps, so a short input can reach them.
@@ -52,9 +53,10 @@ pub fn check_pipeline(data: &[u8]) {
         };
         pipeline.frame(&frame, &mut events);
         check_held(&pipeline);
-        // The trees a reader would be shown, built from the bytes kept.
+        // The trees a reader would be shown, built from the bytes kept, and each field as shown.
         for message in events.iter().filter_map(|e| e.message.as_ref()) {
-            message.tree();
+            let tree = message.tree();
+            show(&tree, &tree.fields);
         }
         events.clear();
     }
@@ -92,6 +94,13 @@ pub fn check_capture_file(data: &[u8]) {
         assert!(reader.offset() <= data.len() as u64);
     }
     assert!(reader.interfaces().len() <= crate::capture_file::MAX_INTERFACES);
+}
+
+fn show(tree: &FieldTree, nodes: &[FieldNode]) {
+    for n in nodes {
+        n.shown(tree);
+        show(tree, &n.children);
+    }
 }
 
 fn check_held(pipeline: &Pipeline) {

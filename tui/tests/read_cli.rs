@@ -512,3 +512,95 @@ fn write_keeps_each_interface_link_type_and_snaplen() {
     );
     let _ = std::fs::remove_file(out);
 }
+
+/// The `-V` lines of the message at `frame`: each field as `name: shown`, offsets dropped.
+fn tree_lines(stdout: &str, frame: u64) -> Vec<String> {
+    let mut lines = stdout
+        .lines()
+        .skip_while(|l| l.split_whitespace().next() != Some(&frame.to_string()))
+        .skip(2);
+    std::iter::from_fn(|| lines.next().filter(|l| !l.is_empty()))
+        .map(|l| {
+            l.trim_start()
+                .split_once(' ')
+                .map_or("", |(_, f)| f)
+                .trim_start()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn verbose_trees_show_what_the_fields_mean() {
+    let (ok, stdout, stderr) = read(&["-V"], &corpus("smcr-v2-echo.pcapng"));
+    assert!(ok, "{stderr}");
+    // Each as tshark -V shows the same frame (4.0; the FCE's v2.1 part and LLC v2 from the kernel's structs).
+    let expect = [
+        (7, "header.typev2: R (raw .... 00..)"),
+        (7, "v2_ext.release: v2.1 (raw 0001 ....)"),
+        (7, "v2_ext.seid: false (raw .... ...0)"),
+        (
+            7,
+            "v2_ext.eid: \"SMC-LAB\" (raw 534d432d4c4142202020202020202020...)",
+        ),
+        (
+            7,
+            "v2_ext.roce_gid: ::ffff:10.0.0.2 (raw 00000000000000000000ffff0a000002)",
+        ),
+        (9, "header.first_contact: true (raw .... 1...)"),
+        (9, "header.path: R (raw .... ..00)"),
+        (9, "gid: ::ffff:10.0.0.1 (raw 00000000000000000000ffff0a000001)"),
+        (9, "mac: 52:54:00:00:00:01 (raw 525400000001)"),
+        (9, "qpn: 0x000011 (17)"),
+        (9, "rmbe_size: 65536 bytes (raw 0010 ....)"),
+        (9, "qp_mtu: 1024 (raw .... 0011)"),
+        (9, "psn: 0x377e44 (3636804)"),
+        (9, "eid: \"SMC-LAB\" (raw 534d432d4c4142202020202020202020...)"),
+        (9, "fce.os_type: Linux (raw 0010 ....)"),
+        (9, "fce.release: v2.1 (raw .... 0001)"),
+        (
+            9,
+            "fce.hostname: \"lab-server\" (raw 6c61622d736572766572202020202020...)",
+        ),
+        (16, "length: 88 bytes, little-endian (raw 0x5800)"),
+        (16, "sender_qpn: 0x000012 (18)"),
+        (16, "initial_psn: 0xd864ef (14181615)"),
+        (16, "v2_ext.rt.rmb_key: 0x000003c8 (968)"),
+        (16, "v2_ext.rt.rmb_key_new: 0x000005a0 (1440)"),
+        (
+            16,
+            "v2_ext.rt.rmb_vaddr_new: 0xff207aaa43450000 (18383828550617989120)",
+        ),
+    ];
+    for (frame, line) in expect {
+        let lines = tree_lines(&stdout, frame);
+        assert!(
+            lines.iter().any(|l| l == line),
+            "frame {frame}: no `{line}` in\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
+#[test]
+fn json_trees_give_the_parts_of_a_byte_with_their_bits() {
+    let (ok, stdout, stderr) = read(&["--json", "-V"], &corpus("smcr-v2-echo.pcapng"));
+    assert!(ok, "{stderr}");
+    let accept: Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["frame"] == 9 && v["proto"] == "clc")
+        .expect("the Accept");
+    let flags = &accept["tree"]["fields"][3];
+    assert_eq!(
+        (&flags["name"], &flags["raw"], &flags["value"]),
+        (&"header.flags".into(), &"28".into(), &40.into())
+    );
+    let first_contact = &flags["children"][1];
+    assert_eq!(first_contact["name"], "header.first_contact");
+    assert_eq!(
+        (&first_contact["mask"], &first_contact["value"]),
+        (&"0x08".into(), &1.into())
+    );
+    assert_eq!(first_contact["decoded"], "true");
+}

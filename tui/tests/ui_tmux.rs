@@ -117,7 +117,7 @@ fn read_opens_the_ui_keys_drive_it_and_q_restores_the_shell() {
     // Events pane, fourth event (the Decline), then its field tree.
     t.keys(&["Tab", "Down", "Down", "Down"]);
     t.wait_for("CLC Decline (44 bytes)");
-    t.wait_for("diagnosis: 0x3030000 (NOSMCDEV)");
+    t.wait_for("diagnosis: NOSMCDEV (raw 0x03030000)");
     // The help screen opens and closes.
     t.keys(&["?"]);
     t.wait_for("any other key closes it.");

@@ -83,6 +83,11 @@ pub struct SmcdV2 {
     pub fce: Option<FirstContactExt>,
 }
 
+/// RMBE/DMBE bytes from the size nibble (Linux smc_uncompress_bufsize).
+pub fn buffer_size(nibble: u8) -> u32 {
+    1u32 << (u32::from(nibble.min(15)) + 14).min(31)
+}
+
 impl AcceptConfirm {
     pub fn is_first_contact(&self) -> bool {
         self.env.flag()
@@ -103,7 +108,7 @@ impl Wire<(ClcType, Envelope)> for SmcrAcceptConfirm {
         let rmb_rkey = b.be_u32("rmb_rkey")?;
         let rmbe_idx = b.u8("rmbe_idx")?;
         let rmbe_alert_token = b.be_u32("rmbe_alert_token")?;
-        let size_mtu = b.u8("rmbe_size")?;
+        let size_mtu = b.u8("rmbe_size/qp_mtu")?;
         b.skip(1, "reserved")?;
         let rmb_dma_addr = b.be_u64("rmb_dma_addr")?;
         b.skip(1, "reserved")?;

@@ -51,7 +51,7 @@ impl Wire<bool> for FirstContactExt {
 
     fn read(r: &mut Reader<'_>, long: bool) -> Result<Self> {
         let direct = r.u8("fce.v2_direct")?;
-        let os_release = r.u8("fce.os_type")?;
+        let os_release = r.u8("fce.os_type/release")?;
         r.skip(2, "fce.reserved")?;
         let hostname = r.array("fce.hostname")?;
         let v2x = if long {

@@ -37,7 +37,8 @@ impl Wire for Header {
         }
         let kind = ClcType(r.u8("header.type")?);
         let length = r.be_u16("header.length")?;
-        let bits = r.u8("header.version")?;
+        // Named as a whole: its parts mean different things per message type.
+        let bits = r.u8("header.flags")?;
         let version = bits >> 4;
         if version == 0 {
             return Err(r.invalid("header.version", 1, version.into(), Reason::ClcVersion));

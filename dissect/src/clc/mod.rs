@@ -15,7 +15,7 @@ pub mod proposal;
 pub mod proposal_areas;
 
 pub use accept_confirm::{
-    AcceptConfirm, AcceptConfirmBody, SmcdAcceptConfirm, SmcdV2, SmcrAcceptConfirm, SmcrV2,
+    buffer_size, AcceptConfirm, AcceptConfirmBody, SmcdAcceptConfirm, SmcdV2, SmcrAcceptConfirm, SmcrV2,
 };
 pub use codes::{ClcType, DeclineDiagnosis, Eyecatcher, FeatureMask, OsType, Path, Release};
 pub use decline::Decline;

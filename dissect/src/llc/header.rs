@@ -166,7 +166,7 @@ impl LlcHeader {
 /// Pick the byte order of a v2 length: a value in 44..=8192 is required; when
 /// both orders give one, the one equal to the bytes we have wins, then little
 /// endian (the x86 and arm64 peers seen in captures).
-fn v2_length(raw: [u8; 2], total: usize) -> Option<(ByteOrder, usize)> {
+pub(crate) fn v2_length(raw: [u8; 2], total: usize) -> Option<(ByteOrder, usize)> {
     let valid = |v: u16| {
         (LLC_V1_LEN..=LLC_V2_MAX_LEN)
             .contains(&usize::from(v))

@@ -3,7 +3,7 @@
 //! of the message, as in Linux `struct smc_llc_msg_*`.
 
 use super::header::{length_mismatch, LlcHeader, LlcType, LLC_V1_LEN};
-use super::rkey::RkeyPair;
+use super::rkey::{RkeyPair, ADD_LINK_CONT_RT, ADD_LINK_V2_RT};
 use super::LlcBody;
 use crate::error::{Layer, Result};
 use crate::named_values;
@@ -140,7 +140,7 @@ impl Wire<LlcHeader> for AddLinkV2Ext {
         let rkey_count = r.u16_in(header.length_order, "v2_ext.rkey_count")?; // 70
         let mut rkeys = Vec::with_capacity(r.remaining() / RkeyPair::LEN);
         while r.remaining() >= RkeyPair::LEN {
-            rkeys.push(RkeyPair::read(r, "v2_ext.rkeys")?); // 72 + 16 i
+            rkeys.push(RkeyPair::read(r, ADD_LINK_V2_RT)?); // 72 + 16 i
         }
         Ok(AddLinkV2Ext {
             direct,
@@ -157,7 +157,7 @@ impl Wire<LlcHeader> for AddLinkV2Ext {
         out.put_zeros(8);
         out.put_u16_in(header.length_order, self.rkey_count);
         for pair in &self.rkeys {
-            pair.write(out, "v2_ext.rkeys");
+            pair.write(out, ADD_LINK_V2_RT);
         }
     }
 
@@ -236,7 +236,10 @@ impl Wire<LlcHeader> for AddLinkCont {
         let link_id = r.u8("link_id")?; // 4
         let rkeys_remaining = r.u8("rkeys_remaining")?; // 5
         r.skip(2, "reserved")?; // 6
-        let rkeys = [RkeyPair::read(r, "rkeys")?, RkeyPair::read(r, "rkeys")?]; // 8, 24
+        let rkeys = [
+            RkeyPair::read(r, ADD_LINK_CONT_RT)?, // 8
+            RkeyPair::read(r, ADD_LINK_CONT_RT)?, // 24
+        ];
         r.skip(4, "reserved")?; // 40
         Ok(AddLinkCont {
             link_id,
@@ -249,7 +252,9 @@ impl Wire<LlcHeader> for AddLinkCont {
         out.put_u8(self.link_id);
         out.put_u8(self.rkeys_remaining);
         out.put_zeros(2);
-        self.rkeys.iter().for_each(|pair| pair.write(out, "rkeys"));
+        self.rkeys
+            .iter()
+            .for_each(|pair| pair.write(out, ADD_LINK_CONT_RT));
         out.put_zeros(4);
     }
 

@@ -13,6 +13,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use header::v2_length;
 pub use header::{AddLinkRejectReason, LlcFlags, LlcHeader, LlcType, LLC_V1_LEN, LLC_V2_MAX_LEN};
 pub use link::{
     AddLink, AddLinkCont, AddLinkV2Ext, ConfirmLink, DeleteLink, DeleteLinkReason, QpMtu, RequestAddLink,

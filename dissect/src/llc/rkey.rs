@@ -20,22 +20,41 @@ impl RkeyPair {
     pub(crate) const LEN: usize = 16;
 }
 
-/// The rtoken entries are read with the name their fields have in the
-/// message that carries them.
-impl Wire<&'static str> for RkeyPair {
+/// The names of an entry's fields in the message that carries it: the
+/// kernel's member names under the list's name, one name per part, so a
+/// tree tells the parts apart.
+pub type Names<const N: usize> = [&'static str; N];
+
+/// `rt[]` of ADD_LINK's v2 extension (`struct smc_llc_msg_add_link_v2_ext`).
+pub(crate) const ADD_LINK_V2_RT: Names<3> = [
+    "v2_ext.rt.rmb_key",
+    "v2_ext.rt.rmb_key_new",
+    "v2_ext.rt.rmb_vaddr_new",
+];
+/// `rt[2]` of ADD_LINK_CONT (`struct smc_llc_msg_add_link_cont`).
+pub(crate) const ADD_LINK_CONT_RT: Names<3> = ["rt.rmb_key", "rt.rmb_key_new", "rt.rmb_vaddr_new"];
+/// CONFIRM_RKEY's first `struct smc_rmb_rtoken`, after its count byte.
+const CONFIRM_RKEY_RTOKEN: Names<2> = ["rtoken.rmb_key", "rtoken.rmb_vaddr"];
+/// CONFIRM_RKEY's tokens for the other links.
+const CONFIRM_RKEY_OTHERS: Names<3> = ["others.link_id", "others.rmb_key", "others.rmb_vaddr"];
+/// CONFIRM_RKEY_CONT's tokens.
+const CONFIRM_RKEY_CONT_TOKENS: Names<3> = ["tokens.link_id", "tokens.rmb_key", "tokens.rmb_vaddr"];
+
+/// Read with the names of its rmb_key, rmb_key_new and rmb_vaddr_new.
+impl Wire<Names<3>> for RkeyPair {
     const NAME: &'static str = "LLC rkey pair";
     const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
-    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, [rkey, new_rkey, new_vaddr]: Names<3>) -> Result<Self> {
         Ok(RkeyPair {
-            rkey: r.be_u32(field)?,
-            new_rkey: r.be_u32(field)?,
-            new_vaddr: r.be_u64(field)?,
+            rkey: r.be_u32(rkey)?,
+            new_rkey: r.be_u32(new_rkey)?,
+            new_vaddr: r.be_u64(new_vaddr)?,
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>, _: &'static str) {
+    fn write(&self, out: &mut Vec<u8>, _: Names<3>) {
         out.put_be_u32(self.rkey);
         out.put_be_u32(self.new_rkey);
         out.put_be_u64(self.new_vaddr);
@@ -61,19 +80,20 @@ pub struct LinkRtoken {
     pub rtoken: Rtoken,
 }
 
-impl Wire<&'static str> for Rtoken {
+/// Read with the names of its rmb_key and rmb_vaddr.
+impl Wire<Names<2>> for Rtoken {
     const NAME: &'static str = "LLC rtoken";
     const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
-    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, [rkey, vaddr]: Names<2>) -> Result<Self> {
         Ok(Rtoken {
-            rkey: r.be_u32(field)?,
-            vaddr: r.be_u64(field)?,
+            rkey: r.be_u32(rkey)?,
+            vaddr: r.be_u64(vaddr)?,
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>, _: &'static str) {
+    fn write(&self, out: &mut Vec<u8>, _: Names<2>) {
         out.put_be_u32(self.rkey);
         out.put_be_u64(self.vaddr);
     }
@@ -83,21 +103,22 @@ impl Wire<&'static str> for Rtoken {
     }
 }
 
-impl Wire<&'static str> for LinkRtoken {
+/// Read with the names of its link_id, rmb_key and rmb_vaddr.
+impl Wire<Names<3>> for LinkRtoken {
     const NAME: &'static str = "LLC link rtoken";
     const LAYER: Layer = Layer::Llc;
 
     #[inline(always)]
-    fn read(r: &mut Reader<'_>, field: &'static str) -> Result<Self> {
+    fn read(r: &mut Reader<'_>, [link_id, rkey, vaddr]: Names<3>) -> Result<Self> {
         Ok(LinkRtoken {
-            link_id: r.u8(field)?,
-            rtoken: Rtoken::read(r, field)?,
+            link_id: r.u8(link_id)?,
+            rtoken: Rtoken::read(r, [rkey, vaddr])?,
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>, field: &'static str) {
+    fn write(&self, out: &mut Vec<u8>, [_, rkey, vaddr]: Names<3>) {
         out.put_u8(self.link_id);
-        self.rtoken.write(out, field);
+        self.rtoken.write(out, [rkey, vaddr]);
     }
 
     fn wire_len(&self) -> usize {
@@ -127,8 +148,11 @@ impl Wire<LlcHeader> for ConfirmRkey {
     #[inline(always)]
     fn read(r: &mut Reader<'_>, _: LlcHeader) -> Result<Self> {
         let other_count = r.u8("other_count")?; // 4
-        let rtoken = Rtoken::read(r, "rtoken")?; // 5
-        let others = [LinkRtoken::read(r, "others")?, LinkRtoken::read(r, "others")?]; // 17, 30
+        let rtoken = Rtoken::read(r, CONFIRM_RKEY_RTOKEN)?; // 5
+        let others = [
+            LinkRtoken::read(r, CONFIRM_RKEY_OTHERS)?, // 17
+            LinkRtoken::read(r, CONFIRM_RKEY_OTHERS)?, // 30
+        ];
         r.skip(1, "reserved")?; // 43
         Ok(ConfirmRkey {
             other_count,
@@ -139,8 +163,8 @@ impl Wire<LlcHeader> for ConfirmRkey {
 
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.other_count);
-        self.rtoken.write(out, "rtoken");
-        self.others.iter().for_each(|t| t.write(out, "others"));
+        self.rtoken.write(out, CONFIRM_RKEY_RTOKEN);
+        self.others.iter().for_each(|t| t.write(out, CONFIRM_RKEY_OTHERS));
         out.put_zeros(1);
     }
 
@@ -170,14 +194,16 @@ impl Wire<LlcHeader> for ConfirmRkeyCont {
         let count = r.u8("count")?;
         let mut tokens = [LinkRtoken::default(); 3];
         for token in &mut tokens {
-            *token = LinkRtoken::read(r, "tokens")?;
+            *token = LinkRtoken::read(r, CONFIRM_RKEY_CONT_TOKENS)?;
         }
         Ok(ConfirmRkeyCont { count, tokens })
     }
 
     fn write(&self, out: &mut Vec<u8>, _: LlcHeader) {
         out.put_u8(self.count);
-        self.tokens.iter().for_each(|t| t.write(out, "tokens"));
+        self.tokens
+            .iter()
+            .for_each(|t| t.write(out, CONFIRM_RKEY_CONT_TOKENS));
     }
 
     fn wire_len(&self) -> usize {

@@ -9,6 +9,7 @@ use crate::pipeline::reassembly::Flow;
 use crate::pipeline::{Event, Segment};
 use crate::rules::{self, Rule};
 use arrayvec::ArrayVec;
+use dissect::clc::buffer_size;
 use dissect::clc::{
     AcceptConfirm, AcceptConfirmBody, ClcMessage, Decline, DeclineDiagnosis, Eid, FirstContactExt, Path,
     Proposal, Release,
@@ -427,11 +428,6 @@ fn fce(a: &AcceptConfirm) -> Option<&FirstContactExt> {
 /// Does an offered path (R, D, B) include the chosen one (R or D)?
 fn covers(offered: Path, chosen: Path) -> bool {
     (chosen == Path::R && offered.has_r()) || (chosen == Path::D && offered.has_d())
-}
-
-/// RMBE/DMBE bytes from the size nibble (Linux smc_uncompress_bufsize).
-pub(super) fn buffer_size(nibble: u8) -> u32 {
-    1u32 << (u32::from(nibble.min(15)) + 14).min(31)
 }
 
 /// v2.1 limits an Accept must respect (the client declines otherwise).

@@ -325,7 +325,7 @@ impl Analyzer {
                 link.qp[side.index()] = Some(qp);
             }
         }
-        let size = super::handshake::buffer_size(r.rmbe_size);
+        let size = dissect::clc::buffer_size(r.rmbe_size);
         if let Some(i) = g.announce(side, r.rmb_rkey, r.rmb_dma_addr, rkey_room!(self)) {
             let rmb = &mut g.rmbs[side.index()][i];
             rmb.size = Some(size);

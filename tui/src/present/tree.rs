@@ -4,8 +4,8 @@ use dissect::tree::{FieldNode, FieldTree};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
-/// The tree as text lines, each field as `[offset+len] name: raw (decoded)`,
-/// offsets counted from the message's first byte.
+/// The tree as text lines, each field as `[offset+len] name: shown` (see
+/// [`FieldNode::shown`]), offsets counted from the message's first byte.
 pub fn text(tree: &FieldTree) -> String {
     let mut out = format!(
         "    {} ({} bytes; offsets within the message)\n",
@@ -20,37 +20,16 @@ pub fn text(tree: &FieldTree) -> String {
 
 fn node_text(tree: &FieldTree, node: &FieldNode, depth: usize, out: &mut String) {
     let at = format!("[{}+{}]", node.offset, node.len);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "{:indent$}{at:<9} {}: {}",
         "",
         node.name,
-        raw(tree, node),
+        node.shown(tree),
         indent = depth * 4
     );
-    if let Some(d) = &node.decoded {
-        let _ = write!(out, " ({d})");
-    }
-    out.push('\n');
     for child in &node.children {
         node_text(tree, child, depth + 1, out);
-    }
-}
-
-/// Integers in decimal and hex; byte fields in hex, long ones abridged.
-fn raw(tree: &FieldTree, node: &FieldNode) -> String {
-    match node.value {
-        Some(v) => format!("{v} ({v:#x})"),
-        None => {
-            let bytes = node.bytes(tree);
-            const SHOWN: usize = 32;
-            let hex: String = bytes.iter().take(SHOWN).map(|b| format!("{b:02x}")).collect();
-            if bytes.len() > SHOWN {
-                format!("{hex}...")
-            } else {
-                hex
-            }
-        }
     }
 }
 
@@ -73,6 +52,9 @@ fn node_json(tree: &FieldTree, node: &FieldNode) -> Value {
     if let Value::Object(o) = &mut obj {
         if let Some(v) = node.value {
             o.insert("value".into(), v.into());
+        }
+        if let Some(m) = node.mask {
+            o.insert("mask".into(), format!("{m:#04x}").into());
         }
         if let Some(d) = &node.decoded {
             o.insert("decoded".into(), d.as_str().into());

@@ -437,22 +437,12 @@ fn flatten(
     out: &mut Vec<FieldLine>,
 ) {
     for n in nodes {
-        let value = match (n.value, &n.decoded) {
-            (Some(v), Some(d)) => format!("{v:#x} ({d})"),
-            (Some(v), None) => format!("{v} ({v:#x})"),
-            (None, _) => n
-                .bytes(tree)
-                .iter()
-                .take(24)
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        };
         out.push(FieldLine {
             depth,
             name: n.name.into(),
             offset: n.offset,
             len: n.len,
-            value,
+            value: n.shown(tree),
         });
         flatten(tree, &n.children, depth + 1, out);
     }

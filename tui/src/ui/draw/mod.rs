@@ -38,6 +38,10 @@ const TALL: u16 = 15;
 /// The hex pane's width at 16 and 8 bytes a line: offset, hex, gap, ASCII, borders.
 const HEX_16: u16 = 6 + 16 * 3 + 1 + 1 + 16 + 2;
 const HEX_8: u16 = 6 + 8 * 3 + 1 + 8 + 2;
+/// Under 100 columns the hex pane leaves its ASCII column out (it is cut at
+/// the pane's edge): the field tree's lines, with their raw values, need the room.
+const HEX_8_BARE: u16 = 6 + 8 * 3 + 2;
+const HEX_ASCII: u16 = 100;
 
 impl Panes {
     /// At 120 columns and more every pane shows; narrower, the live figures
@@ -93,8 +97,13 @@ impl Panes {
         p.events = middle;
         if area.width >= MEDIUM {
             let side;
+            let hex = if area.width >= HEX_ASCII {
+                HEX_8
+            } else {
+                HEX_8_BARE
+            };
             [p.detail, side] =
-                Layout::horizontal([Constraint::Fill(1), Constraint::Length(HEX_8)]).areas(bottom);
+                Layout::horizontal([Constraint::Fill(1), Constraint::Length(hex)]).areas(bottom);
             p.hex_row = 8;
             if app.findings_pane {
                 p.findings = side;
