@@ -3,7 +3,7 @@
 
 use crate::frame::{Frame, Timestamp};
 use crate::pipeline::reassembly::{Flow, Limits, WriteTarget};
-use crate::pipeline::{clc_event, Endpoints, Event, EventKind, Pipeline, Segment};
+use crate::pipeline::{clc_event, Endpoints, Event, EventKind, Pipeline, Psns, Segment};
 use crate::session::{Analyzer, Caps, Update};
 use dissect::llc::{parse_send, SmcrControl};
 use dissect::oracle::LINK_TYPES;
@@ -141,6 +141,7 @@ fn record(op: u8, payload: &[u8]) -> (Endpoints, EventKind) {
         dst,
         // 17 is the QP number Linux soft-RoCE peers use first (as in the seeds).
         qp: 17 + u32::from(op >> 4 & 1),
+        psns: Psns::default(),
     };
     let word = |i: usize| {
         payload

@@ -131,7 +131,7 @@ fn event_loop<B: Backend>(
             match event::read()? {
                 Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
                     Action::Quit => return Ok(()),
-                    Action::Export => export(&mut app, shared, file.as_deref(), done_tx.clone()),
+                    Action::Export => export(&mut app, file.as_deref(), done_tx.clone()),
                     Action::None => {}
                 },
                 Event::Mouse(m) => app.mouse(m),
@@ -160,8 +160,9 @@ pub fn draw_frame<B: Backend>(
 }
 
 /// `e`: the selected session's frames to smc-session-ID.pcapng, on a thread
-/// of its own (the file is read again).
-fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sender<String>) {
+/// of its own (the file is read twice more: which frames are the session's,
+/// then those copied).
+fn export(app: &mut App, file: Option<&Path>, done: mpsc::Sender<String>) {
     let Some(id) = app.session else {
         app.status = Some("export: no session selected".into());
         return;
@@ -170,21 +171,14 @@ fn export(app: &mut App, shared: &Shared, file: Option<&Path>, done: mpsc::Sende
         app.status = Some("export: only from a capture file".into());
         return;
     };
-    let mut kept = crate::export::Kept::default();
-    if let Some(entry) = shared.lock().sessions.get(&id) {
-        let s = &entry.session;
-        kept.tcp(s.client, s.server);
-        for q in s.smcr.iter().flat_map(|r| r.qp.iter().flatten()) {
-            kept.qp(q.ip, q.qpn);
-        }
-    }
     let out = PathBuf::from(format!("smc-session-{id}.pcapng"));
     app.status = Some(format!("exporting session {id} to {} ...", out.display()));
     let _ = std::thread::Builder::new()
         .name("smc-export".into())
         .spawn(move || {
-            let filter = Default::default();
-            let message = match crate::export::frames(&input, &out, &kept, &filter) {
+            let written = crate::export::select(&input, crate::export::Filter::session(id))
+                .and_then(|mut kept| crate::export::frames(&input, &out, &mut kept));
+            let message = match written {
                 Ok(()) => format!("session {id} written to {}", out.display()),
                 Err(e) => format!("export failed: {}: {e}", out.display()),
             };
