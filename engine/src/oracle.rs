@@ -56,10 +56,19 @@ pub fn check_pipeline(data: &[u8]) {
         for message in events.iter().filter_map(|e| e.message.as_ref()) {
             message.tree();
         }
+        events.iter().for_each(check_psns);
         events.clear();
     }
     pipeline.finish(&mut events);
     check_held(&pipeline);
+}
+
+/// A WRITE's PSNs span as many packets as it counted (an export finds them by PSN).
+fn check_psns(e: &Event) {
+    if let (Endpoints::Qp { psns, .. }, EventKind::RdmaWrite { packets, .. }) = (e.at, &e.kind) {
+        let span = psns.last.wrapping_sub(psns.first) & 0x00ff_ffff;
+        assert_eq!(span, packets.wrapping_sub(1) & 0x00ff_ffff, "{e:?}");
+    }
 }
 
 fn check_held(pipeline: &Pipeline) {

@@ -452,3 +452,43 @@ fn conversation(link: LinkType, frame: &[u8], orig_len: usize) -> Option<Convers
         ack: matches!(bth.opcode, Opcode::RC_ACKNOWLEDGE | Opcode::RC_ATOMIC_ACKNOWLEDGE),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(first: u32, last: u32, last_frame: u64) -> Span {
+        Span {
+            psns: Psns { first, last },
+            last_frame,
+        }
+    }
+
+    #[test]
+    fn spans_join_what_follows_on_across_the_psn_wrap() {
+        let mut spans = Spans::default();
+        spans.push(span(0xff_fffd, 0xff_ffff, 10));
+        spans.push(span(0, 2, 12));
+        spans.push(span(7, 7, 20));
+        assert_eq!(spans.0.len(), 2, "{spans:?}");
+        let kept = |psn, frame| spans.hold(psn, frame);
+        assert!(kept(0xff_fffd, 5) && kept(0xff_ffff, 11) && kept(2, 12) && kept(7, 20));
+        assert!(!kept(3, 12) && !kept(6, 15) && !kept(8, 20) && !kept(0xff_fffc, 5));
+        // A span never covers more than half the PSN space: a wrap cannot alias.
+        let mut long = span(0, SPAN_MAX - 2, 1);
+        assert!(long.join(&span(SPAN_MAX - 1, SPAN_MAX - 1, 2)) && !long.join(&span(SPAN_MAX, SPAN_MAX, 3)));
+    }
+
+    #[test]
+    fn a_filter_term_repeated_or_listed_gives_alternatives() {
+        let f: Filter = "session=1,3, session=5,port=5000".parse().unwrap();
+        assert_eq!(f.sessions, Some(vec![1, 3, 5]));
+        assert_eq!(f.ports, Some(vec![5000]));
+        let ends: Filter = "ends=[::1]:5000-[::2]:40000".parse().unwrap();
+        let (a, b): (SocketAddr, SocketAddr) = ("[::1]:5000".parse().unwrap(), "[::2]:40000".parse().unwrap());
+        assert_eq!(ends.ends, Some(vec![(a, b)]));
+        assert_eq!(f.clone().within(3).sessions, Some(vec![3]));
+        assert_eq!(f.within(2).sessions, Some(vec![]), "--session outside the filter: none");
+        assert_eq!(Filter::session(4).sessions, Some(vec![4]));
+    }
+}

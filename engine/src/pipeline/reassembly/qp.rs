@@ -388,12 +388,18 @@ mod tests {
     };
 
     fn run<'a>(limits: Limits, packets: &[(u32, Request, &'a [u8], usize)]) -> (Vec<QpEvent<'a>>, Drops) {
-        let (mut budget, mut drops, mut qps, mut out) = (
-            Budget::new(limits.total),
-            Drops::default(),
-            Qps::default(),
-            Vec::new(),
-        );
+        let mut out = Vec::new();
+        let drops = run_with(limits, packets, &mut |e, _| out.push(e));
+        (out, drops)
+    }
+
+    /// The packets through one QP's reassembly; what completes goes to `out`.
+    fn run_with<'a>(
+        limits: Limits,
+        packets: &[(u32, Request, &'a [u8], usize)],
+        out: &mut impl FnMut(QpEvent<'a>, u32),
+    ) -> Drops {
+        let (mut budget, mut drops, mut qps) = (Budget::new(limits.total), Drops::default(), Qps::default());
         for &(psn, request, payload, wire_payload_len) in packets {
             let p = QpPacket {
                 key: KEY,
@@ -411,11 +417,41 @@ mod tests {
                     pruned: &mut Pruned::default(),
                     now: 0,
                 },
-                &mut |e, _| out.push(e),
+                out,
             );
         }
         assert!(budget.has(limits.total), "every buffered byte returned");
-        (out, drops)
+        drops
+    }
+
+    /// An export finds a message's packets by PSN: each message says its first.
+    #[test]
+    fn a_message_says_the_psn_of_its_first_packet() {
+        let write = |part| Request::Write(part, None);
+        let mut firsts = Vec::new();
+        run_with(
+            Limits::default(),
+            &[
+                (0xff_fffe, write(Part::First), b"", 1024),
+                (0xff_ffff, write(Part::Middle), b"", 1024),
+                (0, write(Part::Last), b"", 1024),
+                (1, FIRST, b"ab", 2),
+                (2, Request::Send(Part::Middle), b"cd", 2),
+                (3, LAST, b"ef", 2),
+                (4, Request::Send(Part::Only), b"g", 1),
+                (5, write(Part::Only), b"", 8),
+            ],
+            &mut |e, first| firsts.push((std::mem::discriminant(&e), first)),
+        );
+        let (write, send) = (
+            std::mem::discriminant(&QpEvent::Write {
+                target: None,
+                bytes: 0,
+                packets: 0,
+            }),
+            std::mem::discriminant(&QpEvent::Send(b""[..].into())),
+        );
+        assert_eq!(firsts, [(write, 0xff_fffe), (send, 1), (send, 4), (write, 5)]);
     }
 
     /// One packet of `payload` to QP `qp` at time `now`.
