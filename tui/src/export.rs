@@ -27,7 +27,12 @@ enum Conversation {
     /// A TCP connection, its ends in sorted order so both directions match.
     Tcp(SocketAddr, SocketAddr),
     /// A RoCE packet to queue pair `qp` at `dst`; an ACK goes to the requester.
-    Qp { dst: IpAddr, qp: u32, psn: u32, ack: bool },
+    Qp {
+        dst: IpAddr,
+        qp: u32,
+        psn: u32,
+        ack: bool,
+    },
 }
 
 fn sorted(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -197,7 +202,10 @@ impl Kept {
             qpn: key.qp,
         };
         let (to, from) = (at.sender.peer().index(), at.sender.index());
-        let links = at.link_group.and_then(|l| engine.link_group(l)).map(|g| &g.links[..]);
+        let links = at
+            .link_group
+            .and_then(|l| engine.link_group(l))
+            .map(|g| &g.links[..]);
         let requester = links
             .unwrap_or_default()
             .iter()
@@ -228,7 +236,9 @@ impl Kept {
         touched.sort_unstable();
         touched.dedup();
         for key in &touched {
-            let Some(spans) = self.qps.get_mut(key) else { continue };
+            let Some(spans) = self.qps.get_mut(key) else {
+                continue;
+            };
             let mut all = std::mem::take(&mut spans.0);
             all.sort_by_key(|s| s.last_frame);
             all.into_iter().for_each(|s| spans.push(s));
@@ -352,7 +362,10 @@ impl Filter {
             && any(&self.qps, |&n| qps().any(|q| q.qpn == n))
             && any(&self.ips, |&ip| {
                 let ip = normal(ip);
-                [s.client.ip(), s.server.ip()].into_iter().chain(qps().map(|q| q.ip)).any(|a| normal(a) == ip)
+                [s.client.ip(), s.server.ip()]
+                    .into_iter()
+                    .chain(qps().map(|q| q.ip))
+                    .any(|a| normal(a) == ip)
             })
     }
 }
@@ -394,7 +407,8 @@ pub fn frames(input: &Path, output: &Path, kept: &mut Kept) -> Result<(), String
     // A damaged input ends the copy where the first pass ended (and reported it).
     while let Some(Ok(frame)) = source.next_frame() {
         seen += 1;
-        let keep = conversation(frame.link, &frame.data, frame.orig_len).is_some_and(|c| kept.keeps(&c, frame.number));
+        let keep = conversation(frame.link, &frame.data, frame.orig_len)
+            .is_some_and(|c| kept.keeps(&c, frame.number));
         let file = match &mut out {
             Some(file) => file,
             None => out.insert(Savefile::create(output, frame.link).map_err(|e| e.message)?),
@@ -485,10 +499,15 @@ mod tests {
         assert_eq!(f.sessions, Some(vec![1, 3, 5]));
         assert_eq!(f.ports, Some(vec![5000]));
         let ends: Filter = "ends=[::1]:5000-[::2]:40000".parse().unwrap();
-        let (a, b): (SocketAddr, SocketAddr) = ("[::1]:5000".parse().unwrap(), "[::2]:40000".parse().unwrap());
+        let (a, b): (SocketAddr, SocketAddr) =
+            ("[::1]:5000".parse().unwrap(), "[::2]:40000".parse().unwrap());
         assert_eq!(ends.ends, Some(vec![(a, b)]));
         assert_eq!(f.clone().within(3).sessions, Some(vec![3]));
-        assert_eq!(f.within(2).sessions, Some(vec![]), "--session outside the filter: none");
+        assert_eq!(
+            f.within(2).sessions,
+            Some(vec![]),
+            "--session outside the filter: none"
+        );
         assert_eq!(Filter::session(4).sessions, Some(vec![4]));
     }
 }

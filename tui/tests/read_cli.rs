@@ -163,18 +163,18 @@ fn part(f: &Frame) -> Option<Part> {
     Some(match roce.bth?.opcode {
         Opcode::RC_ACKNOWLEDGE => Part::Ack,
         Opcode::RC_SEND_ONLY if roce.payload.first() == Some(&0xfe) => Part::Data,
-        Opcode::RC_SEND_FIRST | Opcode::RC_SEND_MIDDLE | Opcode::RC_SEND_LAST | Opcode::RC_SEND_ONLY => Part::Llc,
+        Opcode::RC_SEND_FIRST | Opcode::RC_SEND_MIDDLE | Opcode::RC_SEND_LAST | Opcode::RC_SEND_ONLY => {
+            Part::Llc
+        }
         _ => Part::Data,
     })
 }
 
 /// The frame numbers in `input` of the frames of `copy` (same time and bytes).
 fn numbers_in(input: &[Frame], copy: &Path) -> Vec<u64> {
-    let index: std::collections::HashMap<_, _> = input.iter().map(|f| ((f.time, &f.data), f.number)).collect();
-    frames(copy)
-        .iter()
-        .map(|f| index[&(f.time, &f.data)])
-        .collect()
+    let index: std::collections::HashMap<_, _> =
+        input.iter().map(|f| ((f.time, &f.data), f.number)).collect();
+    frames(copy).iter().map(|f| index[&(f.time, &f.data)]).collect()
 }
 
 /// Issue 11 item 2: each session of a link group written alone (`--session
@@ -192,7 +192,9 @@ fn a_session_of_a_shared_link_group_is_written_alone_and_whole() {
             .filter(|v| v["proto"] == "session")
             .collect();
         assert!(
-            summaries.iter().all(|s| s["link_group"] == 0 && s["outcome"] == "smc-r"),
+            summaries
+                .iter()
+                .all(|s| s["link_group"] == 0 && s["outcome"] == "smc-r"),
             "{file}: SMC-R sessions of one link group"
         );
         // Per frame, in how many of the written files it is.
@@ -225,7 +227,11 @@ fn a_session_of_a_shared_link_group_is_written_alone_and_whole() {
                     .collect()
             };
             assert_eq!(kept(own), of(own), "{file} session {session}: its TCP connection");
-            assert_eq!(kept(Part::Llc), of(Part::Llc), "{file} session {session}: its link group's LLC");
+            assert_eq!(
+                kept(Part::Llc),
+                of(Part::Llc),
+                "{file} session {session}: its link group's LLC"
+            );
             assert!(
                 numbers.iter().all(|&n| matches!(
                     parts[n as usize - 1],
@@ -276,7 +282,11 @@ fn write_filter_selects_whole_sessions() {
     }
     // One session alone in its capture: no filter, and a port filter, give all of it.
     let echo = corpus("smcr-v2-echo.pcapng");
-    for filter in [&[][..], &["--write-filter", "port=5000"], &["--write-filter", "qp=17"]] {
+    for filter in [
+        &[][..],
+        &["--write-filter", "port=5000"],
+        &["--write-filter", "qp=17"],
+    ] {
         let (ok, _, stderr) = read(&[&["--write", out.to_str().unwrap()], filter].concat(), &echo);
         assert!(ok, "{filter:?}: {stderr}");
         assert_eq!(events(&out), events(&echo), "{filter:?}");
@@ -303,7 +313,14 @@ fn a_bad_write_filter_is_a_usage_error_naming_the_term() {
         ("5000", "`5000`: expected KEY=VALUE"),
     ] {
         let run = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
-            .args(["read", "--no-ui", "--write", out.to_str().unwrap(), "--write-filter", filter])
+            .args([
+                "read",
+                "--no-ui",
+                "--write",
+                out.to_str().unwrap(),
+                "--write-filter",
+                filter,
+            ])
             .arg(corpus("many-conns.pcapng"))
             .output()
             .unwrap();

@@ -92,7 +92,10 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut kept = crate::export::Kept::new(filter);
     let mut note = |e: &_, at, engine: &_| kept.note(e, at, engine);
-    let note = args.write.is_some().then_some(&mut note as &mut super::report::Note<'_>);
+    let note = args
+        .write
+        .is_some()
+        .then_some(&mut note as &mut super::report::Note<'_>);
     let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
         if let Err(e) = crate::export::frames(&args.file, out, &mut kept) {

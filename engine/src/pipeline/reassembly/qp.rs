@@ -340,7 +340,13 @@ impl Qp {
     }
 
     /// Drops an open SEND or WRITE that can no longer complete (seen at `psn`).
-    fn broken<'a>(&mut self, reason: QpBreak, psn: u32, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>, u32)) {
+    fn broken<'a>(
+        &mut self,
+        reason: QpBreak,
+        psn: u32,
+        ctx: &mut Ctx,
+        out: &mut impl FnMut(QpEvent<'a>, u32),
+    ) {
         if self.send.is_some() {
             self.broken_send(reason, psn, ctx, out);
         }
