@@ -3,7 +3,7 @@
 
 use crate::frame::{Frame, Timestamp};
 use crate::pipeline::reassembly::{Flow, Limits, WriteTarget};
-use crate::pipeline::{clc_event, Endpoints, Event, EventKind, Pipeline, Segment};
+use crate::pipeline::{clc_event, Endpoints, Event, EventKind, Pipeline, Psns, Segment};
 use crate::session::{Analyzer, Caps, Update};
 use dissect::llc::{parse_send, SmcrControl};
 use dissect::oracle::LINK_TYPES;
@@ -58,6 +58,7 @@ pub fn check_pipeline(data: &[u8]) {
             let tree = message.tree();
             show(&tree, &tree.fields);
         }
+        events.iter().for_each(check_psns);
         events.clear();
     }
     pipeline.finish(&mut events);
@@ -100,6 +101,14 @@ fn show(tree: &FieldTree, nodes: &[FieldNode]) {
     for n in nodes {
         n.shown(tree);
         show(tree, &n.children);
+    }
+}
+
+/// A WRITE's PSNs span as many packets as it counted (an export finds them by PSN).
+fn check_psns(e: &Event) {
+    if let (Endpoints::Qp { psns, .. }, EventKind::RdmaWrite { packets, .. }) = (e.at, &e.kind) {
+        let span = psns.last.wrapping_sub(psns.first) & 0x00ff_ffff;
+        assert_eq!(span, packets.wrapping_sub(1) & 0x00ff_ffff, "{e:?}");
     }
 }
 
@@ -182,6 +191,7 @@ fn record(op: u8, payload: &[u8]) -> (Endpoints, EventKind) {
         dst,
         // 17 is the QP number Linux soft-RoCE peers use first (as in the seeds).
         qp: 17 + u32::from(op >> 4 & 1),
+        psns: Psns::default(),
     };
     let word = |i: usize| {
         payload

@@ -99,36 +99,236 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
     }
 }
 
+/// The JSON lines of `read --json ARGS FILE`.
+fn json(args: &[&str], file: &Path) -> Vec<Value> {
+    let (ok, stdout, stderr) = read(&[&["--json"], args].concat(), file);
+    assert!(ok, "{}: {stderr}", file.display());
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The session summaries of a capture, without what an export renumbers
+/// (session id, frames, link group id).
+fn sessions(file: &Path) -> Vec<Value> {
+    json(&[], file)
+        .into_iter()
+        .filter(|v| v["proto"] == "session")
+        .map(|mut v| {
+            let o = v.as_object_mut().unwrap();
+            for key in ["session", "frame", "link_group"] {
+                o.remove(key);
+            }
+            for clc in o["clc"].as_array_mut().unwrap() {
+                clc.as_object_mut().unwrap().remove("frame");
+            }
+            v
+        })
+        .collect()
+}
+
+fn findings(file: &Path) -> Vec<Value> {
+    json(&[], file)
+        .into_iter()
+        .filter(|v| v["proto"] == "finding")
+        .collect()
+}
+
+/// What a frame of an SMC-R session carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// TCP, between these ends (sorted).
+    Tcp(std::net::SocketAddr, std::net::SocketAddr),
+    /// A packet of a CDC message (a SEND Only of type 0xFE) or an RDMA WRITE.
+    Data,
+    /// A packet of another SEND: LLC.
+    Llc,
+    Ack,
+}
+
+fn part(f: &Frame) -> Option<Part> {
+    use dissect::capture::Carried;
+    use dissect::roce::Opcode;
+    let layers = dissect::capture::decode(f.link, &f.data, f.orig_len);
+    let bytes = match (layers.carried, layers.ip) {
+        (Carried::Tcp(seg), Some(ip)) => {
+            let (a, b) = (
+                std::net::SocketAddr::new(ip.src, seg.src_port),
+                std::net::SocketAddr::new(ip.dst, seg.dst_port),
+            );
+            return Some(Part::Tcp(a.min(b), a.max(b)));
+        }
+        (Carried::RoceV2 { bytes, .. }, _) => bytes,
+        _ => return None,
+    };
+    let roce = dissect::roce::parse_v2_lax(bytes, bytes.len()).parsed;
+    Some(match roce.bth?.opcode {
+        Opcode::RC_ACKNOWLEDGE => Part::Ack,
+        Opcode::RC_SEND_ONLY if roce.payload.first() == Some(&0xfe) => Part::Data,
+        Opcode::RC_SEND_FIRST | Opcode::RC_SEND_MIDDLE | Opcode::RC_SEND_LAST | Opcode::RC_SEND_ONLY => {
+            Part::Llc
+        }
+        _ => Part::Data,
+    })
+}
+
+/// The frame numbers in `input` of the frames of `copy` (same time and bytes).
+fn numbers_in(input: &[Frame], copy: &Path) -> Vec<u64> {
+    let index: std::collections::HashMap<_, _> =
+        input.iter().map(|f| ((f.time, &f.data), f.number)).collect();
+    frames(copy).iter().map(|f| index[&(f.time, &f.data)]).collect()
+}
+
+/// Issue 11 item 2: each session of a link group written alone (`--session
+/// ID --write`, and the UI's `e` through the same selection) is that session
+/// whole, and nothing of the others but the link group's LLC.
 #[test]
-fn write_filter_selects_sessions() {
-    let input = corpus("smcr-v2-echo.pcapng");
-    let all = events(&input);
+fn a_session_of_a_shared_link_group_is_written_alone_and_whole() {
+    for file in ["many-conns.pcapng", "late-link.pcapng", "two-links.pcapng"] {
+        let input = corpus(file);
+        let all = frames(&input);
+        let parts: Vec<_> = all.iter().map(part).collect();
+        let full = sessions(&input);
+        let summaries: Vec<Value> = json(&[], &input)
+            .into_iter()
+            .filter(|v| v["proto"] == "session")
+            .collect();
+        assert!(
+            summaries
+                .iter()
+                .all(|s| s["link_group"] == 0 && s["outcome"] == "smc-r"),
+            "{file}: SMC-R sessions of one link group"
+        );
+        // Per frame, in how many of the written files it is.
+        let mut written = vec![0; all.len()];
+        for (id, summary) in summaries.iter().enumerate() {
+            let session = summary["session"].to_string();
+            let out = temp(&format!("alone-{session}-{file}"));
+            let (ok, _, stderr) = read(
+                &["--no-ui", "--session", &session, "--write", out.to_str().unwrap()],
+                &input,
+            );
+            assert!(ok, "{file} session {session}: {stderr}");
+            assert_eq!(sessions(&out), [full[id].clone()], "{file} session {session}");
+            assert_eq!(findings(&out), Vec::<Value>::new(), "{file} session {session}");
+            let numbers = numbers_in(&all, &out);
+            let _ = std::fs::remove_file(out);
+            let ends = |s: &Value| -> std::net::SocketAddr { s.as_str().unwrap().parse().unwrap() };
+            let (a, b) = (ends(&summary["client"]), ends(&summary["server"]));
+            let own = Part::Tcp(a.min(b), a.max(b));
+            let of = |p: Part| -> Vec<u64> {
+                (1..=all.len() as u64)
+                    .filter(|&n| parts[n as usize - 1] == Some(p))
+                    .collect()
+            };
+            let kept = |p: Part| -> Vec<u64> {
+                numbers
+                    .iter()
+                    .copied()
+                    .filter(|&n| parts[n as usize - 1] == Some(p))
+                    .collect()
+            };
+            assert_eq!(kept(own), of(own), "{file} session {session}: its TCP connection");
+            assert_eq!(
+                kept(Part::Llc),
+                of(Part::Llc),
+                "{file} session {session}: its link group's LLC"
+            );
+            assert!(
+                numbers.iter().all(|&n| matches!(
+                    parts[n as usize - 1],
+                    Some(Part::Data | Part::Llc | Part::Ack)
+                ) || parts[n as usize - 1] == Some(own)),
+                "{file} session {session}: another connection's TCP"
+            );
+            numbers.iter().for_each(|&n| written[n as usize - 1] += 1);
+        }
+        for (n, p) in parts.iter().enumerate() {
+            match p {
+                Some(Part::Data) => assert_eq!(written[n], 1, "{file}: frame {} in one session", n + 1),
+                Some(Part::Ack) => assert!(written[n] >= 1, "{file}: ACK frame {} written", n + 1),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Issue 11 item 3: `--write-filter` terms pick sessions, each written whole.
+#[test]
+fn write_filter_selects_whole_sessions() {
+    let input = corpus("many-conns.pcapng");
+    let full = sessions(&input);
     let out = temp("filtered.pcap");
-    for (filter, protos) in [
-        ("proto=tcp", &["clc", "tcp_option"][..]),
-        ("proto=roce", &["cdc", "llc", "rdma"][..]),
-        ("port=5000", &["clc", "tcp_option"][..]),
-        ("qp=0x11,ip=10.0.0.1", &["cdc", "llc", "rdma"][..]),
+    for (filter, wanted) in [
+        ("port=59950", &[1][..]),
+        ("port=5000", &[0, 1, 2, 3]),
+        ("ip=10.0.0.1", &[0, 1, 2, 3]),
+        ("ip=10.9.9.9", &[]),
+        ("qp=0x11", &[0, 1, 2, 3]),
+        ("qp=18", &[]),
+        ("session=2", &[2]),
+        ("session=1,3", &[1, 3]),
+        ("session=3,session=0", &[0, 3]),
+        ("ends=10.0.0.1:5000-10.0.0.2:59964", &[2]),
+        ("ends=10.0.0.2:59964-10.0.0.1:5000", &[2]),
+        ("port=59950,session=1,2", &[1]),
     ] {
         let (ok, _, stderr) = read(
             &["--write", out.to_str().unwrap(), "--write-filter", filter],
             &input,
         );
         assert!(ok, "{filter}: {stderr}");
-        let expected: Vec<_> = all
-            .iter()
-            .filter(|e| protos.contains(&e["proto"].as_str().unwrap()))
-            .collect();
-        let got = events(&out);
-        assert!(!got.is_empty(), "{filter}");
-        assert_eq!(got.iter().collect::<Vec<_>>(), expected, "{filter}");
+        let expected: Vec<_> = wanted.iter().map(|&i| full[i].clone()).collect();
+        assert_eq!(sessions(&out), expected, "{filter}");
+        assert_eq!(findings(&out), Vec::<Value>::new(), "{filter}");
     }
-    let (ok, _, stderr) = read(
-        &["--write", out.to_str().unwrap(), "--write-filter", "qp=oops"],
-        &input,
-    );
-    assert!(!ok && stderr.contains("qp=oops"), "{stderr}");
+    // One session alone in its capture: no filter, and a port filter, give all of it.
+    let echo = corpus("smcr-v2-echo.pcapng");
+    for filter in [
+        &[][..],
+        &["--write-filter", "port=5000"],
+        &["--write-filter", "qp=17"],
+    ] {
+        let (ok, _, stderr) = read(&[&["--write", out.to_str().unwrap()], filter].concat(), &echo);
+        assert!(ok, "{filter:?}: {stderr}");
+        assert_eq!(events(&out), events(&echo), "{filter:?}");
+    }
     let _ = std::fs::remove_file(out);
+}
+
+/// An empty or malformed filter is a usage error (exit code 2) naming the term.
+#[test]
+fn a_bad_write_filter_is_a_usage_error_naming_the_term() {
+    let out = temp("never-written.pcap");
+    for (filter, named) in [
+        ("", "empty filter"),
+        (" ", "empty filter"),
+        ("proto=tcp", "`proto=tcp`: keys are"),
+        ("qp=oops", "`qp=oops`"),
+        ("port=65536", "`port=65536`"),
+        ("ip=10.0.0", "`ip=10.0.0`"),
+        ("session=-1", "`session=-1`"),
+        ("session=", "`session=`"),
+        ("ends=10.0.0.1:5000", "`ends=10.0.0.1:5000`"),
+        ("ends=10.0.0.1-10.0.0.2:5", "`ends=10.0.0.1-10.0.0.2:5`"),
+        ("port=5000,,", "``: expected KEY=VALUE"),
+        ("5000", "`5000`: expected KEY=VALUE"),
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
+            .args([
+                "read",
+                "--no-ui",
+                "--write",
+                out.to_str().unwrap(),
+                "--write-filter",
+                filter,
+            ])
+            .arg(corpus("many-conns.pcapng"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{filter:?}: {stderr}");
+        assert!(stderr.contains(named), "{filter:?}: {stderr}");
+        assert!(!out.exists(), "{filter:?}: nothing is written");
+    }
 }
 
 #[test]

@@ -167,23 +167,31 @@ fn no_arguments_open_the_shipped_capture() {
     t.wait_for(" DONE ");
     t.wait_for("Sessions 4 ");
     t.wait_for("reused link group");
-    // e exports the selected session (the first); the file reads back as it.
+    // e exports the selected session (the first, then the last, which shares
+    // its link group); each file reads back as that session alone, no finding.
     t.keys(&["e"]);
     t.wait_for("session 0 written to smc-session-0.pcapng");
+    t.keys(&["G", "e"]);
+    t.wait_for("session 3 written to smc-session-3.pcapng");
     t.keys(&["q"]);
     t.wait_for("exited 0");
-    let out = Command::new(BIN)
-        .args(["read", "--no-ui"])
-        .arg(t.1.join("smc-session-0.pcapng"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let sessions: Vec<_> = text.lines().filter(|l| l.starts_with("session ")).collect();
-    assert_eq!(sessions.len(), 1, "{text}");
-    assert!(
-        sessions[0].contains("smc-r") && sessions[0].contains("first_contact=true"),
-        "{text}"
-    );
+    for (id, first_contact) in [(0, true), (3, false)] {
+        let out = Command::new(BIN)
+            .args(["read", "--no-ui"])
+            .arg(t.1.join(format!("smc-session-{id}.pcapng")))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let sessions: Vec<_> = text.lines().filter(|l| l.starts_with("session ")).collect();
+        assert_eq!(sessions.len(), 1, "{text}");
+        assert!(
+            sessions[0].contains("smc-r")
+                && sessions[0].contains(&format!("first_contact={first_contact}"))
+                && sessions[0].ends_with("findings=0"),
+            "{text}"
+        );
+        assert!(!text.contains("finding "), "{text}");
+    }
 }
 
 #[test]

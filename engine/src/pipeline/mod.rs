@@ -21,14 +21,23 @@ use std::net::{IpAddr, SocketAddr};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoints {
     Tcp(Flow),
-    /// A RoCE packet to queue pair `qp` (addresses are GIDs for RoCEv1).
+    /// A RoCE message to queue pair `qp` (addresses are GIDs for RoCEv1).
     Qp {
         src: IpAddr,
         dst: IpAddr,
         qp: u32,
+        psns: Psns,
     },
     /// No endpoints: the frame could not be decoded far enough to name them.
     Undecoded,
+}
+
+/// The PSNs of the packets a RoCE message spanned, first to last (24 bits:
+/// `last` may have wrapped below `first`). An export finds its frames by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Psns {
+    pub first: u32,
+    pub last: u32,
 }
 
 /// What was found.

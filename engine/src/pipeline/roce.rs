@@ -1,7 +1,7 @@
 //! RoCE packets to queue-pair reassembly, and completed SENDs to LLC or CDC.
 
 use super::reassembly::{Part, QpEvent, QpKey, QpPacket, Reassembly, Request, WriteTarget};
-use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem};
+use super::{problem, smcr_send, Endpoints, EventKind, Found, Problem, Psns};
 use dissect::capture::Ip;
 use dissect::llc::SmcrControl;
 use dissect::roce::{Opcode, Reth, RoceLayers};
@@ -50,11 +50,13 @@ pub(super) fn packet(
         payload: roce.payload,
         wire_payload_len,
     };
-    reassembly.roce(&p, &mut |event| {
+    let last = p.psn;
+    reassembly.roce(&p, &mut |event, first| {
         let at = Endpoints::Qp {
             src: ends.src,
             dst: ends.dst,
             qp,
+            psns: Psns { first, last },
         };
         emit(at, qp_event(event, keep))
     });

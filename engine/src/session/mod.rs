@@ -121,6 +121,10 @@ impl Analyzer {
         self.lgrs.values()
     }
 
+    pub fn link_group(&self, id: u32) -> Option<&LinkGroup> {
+        self.lgrs.get(&id)
+    }
+
     /// Changes when a link is made or a link group is let go.
     pub fn link_generation(&self) -> u64 {
         self.link_generation
@@ -143,7 +147,7 @@ impl Analyzer {
                 self.tcp_attribution(flow)
             }
             (_, Endpoints::Tcp(flow)) => self.tcp_attribution(flow),
-            (kind, Endpoints::Qp { src, dst, qp }) => {
+            (kind, Endpoints::Qp { src, dst, qp, .. }) => {
                 let at = self.receiver(*dst, *qp)?;
                 let session = match kind {
                     EventKind::Llc(m) => {
@@ -285,7 +289,7 @@ fn insert_capped<K: Hash + Eq, V>(
 }
 
 /// IPv4-mapped addresses (RoCEv2 GIDs) as IPv4, so GIDs and IP headers compare.
-fn normal(ip: IpAddr) -> IpAddr {
+pub fn normal(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,

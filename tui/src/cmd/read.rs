@@ -27,7 +27,12 @@ pub struct Args {
     /// `-`: pcap to stdout, and no lines there)
     #[arg(long, value_name = "OUT")]
     write: Option<PathBuf>,
-    /// Keep only sessions matching every term: ip=ADDR, port=N, qp=N, proto=tcp|roce (comma-separated)
+    /// Write only the sessions matching the terms (comma-separated; a key again, or more values
+    /// after one, are alternatives): session=ID (as the session lines number them),
+    /// ends=IP:PORT-IP:PORT (its TCP ends, either order), ip=ADDR (a TCP end or QP GID),
+    /// port=N, qp=N (a QP its CLC named). Each written session is whole: its TCP
+    /// connection, its CDCs and RDMA WRITEs with their ACKs, and its link group's LLC.
+    /// With --session ID, that session of them
     #[arg(long, value_name = "TERMS", requires = "write")]
     write_filter: Option<crate::export::Filter>,
     #[command(flatten)]
@@ -88,13 +93,20 @@ pub fn run(args: Args) -> ExitCode {
         stdout_is_capture: to_stdout,
     };
     let progress = std::io::stderr().is_terminal().then(Progress::default);
-    let mut kept = crate::export::Kept::default();
-    let mut note = |e: &engine::pipeline::Event, at| kept.note(e, at);
-    let note = args.write.is_some().then_some(&mut note as &mut dyn FnMut(&_, _));
+    let filter = args.write_filter.unwrap_or_default();
+    let filter = match opts.report.session {
+        Some(id) => filter.within(id),
+        None => filter,
+    };
+    let mut kept = crate::export::Kept::new(filter);
+    let mut note = |e: &_, at, engine: &_| kept.note(e, at, engine);
+    let note = args
+        .write
+        .is_some()
+        .then_some(&mut note as &mut super::report::Note<'_>);
     let mut code = analyze::run(&name, &opts, &mut source, progress, note);
     if let Some(out) = &args.write {
-        let filter = args.write_filter.unwrap_or_default();
-        match crate::export::frames(&args.files, out, &kept, &filter) {
+        match crate::export::frames(&args.files, out, &mut kept) {
             Ok(w) => eprintln!("smc-analyze: {}: {w}", out.display()),
             Err(e) => {
                 eprintln!("smc-analyze: {}: {e}", out.display());

@@ -14,8 +14,9 @@ use std::fmt::Display;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-/// Sees each event with what the engine attributed it to (`read --write`).
-pub type Note<'a> = dyn FnMut(&Event, Option<Attribution>) + 'a;
+/// Sees each event with what the engine attributed it to, and the engine
+/// (its sessions and link groups as they are then) (`read --write`).
+pub type Note<'a> = dyn FnMut(&Event, Option<Attribution>, &Analyzer) + 'a;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ReportArgs {
@@ -67,7 +68,7 @@ impl Report {
         for e in events {
             let at = self.analyzer.event(e, &mut self.updates);
             if let Some(note) = note.as_deref_mut() {
-                note(e, at);
+                note(e, at, &self.analyzer);
             }
         }
     }

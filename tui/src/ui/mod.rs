@@ -177,7 +177,7 @@ fn event_loop<B: Backend>(
             Event::Key(k) if k.kind == event::KeyEventKind::Press => match app.key(k, view.lengths) {
                 Action::Quit => return Ok(()),
                 Action::Export => {
-                    if let Err(e) = export(&mut app, shared, &files, done_tx.clone()) {
+                    if let Err(e) = export(&mut app, &files, done_tx.clone()) {
                         app.status = Some(format!("export: {e}"));
                     }
                 }
@@ -220,10 +220,10 @@ struct Exported {
 
 /// `e`: the selected session's frames to a new file, smc-session-ID.pcapng
 /// or, when that exists, smc-session-ID-1.pcapng and so on (an export
-/// never writes over a file), on a thread of its own (the files are read again).
+/// never writes over a file), on a thread of its own (the files are read
+/// twice more: which frames are the session's, then those copied).
 fn export(
     app: &mut App,
-    shared: &Shared,
     files: &[PathBuf],
     done: mpsc::Sender<Result<Exported, String>>,
 ) -> Result<(), String> {
@@ -232,21 +232,14 @@ fn export(
         return Err("only from a capture file".into());
     }
     let input = files.to_vec();
-    let mut kept = crate::export::Kept::default();
-    if let Some(entry) = shared.lock().sessions.get(&id) {
-        let s = &entry.session;
-        kept.tcp(s.client, s.server);
-        for q in s.smcr.iter().flat_map(|r| r.qp.iter().flatten()) {
-            kept.qp(q.ip, q.qpn);
-        }
-    }
     let out = new_file(Path::new("."), &format!("smc-session-{id}"), "pcapng")?;
     app.status = Some(format!("exporting session {id} to {} ...", out.display()));
     let _ = std::thread::Builder::new()
         .name("smc-export".into())
         .spawn(move || {
-            let filter = Default::default();
-            let result = match crate::export::frames(&input, &out, &kept, &filter) {
+            let written = crate::export::select(&input, crate::export::Filter::session(id))
+                .and_then(|mut kept| crate::export::frames(&input, &out, &mut kept));
+            let result = match written {
                 Ok(w) => Ok(Exported {
                     now: format!("session {id} written to {} ({w})", out.display()),
                     after: format!(

@@ -88,8 +88,9 @@ impl Reassembly {
         tcp.segment(ip, seg, smc_option, &mut ctx, out);
     }
 
-    /// Takes one RoCE request packet; what it completes goes to `out`.
-    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut impl FnMut(QpEvent<'a>)) {
+    /// Takes one RoCE request packet; what it completes goes to `out`, with
+    /// the PSN of the message's first packet.
+    pub fn roce<'a>(&mut self, packet: &QpPacket<'a>, out: &mut impl FnMut(QpEvent<'a>, u32)) {
         let (mut ctx, _, qps) = self.parts();
         qps.packet(packet, &mut ctx, out);
     }

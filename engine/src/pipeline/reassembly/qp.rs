@@ -125,6 +125,8 @@ struct Qp {
 struct Send {
     buf: Vec<u8>,
     wire_len: usize,
+    /// PSN of its First packet.
+    first_psn: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -196,7 +198,9 @@ impl Qps {
         Some(self.states.len() - 1)
     }
 
-    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    /// Takes one request packet; what it completes or breaks goes to `out`
+    /// with the PSN of the message's first packet (this packet's PSN is the last).
+    pub fn packet<'a>(&mut self, p: &QpPacket<'a>, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>, u32)) {
         // The lookup takes a key of its own: the packet's fields stay in registers.
         let key = p.key;
         let Some(qp) = self.find(&key, ctx.limits.qps) else {
@@ -213,14 +217,14 @@ impl Qps {
                 return;
             }
             if ahead > 0 {
-                qp.broken(QpBreak::PsnGap, ctx, out);
+                qp.broken(QpBreak::PsnGap, psn, ctx, out);
             }
         }
         qp.next_psn = Some((psn + 1) & PSN_MASK);
         match p.request {
             // Fields, not the packet: a packet kept in registers stays there.
-            Request::Send(part) => qp.send(part, p.payload, p.wire_payload_len, ctx, out),
-            Request::Write(part, target) => qp.write(part, target, p.wire_payload_len, out),
+            Request::Send(part) => qp.send(part, psn, p.payload, p.wire_payload_len, ctx, out),
+            Request::Write(part, target) => qp.write(part, target, psn, p.wire_payload_len, out),
         }
     }
 }
@@ -229,44 +233,55 @@ impl Qp {
     fn send<'a>(
         &mut self,
         part: Part,
+        psn: u32,
         payload: &'a [u8],
         wire_len: usize,
         ctx: &mut Ctx,
-        out: &mut impl FnMut(QpEvent<'a>),
+        out: &mut impl FnMut(QpEvent<'a>, u32),
     ) {
         if matches!(part, Part::First | Part::Only) && self.send.is_some() {
-            self.broken_send(QpBreak::SendWhileOpen, ctx, out);
+            self.broken_send(QpBreak::SendWhileOpen, psn, ctx, out);
         }
         if part == Part::Only {
             // Nothing to join: the message is the packet's payload, not buffered.
             if wire_len > ctx.limits.send_message {
                 ctx.drops.send_fragments += 1;
-                out(QpEvent::Broken {
-                    reason: QpBreak::SendOverCap,
-                });
+                out(
+                    QpEvent::Broken {
+                        reason: QpBreak::SendOverCap,
+                    },
+                    psn,
+                );
             } else {
-                out(sent(payload.into(), wire_len));
+                out(sent(payload.into(), wire_len), psn);
             }
             return;
         }
         if matches!(part, Part::Middle | Part::Last) && self.send.is_none() {
             ctx.drops.send_fragments += 1;
-            out(QpEvent::Broken {
-                reason: QpBreak::SendWithoutFirst,
-            });
+            out(
+                QpEvent::Broken {
+                    reason: QpBreak::SendWithoutFirst,
+                },
+                psn,
+            );
             return;
         }
         let mut send = self.send.take().unwrap_or(Send {
             buf: Vec::new(),
             wire_len: 0,
+            first_psn: psn,
         });
         let fits = send.wire_len + wire_len <= ctx.limits.send_message;
         if !fits || !ctx.budget.take(payload.len()) {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out(QpEvent::Broken {
-                reason: QpBreak::SendOverCap,
-            });
+            out(
+                QpEvent::Broken {
+                    reason: QpBreak::SendOverCap,
+                },
+                send.first_psn,
+            );
             return;
         }
         send.buf.extend_from_slice(payload);
@@ -276,21 +291,25 @@ impl Qp {
             return;
         }
         ctx.budget.give(send.buf.len());
-        out(sent(send.buf.into(), send.wire_len));
+        out(sent(send.buf.into(), send.wire_len), send.first_psn);
     }
 
     fn write<'a>(
         &mut self,
         part: Part,
         target: Option<WriteTarget>,
+        psn: u32,
         wire_len: usize,
-        out: &mut impl FnMut(QpEvent<'a>),
+        out: &mut impl FnMut(QpEvent<'a>, u32),
     ) {
         if matches!(part, Part::First | Part::Only) && self.write.is_some() {
             self.write = None;
-            out(QpEvent::Broken {
-                reason: QpBreak::WriteWhileOpen,
-            });
+            out(
+                QpEvent::Broken {
+                    reason: QpBreak::WriteWhileOpen,
+                },
+                psn,
+            );
         }
         // Counted in place: most packets are a Middle of an open WRITE.
         let write = self.write.get_or_insert(Write {
@@ -307,29 +326,46 @@ impl Qp {
                 packets,
             } = *write;
             self.write = None;
-            out(QpEvent::Write {
-                target,
-                bytes,
-                packets,
-            });
+            // Its packets had consecutive PSNs: a gap breaks a WRITE.
+            let first = psn.wrapping_sub(packets - 1) & PSN_MASK;
+            out(
+                QpEvent::Write {
+                    target,
+                    bytes,
+                    packets,
+                },
+                first,
+            );
         }
     }
 
-    /// Drops an open SEND or WRITE that can no longer complete.
-    fn broken<'a>(&mut self, reason: QpBreak, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    /// Drops an open SEND or WRITE that can no longer complete (seen at `psn`).
+    fn broken<'a>(
+        &mut self,
+        reason: QpBreak,
+        psn: u32,
+        ctx: &mut Ctx,
+        out: &mut impl FnMut(QpEvent<'a>, u32),
+    ) {
         if self.send.is_some() {
-            self.broken_send(reason, ctx, out);
+            self.broken_send(reason, psn, ctx, out);
         }
         if self.write.take().is_some() {
-            out(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason }, psn);
         }
     }
 
-    fn broken_send<'a>(&mut self, reason: QpBreak, ctx: &mut Ctx, out: &mut impl FnMut(QpEvent<'a>)) {
+    fn broken_send<'a>(
+        &mut self,
+        reason: QpBreak,
+        psn: u32,
+        ctx: &mut Ctx,
+        out: &mut impl FnMut(QpEvent<'a>, u32),
+    ) {
         if let Some(send) = self.send.take() {
             ctx.budget.give(send.buf.len());
             ctx.drops.send_fragments += 1;
-            out(QpEvent::Broken { reason });
+            out(QpEvent::Broken { reason }, psn);
         }
     }
 }
@@ -358,12 +394,18 @@ mod tests {
     };
 
     fn run<'a>(limits: Limits, packets: &[(u32, Request, &'a [u8], usize)]) -> (Vec<QpEvent<'a>>, Drops) {
-        let (mut budget, mut drops, mut qps, mut out) = (
-            Budget::new(limits.total),
-            Drops::default(),
-            Qps::default(),
-            Vec::new(),
-        );
+        let mut out = Vec::new();
+        let drops = run_with(limits, packets, &mut |e, _| out.push(e));
+        (out, drops)
+    }
+
+    /// The packets through one QP's reassembly; what completes goes to `out`.
+    fn run_with<'a>(
+        limits: Limits,
+        packets: &[(u32, Request, &'a [u8], usize)],
+        out: &mut impl FnMut(QpEvent<'a>, u32),
+    ) -> Drops {
+        let (mut budget, mut drops, mut qps) = (Budget::new(limits.total), Drops::default(), Qps::default());
         for &(psn, request, payload, wire_payload_len) in packets {
             let p = QpPacket {
                 key: KEY,
@@ -381,11 +423,41 @@ mod tests {
                     pruned: &mut Pruned::default(),
                     now: 0,
                 },
-                &mut |e| out.push(e),
+                out,
             );
         }
         assert!(budget.has(limits.total), "every buffered byte returned");
-        (out, drops)
+        drops
+    }
+
+    /// An export finds a message's packets by PSN: each message says its first.
+    #[test]
+    fn a_message_says_the_psn_of_its_first_packet() {
+        let write = |part| Request::Write(part, None);
+        let mut firsts = Vec::new();
+        run_with(
+            Limits::default(),
+            &[
+                (0xff_fffe, write(Part::First), b"", 1024),
+                (0xff_ffff, write(Part::Middle), b"", 1024),
+                (0, write(Part::Last), b"", 1024),
+                (1, FIRST, b"ab", 2),
+                (2, Request::Send(Part::Middle), b"cd", 2),
+                (3, LAST, b"ef", 2),
+                (4, Request::Send(Part::Only), b"g", 1),
+                (5, write(Part::Only), b"", 8),
+            ],
+            &mut |e, first| firsts.push((std::mem::discriminant(&e), first)),
+        );
+        let (write, send) = (
+            std::mem::discriminant(&QpEvent::Write {
+                target: None,
+                bytes: 0,
+                packets: 0,
+            }),
+            std::mem::discriminant(&QpEvent::Send(b""[..].into())),
+        );
+        assert_eq!(firsts, [(write, 0xff_fffe), (send, 1), (send, 4), (write, 5)]);
     }
 
     /// One packet of `payload` to QP `qp` at time `now`.
@@ -412,7 +484,7 @@ mod tests {
             pruned: &mut Pruned::default(),
             now,
         };
-        qps.packet(&p, ctx, &mut |e| out.push(e));
+        qps.packet(&p, ctx, &mut |e, _| out.push(e));
         out
     }
 
