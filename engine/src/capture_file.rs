@@ -20,15 +20,16 @@ pub const MAX_INTERFACES: usize = 4096;
 /// How much is read from the input at a time.
 const BUFFER: usize = 256 << 10;
 
-const PCAP_MICROS: u32 = 0xa1b2_c3d4;
-const PCAP_NANOS: u32 = 0xa1b2_3c4d;
-const SECTION_HEADER: u32 = 0x0a0d_0d0a;
-const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
-const INTERFACE_DESCRIPTION: u32 = 1;
+// The format's numbers, which the writer (smc-sys's savefile) uses too.
+pub const PCAP_MICROS: u32 = 0xa1b2_c3d4;
+pub const PCAP_NANOS: u32 = 0xa1b2_3c4d;
+pub const SECTION_HEADER: u32 = 0x0a0d_0d0a;
+pub const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
+pub const INTERFACE_DESCRIPTION: u32 = 1;
 const PACKET: u32 = 2;
 const SIMPLE_PACKET: u32 = 3;
-const ENHANCED_PACKET: u32 = 6;
-const IF_TSRESOL: u16 = 9;
+pub const ENHANCED_PACKET: u32 = 6;
+pub const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 
 /// Where frames were captured: a pcapng Interface Description, or a pcap

@@ -3,7 +3,10 @@
 //! (the magic tells readers which).
 
 use dissect::capture::LinkType;
-use engine::capture_file::linktype;
+use engine::capture_file::{
+    linktype, BYTE_ORDER_MAGIC, ENHANCED_PACKET, IF_TSRESOL, INTERFACE_DESCRIPTION, PCAP_NANOS,
+    SECTION_HEADER,
+};
 use engine::frame::{Frame, SourceError};
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -17,16 +20,8 @@ pub struct Savefile {
     interfaces: Vec<(LinkType, u32)>,
 }
 
-/// pcap's magic for nanosecond timestamps.
-const PCAP_NANOS: u32 = 0xa1b2_3c4d;
 /// What a pcap header says for "no limit" (libpcap's largest snaplen).
 const PCAP_NO_LIMIT: u32 = 262_144;
-const SECTION_HEADER: u32 = 0x0A0D_0D0A;
-const INTERFACE_DESCRIPTION: u32 = 1;
-const ENHANCED_PACKET: u32 = 6;
-const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
-/// if_tsresol option: timestamps count 10^-9 s.
-const IF_TSRESOL_NANOS: [u8; 8] = [9, 0, 1, 0, 9, 0, 0, 0];
 const END_OF_OPTIONS: [u8; 4] = [0; 4];
 
 impl Savefile {
@@ -122,11 +117,14 @@ impl Savefile {
     /// An Interface Description Block with nanosecond timestamps.
     fn interface(&mut self, link: LinkType, snaplen: u32) -> Result<(), SourceError> {
         let link = u16::try_from(linktype(link)).unwrap_or(u16::MAX).to_ne_bytes();
-        let idb: [&[u8]; 5] = [
+        // if_tsresol, one byte: timestamps count 10^-9 s; padded to 4.
+        let idb: [&[u8]; 7] = [
             &link,
             &0u16.to_ne_bytes(),
             &snaplen.to_ne_bytes(),
-            &IF_TSRESOL_NANOS,
+            &IF_TSRESOL.to_ne_bytes(),
+            &1u16.to_ne_bytes(),
+            &[9, 0, 0, 0],
             &END_OF_OPTIONS,
         ];
         self.block(INTERFACE_DESCRIPTION, &idb)
