@@ -169,7 +169,7 @@ build_run_initramfs() {
 # build_lab_kernel VARIANT: Linux 6.12 from trixie's linux-source-6.12, built
 # with tinyconfig plus lab/kernel/lab.config (and VARIANT.config for a variant
 # other than `lab`), everything built in. Cached in the lab cache by source
-# version and fragments. Sets LAB_BZIMAGE and LAB_KVER.
+# version and fragments. Sets LAB_BZIMAGE and LAB_KVER (source version-variant).
 build_lab_kernel() {
     local variant=$1 fragments=("$LAB/kernel/lab.config") ver key src out
     [ "$variant" = lab ] || fragments+=("$LAB/kernel/$variant.config")
@@ -195,7 +195,7 @@ build_lab_kernel() {
     fi
     key=$(cat "${fragments[@]}" | md5sum | cut -c1-12)
     out=$LAB_WORK/kbuild/$ver-$variant-$key
-    LAB_KVER="$ver ($variant)"
+    LAB_KVER=$ver-$variant
     LAB_BZIMAGE=$out/bzImage
     [ -f "$LAB_BZIMAGE" ] && return 0
     mkdir -p "$out/obj"
