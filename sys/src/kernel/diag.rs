@@ -94,6 +94,40 @@ pub struct LgrInfo {
     pub role: u8,
 }
 
+/// `struct smcd_diag_dmbinfo`: an SMC-D connection's link group and DMBs.
+/// A GID is 128 bits on virtual ISM devices (loopback-ism): the `_ext`
+/// halves, which kernels before 6.9 do not send (their struct is 40 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DmbInfo {
+    /// The link group id, as the CLC Accept and Confirm carry it.
+    pub link_id: u32,
+    pub peer_gid: u64,
+    pub gid: u64,
+    /// This end's DMB, where the peer writes.
+    pub token: u64,
+    /// The peer's DMB, where this end writes.
+    pub peer_token: u64,
+    pub peer_gid_ext: Option<u64>,
+    pub gid_ext: Option<u64>,
+}
+
+/// linkid (4 bytes), pad, then u64s: peer_gid, my_gid, token, peer_token
+/// (and from 6.9 peer_gid_ext, my_gid_ext), in host byte order.
+fn parse_dmbinfo(b: &[u8]) -> Option<DmbInfo> {
+    let u64_at = |at: usize| Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?));
+    Some(DmbInfo {
+        // The kernel copies the link group id's four bytes as a u32: read
+        // them as CLC carries them, so the id matches the Accept's.
+        link_id: u32::from_be_bytes(b.get(..4)?.try_into().ok()?),
+        peer_gid: u64_at(8)?,
+        gid: u64_at(16)?,
+        token: u64_at(24)?,
+        peer_token: u64_at(32)?,
+        peer_gid_ext: u64_at(40),
+        gid_ext: u64_at(48),
+    })
+}
+
 /// One AF_SMC socket as smc_diag reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmcDiagMsg {
@@ -109,6 +143,8 @@ pub struct SmcDiagMsg {
     /// SMC_DIAG_CONNINFO: the connection's alert token.
     pub token: Option<u32>,
     pub lgr: Option<LgrInfo>,
+    /// SMC_DIAG_DMBINFO (SMC-D only).
+    pub dmb: Option<DmbInfo>,
 }
 
 impl SmcDiagMsg {
@@ -131,6 +167,7 @@ impl SmcDiagMsg {
             fallback: None,
             token: None,
             lgr: None,
+            dmb: None,
         };
         for a in netlink::parse_attrs(&b[Self::LEN..])? {
             match a.kind {
@@ -143,6 +180,7 @@ impl SmcDiagMsg {
                 }
                 SMC_DIAG_CONNINFO => msg.token = a.u32(),
                 SMC_DIAG_LGRINFO => msg.lgr = parse_lgrinfo(a.data),
+                SMC_DIAG_DMBINFO => msg.dmb = parse_dmbinfo(a.data),
                 _ => {}
             }
         }
@@ -174,7 +212,7 @@ fn parse_lgrinfo(b: &[u8]) -> Option<LgrInfo> {
 /// Dumps every AF_SMC socket (IPv4 and IPv6, IPPROTO_SMC ones included).
 pub fn dump_smc() -> Result<Vec<SmcDiagMsg>, Error> {
     let mut nl = NetlinkSocket::open(netlink::NETLINK_SOCK_DIAG)?;
-    let ext = (1 << (SMC_DIAG_CONNINFO - 1)) | (1 << (SMC_DIAG_LGRINFO - 1));
+    let ext = (1 << (SMC_DIAG_CONNINFO - 1)) | (1 << (SMC_DIAG_LGRINFO - 1)) | (1 << (SMC_DIAG_DMBINFO - 1));
     let replies = nl
         .request(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, smc_diag_req(ext))
         .map_err(|e| match e {
@@ -306,6 +344,41 @@ mod tests {
         let lgr = m.lgr.unwrap();
         assert_eq!((lgr.ibname.as_str(), lgr.ibport, lgr.role), ("rxe0", 1, 0));
         assert_eq!(lgr.gid, "0000:0000:0000:0000:0000:ffff:0a00:0001");
+    }
+
+    #[test]
+    fn decodes_the_dmb_info_of_an_smcd_socket() {
+        let mut b = kernel_reply(2, 0, 0);
+        // struct smcd_diag_dmbinfo of 6.9+: linkid, pad, six u64s (values of
+        // corpora/real/smcd-v2-echo.pcapng's server).
+        // lgr->id as the kernel stores it: the bytes the Accept's link_id shows.
+        let mut dmb = vec![0, 1, 0, 0];
+        dmb.extend([0; 4]);
+        for v in [
+            0xfc43_5175_cd9e_93ce_u64,
+            0xfc43_5175_cd9e_93ce,
+            0xab46_3e38_7b98_af0a,
+            0x7af3_4518_5e64_e0a1,
+            0x3ab9_fa70_467b_bbb4,
+            0x3ab9_fa70_467b_bbb4,
+        ] {
+            dmb.extend(v.to_ne_bytes());
+        }
+        netlink::put_attr(&mut b, SMC_DIAG_DMBINFO, &dmb);
+        let d = SmcDiagMsg::parse(&b).unwrap().dmb.unwrap();
+        assert_eq!(
+            (d.link_id, d.token, d.peer_token),
+            (0x0001_0000, 0xab46_3e38_7b98_af0a, 0x7af3_4518_5e64_e0a1)
+        );
+        assert_eq!(
+            (d.gid_ext, d.peer_gid_ext),
+            (Some(0x3ab9_fa70_467b_bbb4), Some(0x3ab9_fa70_467b_bbb4))
+        );
+        // Before 6.9 the struct ends after peer_token: no GID extensions.
+        let mut old = kernel_reply(2, 0, 0);
+        netlink::put_attr(&mut old, SMC_DIAG_DMBINFO, &dmb[..40]);
+        let d = SmcDiagMsg::parse(&old).unwrap().dmb.unwrap();
+        assert_eq!((d.gid, d.gid_ext), (0xfc43_5175_cd9e_93ce, None));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use super::diag::{DiagMode, SmcDiagMsg};
+use super::diag::{DiagMode, DmbInfo, SmcDiagMsg};
 use super::reasons::decline_name;
 
 /// `enum smc_state` in net/smc/smc.h: the CLC handshake is still running.
@@ -55,6 +55,8 @@ pub struct ConnReport {
     pub echo: Option<Echo>,
     /// The connection was reset on purpose during the handshake.
     pub aborted: bool,
+    /// SMC-D: link group, GIDs and DMB tokens, as smc_diag gives them.
+    pub smcd: Option<DmbInfo>,
 }
 
 impl ConnReport {
@@ -71,6 +73,7 @@ impl ConnReport {
             elapsed_ms: 0,
             echo: None,
             aborted: false,
+            smcd: None,
         }
     }
 
@@ -84,6 +87,7 @@ impl ConnReport {
             DiagMode::FALLBACK_TCP => Mode::Tcp,
             _ => Mode::Unknown,
         };
+        self.smcd = d.dmb.filter(|_| self.mode == Mode::Smcd);
         if let Some((reason, peer)) = d.fallback {
             self.fallback_reason = (reason != 0 || self.mode == Mode::Tcp).then_some(reason);
             self.peer_diagnosis = (peer != 0).then_some(peer);
@@ -104,6 +108,16 @@ impl ConnReport {
         }
         if let Some(r) = self.peer_diagnosis {
             f.push(("peer_diagnosis", Value::Code(r)));
+        }
+        if let Some(d) = &self.smcd {
+            let hex = |v: u64| Value::Text(format!("{v:#018x}"));
+            f.push(("link_id", Value::Text(format!("{:#010x}", d.link_id))));
+            f.push(("gid", hex(d.gid)));
+            f.extend(d.gid_ext.map(|v| ("gid_ext", hex(v))));
+            f.push(("peer_gid", hex(d.peer_gid)));
+            f.extend(d.peer_gid_ext.map(|v| ("peer_gid_ext", hex(v))));
+            f.push(("dmb_token", hex(d.token)));
+            f.push(("peer_dmb_token", hex(d.peer_token)));
         }
         f.push(("sent", Value::Num(self.sent)));
         f.push(("received", Value::Num(self.received)));
@@ -236,6 +250,7 @@ mod tests {
             fallback: Some((0, 0)),
             token: Some(1),
             lgr: None,
+            dmb: None,
         };
         let mut r = ConnReport::new(0, "1.2.3.4:5".parse().unwrap());
         r.set_diag(&d);
