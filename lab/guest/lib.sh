@@ -4,6 +4,7 @@ OUT=/share/$ROLE
 IP=/opt/bin/ip
 RDMA=/opt/bin/rdma
 TCPDUMP=/opt/bin/tcpdump
+TC=/opt/bin/tc
 SMC=/opt/bin/smc-analyze
 SERVER4=10.0.0.1
 SERVER6=fd00:0::1
@@ -28,6 +29,13 @@ rxe_add() {
 ueid_add() {
     step "ueid add $1"
     $SMC ueid add "$1" || die "ueid add $1"
+}
+
+# netem_delay IFACE DELAY: every packet out of IFACE waits DELAY (netem; the
+# lab kernel has it, Debian's module set here does not).
+netem_delay() {
+    step "netem delay $2 on $1"
+    $TC qdisc add dev "$1" root netem delay "$2" || die "netem on $1"
 }
 
 # smc_sysctl NAME VALUE: set net.smc.NAME, failing loudly if the kernel lacks it.

@@ -138,6 +138,7 @@ build_base_initramfs() {
     _copy_with_libs "$root" "$(command -v ip || echo /usr/sbin/ip)" /opt/bin/ip
     _copy_with_libs "$root" "$(command -v rdma || echo /usr/bin/rdma)" /opt/bin/rdma
     _copy_with_libs "$root" "$(command -v tcpdump || echo /usr/bin/tcpdump)" /opt/bin/tcpdump
+    _copy_with_libs "$root" "$(command -v tc || echo /usr/sbin/tc)" /opt/bin/tc
     for m in $(_module_order); do
         f=$(find "$MODDIR/kernel" -name "$m.ko*" | head -1)
         case $f in
