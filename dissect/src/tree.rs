@@ -141,15 +141,13 @@ fn build(message: String, bytes: &[u8], mut spans: Vec<FieldSpan>, decode: Decod
 }
 
 /// Spans sorted by offset into nodes: a span inside an earlier one is its child.
-fn nest(spans: &[FieldSpan], bytes: &[u8], decode: Decode) -> Vec<FieldNode> {
+fn nest(mut spans: &[FieldSpan], bytes: &[u8], decode: Decode) -> Vec<FieldNode> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(s) = spans.get(i) {
+    while let [s, rest @ ..] = spans {
         let end = s.offset + s.len;
-        let inside = spans[i + 1..]
-            .iter()
-            .take_while(|c| c.offset + c.len <= end)
-            .count();
+        let inside = rest.iter().take_while(|c| c.offset + c.len <= end).count();
+        // `inside` counts a prefix of `rest`: the split is within it.
+        let (children, after) = rest.split_at(inside);
         let mut node = FieldNode {
             name: s.field,
             offset: s.offset,
@@ -158,11 +156,11 @@ fn nest(spans: &[FieldSpan], bytes: &[u8], decode: Decode) -> Vec<FieldNode> {
             mask: None,
             decoded: None,
             hex: false,
-            children: nest(&spans[i + 1..i + 1 + inside], bytes, decode),
+            children: nest(children, bytes, decode),
         };
         decode(&mut node, bytes);
         out.push(node);
-        i += 1 + inside;
+        spans = after;
     }
     out
 }
@@ -201,12 +199,11 @@ fn release(v: u64) -> String {
 }
 
 /// An EID or host name: ASCII, blank padded.
-fn text(bytes: &[u8]) -> String {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != b' ' && b != 0)
-        .map_or(0, |i| i + 1);
-    format!("\"{}\"", bytes[..end].escape_ascii())
+fn text(mut bytes: &[u8]) -> String {
+    while let [rest @ .., b' ' | 0] = bytes {
+        bytes = rest;
+    }
+    format!("\"{}\"", bytes.escape_ascii())
 }
 
 /// A GID as tshark shows it: an IPv6 address (IPv4-mapped for RoCEv2).
