@@ -129,3 +129,16 @@ capture_client() {
     signal client-done
     [ $rc -eq 0 ] || die "client workload failed"
 }
+
+# local_pair "SERVER ARGS" ADDR CLIENT ARGS...: both ends in this VM (SMC-D
+# over loopback-ism): the workload server on port 5000 in the background, the
+# client to ADDR captured on lo, then the server's own end.
+local_pair() {
+    local server_args=$1 addr=$2 server
+    shift 2
+    # shellcheck disable=SC2086 # the server's arguments, split on purpose
+    serve --port 5000 $server_args &
+    server=$!
+    CAPTURE_IFS=lo capture_client "$addr" 5000 "$@"
+    wait $server || die "server failed"
+}

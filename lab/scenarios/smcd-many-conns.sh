@@ -9,8 +9,5 @@ LIMIT=60
 
 guest_local() {
     ueid_add SMC-LAB
-    serve --port 5000 --count 4 --echo &
-    local server=$!
-    CAPTURE_IFS=lo capture_client 127.0.0.1 5000 --size 4096 --connections 4 --expect-echo
-    wait $server || die "server failed"
+    local_pair "--count 4 --echo" 127.0.0.1 --size 4096 --connections 4 --expect-echo
 }

@@ -8,8 +8,5 @@ CAPTURE=local
 LIMIT=60
 
 guest_local() {
-    serve --port 5000 --count 1 --echo &
-    local server=$!
-    CAPTURE_IFS=lo capture_client 127.0.0.1 5000 --size 4096 --expect-echo
-    wait $server || die "server failed"
+    local_pair "--count 1 --echo" 127.0.0.1 --size 4096 --expect-echo
 }

@@ -11,8 +11,5 @@ LIMIT=60
 
 guest_local() {
     ueid_add SMC-LAB
-    serve --port 5000 --count 1 --echo &
-    local server=$!
-    CAPTURE_IFS=lo capture_client 127.0.0.1 5000 --size 61440 --expect-echo
-    wait $server || die "server failed"
+    local_pair "--count 1 --echo" 127.0.0.1 --size 61440 --expect-echo
 }
