@@ -1,6 +1,9 @@
 //! `read --json` on every real capture against the schema in docs/json.md:
 //! each object has exactly the keys the document lists for it.
 
+mod real;
+
+use real::real_captures;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -91,17 +94,6 @@ fn read_json(capture: &Path, verbose: bool) -> Vec<Map<String, Value>> {
             other => panic!("{}: not a JSON object: {l}: {other:?}", capture.display()),
         })
         .collect()
-}
-
-fn real_captures() -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(repo().join("corpora/real"))
-        .expect("corpora/real")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 5, "the real captures are missing");
-    files
 }
 
 #[test]

@@ -2,25 +2,16 @@
 //! messages it summarises (their names, their times, the order they are
 //! printed in), and times keep every digit the capture has.
 
+mod real;
+
 use engine::frame::{Frame, FrameSource};
+use real::real_captures;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use sys::savefile::Savefile;
 use sys::source::CaptureFiles;
-
-fn real_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real");
-    let mut all: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcapng"))
-        .collect();
-    all.sort();
-    assert!(all.len() >= 10, "the real captures are missing");
-    all
-}
 
 /// The JSON objects `read --json` prints, in order, with the text of each
 /// `time` as printed (a JSON number read into an f64 would round it).
