@@ -8,6 +8,7 @@ pub mod capture_file;
 pub mod frame;
 pub mod oracle;
 pub mod pipeline;
+pub mod replay;
 pub mod rules;
 pub mod session;
 pub mod synth;

@@ -504,7 +504,7 @@ fn negotiated(a: &AcceptConfirm) -> Negotiated {
     }
 }
 
-fn eid_text(eid: &Eid) -> EidText {
+pub(crate) fn eid_text(eid: &Eid) -> EidText {
     // The blank padding goes as bytes first: decoding and trimming it char
     // by char cost more than the rest of the Confirm.
     let text = String::from_utf8_lossy(eid.trim_ascii_end());

@@ -12,6 +12,7 @@ mod lgr;
 mod model;
 mod retire;
 
+pub(crate) use handshake::eid_text;
 pub use lgr::LinkGroup;
 pub use model::{
     Attribution, EidText, Fallback, Finding, Negotiated, Outcome, QpEnd, RmbSeen, Session, Side, SmcdSeen,

@@ -134,7 +134,11 @@ fn read_back(sock: &Socket, opts: &ClientOptions) -> Result<(u64, Option<u64>), 
 /// up. Once inet_diag shows the underlying TCP socket established, closing
 /// resets it (smc_release aborts a dangling non-blocking connect with
 /// tcp_abort), so the peer sees RST right around its Proposal/Accept.
-fn abort_during_handshake(sock: &Socket, peer: SocketAddr, out: &mut Outcome) -> Result<(), Error> {
+pub(crate) fn abort_during_handshake(
+    sock: &Socket,
+    peer: SocketAddr,
+    out: &mut Outcome,
+) -> Result<(), Error> {
     sock.set_linger(Some(Duration::ZERO))
         .map_err(|e| Error::io("SO_LINGER".into(), e))?;
     sock.set_nonblocking(true)

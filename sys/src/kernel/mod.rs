@@ -11,6 +11,7 @@ pub mod genl;
 pub mod netlink;
 pub mod pattern;
 pub mod reasons;
+pub mod replay;
 pub mod report;
 pub mod server;
 pub mod socket;

@@ -10,6 +10,7 @@ mod info;
 mod live;
 mod progress;
 pub(crate) mod read;
+mod replay;
 mod report;
 mod server;
 mod ueid;
@@ -42,6 +43,10 @@ enum Command {
     Live(live::Args),
     /// List the conformance rules the session engine checks
     Rules(report::RulesArgs),
+    /// Play a capture's sessions again against a replay agent and compare (needs CAP_NET_RAW)
+    Replay(replay::Args),
+    /// Play the server end of the sessions a replay asks for
+    ReplayAgent(replay::AgentArgs),
 }
 
 pub fn run() -> ExitCode {
@@ -57,6 +62,8 @@ pub fn run() -> ExitCode {
         Command::Read(a) => return read::run(a),
         Command::Live(a) => return live::run(a),
         Command::Rules(a) => return report::rules(a),
+        Command::Replay(a) => return replay::run(a),
+        Command::ReplayAgent(a) => return replay::agent(a),
     };
     match result {
         Ok(code) => code,
