@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sys::kernel::replay::control::{played_json, DEFAULT_PORT};
 use sys::kernel::replay::driver::{self, Options};
 use sys::kernel::replay::recording::{interfaces_to, Recording};
-use sys::kernel::replay::verdict::{judge, Verdict};
+use sys::kernel::replay::verdict::{judge_all, Verdict};
 use sys::kernel::replay::{agent, observe, MAX_SESSIONS};
 use sys::savefile::Savefile;
 
@@ -212,11 +212,7 @@ pub fn run(a: Args) -> ExitCode {
         observer.frame(f);
     }
     let replay: Observed = observer.finish();
-    let verdicts: Vec<Verdict> = originals
-        .iter()
-        .zip(pairs)
-        .map(|(original, pair)| judge(original, pair, &replay.sessions))
-        .collect();
+    let verdicts: Vec<Verdict> = judge_all(&originals, pairs, &replay.sessions);
     for v in &verdicts {
         for end in std::iter::once(&v.pair.client).chain(&v.pair.server) {
             for w in &end.warnings {
@@ -228,7 +224,8 @@ pub fn run(a: Args) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let written = if a.json {
         let summary = json!({
-            "proto": "replay_summary",
+            "proto": "replay",
+            "msg": "summary",
             "capture": name,
             "sessions": verdicts.len(),
             "same": same,
@@ -287,7 +284,8 @@ fn print_setup(s: &Setup, as_json: bool) {
     let sides = |f: &dyn Fn(usize) -> Value| json!({"client": f(0), "server": f(1)});
     if as_json {
         let v = json!({
-            "proto": "replay_setup",
+            "proto": "replay",
+            "msg": "setup",
             "one_host": s.one_host,
             "ipv6": s.ipv6,
             "ism": s.ism,
@@ -357,6 +355,7 @@ fn yes(b: bool) -> &'static str {
 fn verdict_json(v: &Verdict) -> Value {
     json!({
         "proto": "replay",
+        "msg": "session",
         "session": v.session,
         "verdict": if v.same() { "same" } else { "differs" },
         "replayed_session": v.replayed,
@@ -366,6 +365,7 @@ fn verdict_json(v: &Verdict) -> Value {
             "replay": d.replayed,
         })).collect::<Vec<_>>(),
         "findings": v.findings,
+        "notes": v.notes,
         "client": played_json(&v.pair.client),
         "server": v.pair.server.as_ref().map(played_json),
     })
@@ -396,6 +396,9 @@ fn print_text(out: &mut impl Write, verdicts: &[Verdict], same: usize, frames: u
         }
         for f in &v.findings {
             writeln!(out, "    {f}")?;
+        }
+        for n in &v.notes {
+            writeln!(out, "    note: {n}")?;
         }
     }
     writeln!(

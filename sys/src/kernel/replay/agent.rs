@@ -1,7 +1,7 @@
 //! The agent: plays the server end of each session a replay asks for.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -204,6 +204,15 @@ fn listen(script: &Script, ipv6: bool, control: IpAddr) -> Result<(Socket, Flavo
 /// Accepts the session's one connection (unless the replay ends it first:
 /// a handshake the client aborted never reaches accept) and plays it.
 fn serve_session(listener: Socket, flavor: Flavor, script: &Script, ended: &AtomicBool) -> Played {
+    // SMC's listen socket can poll readable for a connection whose handshake
+    // then fails: accept must not block on it.
+    if let Err(e) = listener.set_nonblocking(true) {
+        return Played::unplayed(
+            script.session,
+            Side::Server,
+            format!("O_NONBLOCK on the listener: {e}"),
+        );
+    }
     loop {
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
         let ready = poll(&mut fds, 100u16).map(|n| n > 0).unwrap_or(false);
@@ -211,21 +220,24 @@ fn serve_session(listener: Socket, flavor: Flavor, script: &Script, ended: &Atom
             match listener.accept() {
                 Ok((sock, _)) => {
                     drop(listener);
+                    if let Err(e) = sock.set_nonblocking(false) {
+                        return Played::unplayed(
+                            script.session,
+                            Side::Server,
+                            format!("blocking mode on the accepted socket: {e}"),
+                        );
+                    }
                     return play::play(sock, flavor, script, Side::Server, Instant::now());
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) => {}
                 Err(e) => {
-                    let mut p = Played::new(script.session, Side::Server);
-                    p.warnings.push(format!("accept: {e}"));
-                    return p;
+                    return Played::unplayed(script.session, Side::Server, format!("accept: {e}"));
                 }
             }
         }
         if ended.load(Ordering::Relaxed) {
-            let mut p = Played::new(script.session, Side::Server);
-            p.warnings
-                .push("no connection reached accept(): the client's end is over".into());
-            return p;
+            let why = "no connection reached accept(): the client's end is over";
+            return Played::unplayed(script.session, Side::Server, why.into());
         }
     }
 }

@@ -233,6 +233,14 @@ fn play_session(
         server: None,
         error: None,
     };
+    if script.abort.is_some_and(|a| a.by == Side::Server) {
+        pair.error = Some(
+            "the capture's server aborted the handshake, which a kernel socket cannot play \
+             (accept returns only finished handshakes)"
+                .into(),
+        );
+        return pair;
+    }
     {
         let mut inbox = shared.inbox.lock().unwrap_or_else(|e| e.into_inner());
         while !script

@@ -72,6 +72,13 @@ impl Played {
         }
     }
 
+    /// An end that could not be played, and why.
+    pub fn unplayed(session: u32, side: Side, why: String) -> Self {
+        let mut p = Played::new(session, side);
+        p.warnings.push(why);
+        p
+    }
+
     pub(super) fn take_diag(&mut self, sock: &Socket, flavor: Flavor) {
         let mut out = Outcome {
             report: ConnReport::new(0, self.peer.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))),
@@ -244,4 +251,116 @@ fn read_all(sock: &Socket, pattern: &Pattern, got: &Received, stop: &AtomicBool)
         got.bytes.store(at, Ordering::Relaxed);
     }
     got.eof.store(true, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::socket::tcp_socket;
+    use std::net::TcpListener;
+    use std::path::Path;
+
+    fn script(capture: &str) -> Script {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../corpora/real")
+            .join(capture);
+        let (observed, bad) = super::super::observe(&path).unwrap();
+        assert_eq!(bad, None);
+        observed.sessions[0].script.clone()
+    }
+
+    /// Both ends of a real session's script over loopback TCP: every byte
+    /// arrives, checked, and each end closes as the capture shows.
+    fn both_ends(script: &Script) -> (Played, Played) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        thread::scope(|s| {
+            let server = s.spawn(|| {
+                let (conn, _) = listener.accept().unwrap();
+                play(
+                    Socket::from(conn),
+                    Flavor::Tcp,
+                    script,
+                    Side::Server,
+                    Instant::now(),
+                )
+            });
+            let sock = tcp_socket(false).unwrap();
+            sock.connect(&addr.into()).unwrap();
+            let client = play(sock, Flavor::Tcp, script, Side::Client, Instant::now());
+            (client, server.join().unwrap())
+        })
+    }
+
+    #[test]
+    fn an_echo_plays_through_with_every_byte_checked() {
+        let script = script("many-conns.pcapng");
+        let (client, server) = both_ends(&script);
+        for (end, side) in [(&client, Side::Client), (&server, Side::Server)] {
+            assert_eq!(end.warnings, Vec::<String>::new(), "{side:?}");
+            assert_eq!(end.sent, script.total(side));
+            assert_eq!(end.received, script.total(side.peer()));
+            assert_eq!(end.received, end.expected);
+            assert_eq!(end.mismatch_at, None);
+            assert_eq!(end.mode, Mode::Tcp);
+        }
+        assert_eq!(client.sent, 4096);
+    }
+
+    #[test]
+    fn a_fallback_session_plays_segment_by_segment() {
+        let script = script("plain-tcp-server.pcapng");
+        assert!(script.steps.len() >= 5);
+        let (client, server) = both_ends(&script);
+        assert_eq!(
+            (client.sent, client.received, client.mismatch_at),
+            (4096, 4096, None)
+        );
+        assert_eq!(
+            (server.sent, server.received, server.mismatch_at),
+            (4096, 4096, None)
+        );
+    }
+
+    /// Bytes that are not the peer's payload are caught at their offset.
+    #[test]
+    fn a_wrong_byte_is_named_by_its_offset() {
+        let script = script("many-conns.pcapng");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut sent = vec![0u8; 4096];
+        payload(script.session, Side::Client).fill(0, &mut sent);
+        sent[1000] ^= 0xff;
+        let writer = thread::spawn(move || {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.write_all(&sent).unwrap();
+            c.shutdown(Shutdown::Write).unwrap();
+            let mut back = Vec::new();
+            c.read_to_end(&mut back).unwrap();
+            back.len()
+        });
+        let (conn, _) = listener.accept().unwrap();
+        let server = play(
+            Socket::from(conn),
+            Flavor::Tcp,
+            &script,
+            Side::Server,
+            Instant::now(),
+        );
+        assert_eq!(writer.join().unwrap(), 4096);
+        assert_eq!((server.received, server.mismatch_at), (4096, Some(1000)));
+    }
+
+    /// The two directions of a session, and two sessions, carry different bytes.
+    #[test]
+    fn payloads_differ_by_session_and_direction() {
+        let first = |p: Pattern| {
+            let mut b = [0u8; 16];
+            p.fill(0, &mut b);
+            b
+        };
+        let a = first(payload(0, Side::Client));
+        assert_ne!(a, first(payload(0, Side::Server)));
+        assert_ne!(a, first(payload(1, Side::Client)));
+    }
 }

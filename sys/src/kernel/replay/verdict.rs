@@ -1,7 +1,7 @@
 //! A replayed session against its original: the wire's values, the bytes
 //! each end received, and what each kernel says of the connection.
 
-use engine::replay::{compare, Difference, Recorded};
+use engine::replay::{compare, settle_first_contact_races, Difference, Digest, Recorded};
 use engine::session::{normal, Fallback, Session};
 
 use super::driver::PlayedPair;
@@ -18,6 +18,8 @@ pub struct Verdict {
     /// Where a kernel's smc_diag and the wire disagree, and why a session
     /// could not be played: each makes the verdict `differs`.
     pub findings: Vec<String>,
+    /// What was allowed for and why (no effect on the verdict).
+    pub notes: Vec<String>,
     pub pair: PlayedPair,
 }
 
@@ -27,8 +29,38 @@ impl Verdict {
     }
 }
 
-/// Judges `pair` (the replay of `original`) by the sessions of the new capture.
-pub fn judge(original: &Recorded, pair: PlayedPair, replay: &[Recorded]) -> Verdict {
+/// Judges each of `pairs` (the replays of `originals`, in the same order)
+/// by the sessions of the new capture.
+pub fn judge_all(originals: &[&Recorded], pairs: Vec<PlayedPair>, replay: &[Recorded]) -> Vec<Verdict> {
+    let found: Vec<Option<&Recorded>> = pairs
+        .iter()
+        .map(|p| replay.iter().find(|r| plays(&r.session, &p.client)))
+        .collect();
+    let mut digests: Vec<Option<Digest>> = found.iter().map(|f| f.map(|r| r.digest.clone())).collect();
+    let sides: Vec<_> = originals.iter().map(|r| (&r.script, &r.digest)).collect();
+    let traded = settle_first_contact_races(&sides, &mut digests);
+    originals
+        .iter()
+        .zip(pairs)
+        .zip(found.into_iter().zip(digests))
+        .map(|((original, pair), (found, digest))| {
+            let mut v = judge(original, pair, found.zip(digest));
+            for &(a, b) in &traded {
+                if v.session == a || v.session == b {
+                    v.notes.push(format!(
+                        "first contact went to session {b}'s replay, session {a} in the capture: \
+                         connections opened together race for it; compared as traded"
+                    ));
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// Judges `pair` (the replay of `original`) by its session in the new
+/// capture and that session's digest.
+fn judge(original: &Recorded, pair: PlayedPair, replayed: Option<(&Recorded, Digest)>) -> Verdict {
     let mut v = Verdict {
         session: original.session.id,
         replayed: None,
@@ -38,13 +70,13 @@ pub fn judge(original: &Recorded, pair: PlayedPair, replay: &[Recorded]) -> Verd
             .iter()
             .map(|e| format!("not played through: {e}"))
             .collect(),
+        notes: Vec::new(),
         pair,
     };
-    let found = replay.iter().find(|r| plays(&r.session, &v.pair.client));
-    match found {
-        Some(r) => {
+    match replayed {
+        Some((r, digest)) => {
             v.replayed = Some(r.session.id);
-            v.differences = compare(&original.digest, &r.digest);
+            v.differences = compare(&original.digest, &digest);
             for end in std::iter::once(&v.pair.client).chain(&v.pair.server) {
                 v.findings.extend(kernel_view(r, end));
             }
