@@ -97,6 +97,57 @@ pub fn check_capture_file(data: &[u8]) {
     assert!(reader.interfaces().len() <= crate::capture_file::MAX_INTERFACES);
 }
 
+/// A capture file as the replay agent reads one off the network: the
+/// replay's scripts, digests and setup never panic, and hold together.
+pub fn check_replay(data: &[u8]) {
+    let Ok(mut reader) = crate::capture_file::Reader::open(data) else {
+        return;
+    };
+    let mut observer = crate::replay::Observer::new();
+    loop {
+        match reader.advance() {
+            Ok(true) => {
+                let (frame, _) = reader.current().expect("the frame advanced to");
+                observer.frame(&frame);
+            }
+            Ok(false) => break,
+            // The reader goes on past a frame it could not give, as the agent does.
+            Err(_) => {}
+        }
+    }
+    let observed = observer.finish();
+    for r in &observed.sessions {
+        let s = &r.script;
+        assert!(s.steps.len() <= crate::replay::STEPS_KEPT);
+        for side in [crate::session::Side::Client, crate::session::Side::Server] {
+            let peer = s.total(side.peer());
+            assert!(s
+                .steps_of(side)
+                .all(|st| st.after_received <= peer && st.bytes > 0));
+        }
+        assert!(crate::replay::compare(&r.digest, &r.digest).is_empty());
+    }
+    crate::replay::Setup::infer(&observed.sessions);
+}
+
+/// Control lines as the replay and its agent read them off the network:
+/// what parses writes back as a line that parses to the same line again.
+pub fn check_replay_control(data: &[u8]) {
+    use crate::replay::control::{Reply, Request};
+    for line in String::from_utf8_lossy(data).split_inclusive('\n') {
+        if let Ok(r) = Request::parse(line) {
+            let again = Request::parse(&r.line()).expect("a request's own line");
+            assert_eq!(again.line(), r.line());
+        }
+        if let Ok(r) = Reply::parse(line) {
+            let written = r.line();
+            assert_eq!(written.matches('\n').count(), 1, "{written:?}");
+            let again = Reply::parse(&written).expect("a reply's own line");
+            assert_eq!(again.line(), written);
+        }
+    }
+}
+
 fn show(tree: &FieldTree, nodes: &[FieldNode]) {
     for n in nodes {
         n.shown(tree);

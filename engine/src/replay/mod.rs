@@ -5,6 +5,7 @@
 //! who closes and how) and its [`Digest`] (the values a replay must give
 //! again). Sockets, clocks and captures stay with the caller.
 
+pub mod control;
 mod digest;
 mod observe;
 mod script;

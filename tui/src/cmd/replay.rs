@@ -59,6 +59,10 @@ pub struct AgentArgs {
 
 pub fn agent(a: AgentArgs) -> ExitCode {
     let log = |line: &str| eprintln!("smc-analyze replay-agent: {line}");
+    if let Err(e @ sys::kernel::Error::NoSmc { .. }) = sys::kernel::socket::smc_socket(false) {
+        log(&e.to_string());
+        return ExitCode::FAILURE;
+    }
     match agent::serve(a.listen, a.once, &log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -114,6 +118,12 @@ pub fn run(a: Args) -> ExitCode {
             originals.len()
         ));
     }
+    // Fail early and plainly when this kernel has no SMC at all.
+    let ipv6 = originals.iter().any(|r| r.script.ipv6);
+    if let Err(e @ sys::kernel::Error::NoSmc { .. }) = sys::kernel::socket::smc_socket(ipv6) {
+        eprintln!("smc-analyze: {e}");
+        return ExitCode::FAILURE;
+    }
     let settle = match Duration::try_from_secs_f64(a.settle) {
         Ok(d) => d,
         Err(_) => return usage(&format!("--settle {}: not a number of seconds", a.settle)),
@@ -131,6 +141,16 @@ pub fn run(a: Args) -> ExitCode {
                 "smc-analyze: {}: is the input; not writing over it",
                 out.display()
             );
+            return ExitCode::FAILURE;
+        }
+        // Said now, not after the replay: a file that cannot be written.
+        if let Err(e) = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(out)
+        {
+            eprintln!("smc-analyze: {}: {e}", out.display());
             return ExitCode::FAILURE;
         }
     }

@@ -118,7 +118,7 @@ fn one_replay(conn: TcpStream, log: &(dyn Fn(&str) + Sync)) -> Result<usize, Str
                             let reply = &reply;
                             s.spawn(move || {
                                 let p = serve_session(listener, flavor, script, &ended);
-                                reply(Reply::Done(Box::new(p)));
+                                reply(control::done(&p));
                             });
                         }
                         Err(e) => reply(Reply::Error {

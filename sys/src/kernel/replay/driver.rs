@@ -191,7 +191,7 @@ fn read_replies(reader: &mut BufReader<TcpStream>, shared: &Shared) {
                 Ok(reply) => {
                     let session = match &reply {
                         Reply::Port { session, .. } => Some(*session),
-                        Reply::Done(p) => Some(p.session),
+                        Reply::Done { session, .. } => Some(*session),
                         Reply::Error { session, .. } => *session,
                         Reply::Ready(_) => None,
                     };
@@ -267,7 +267,7 @@ fn play_session(
     let listening = shared.wait_reply(script.session, PEER_WAIT, |r| match r {
         Reply::Port { port, .. } => Some(Ok(*port)),
         Reply::Error { text, .. } => Some(Err(format!("the agent could not listen: {text}"))),
-        Reply::Ready(_) | Reply::Done(_) => None,
+        Reply::Ready(_) | Reply::Done { .. } => None,
     });
     let port = match listening.and_then(|r| r) {
         Ok(port) => port,
@@ -295,11 +295,11 @@ fn play_session(
     let _ = request(Request::End(script.session));
     let limit = PEER_WAIT * 2;
     let done = shared.wait_reply(script.session, limit, |r| match r {
-        Reply::Done(p) => Some(p.clone()),
+        Reply::Done { session, report } => Some(control::played_from_report(*session, report)),
         _ => None,
     });
-    match done {
-        Ok(p) => pair.server = Some(*p),
+    match done.and_then(|r| r) {
+        Ok(p) => pair.server = Some(p),
         Err(e) => {
             pair.error.get_or_insert(e);
         }

@@ -81,10 +81,14 @@ fn judge(original: &Recorded, pair: PlayedPair, replayed: Option<(&Recorded, Dig
                 v.findings.extend(kernel_view(r, end));
             }
         }
-        None => v.findings.push(match (v.pair.client.local, v.pair.client.peer) {
-            (Some(l), Some(p)) => format!("the replay's connection {l} -> {p} is not in the new capture"),
-            _ => "the replay made no connection".into(),
-        }),
+        None => match (v.pair.client.local, v.pair.client.peer) {
+            (Some(l), Some(p)) => v.findings.push(format!(
+                "the replay's connection {l} -> {p} is not in the new capture"
+            )),
+            // Why not is said already.
+            _ if v.pair.error.is_some() => {}
+            _ => v.findings.push("the replay made no connection".into()),
+        },
     }
     if original.script.data_on_wire {
         for end in std::iter::once(&v.pair.client).chain(&v.pair.server) {
