@@ -171,6 +171,24 @@ fn digests_differ_exactly_where_values_do() {
     let mut b = d.clone();
     b.llc.retain(|m| m.kind != "ADD_LINK");
     assert_eq!(fields(&b), vec!["llc"]);
+    // Crossing DELETE_LINK requests delete the same links as a request and
+    // its response; another link deleted is a difference.
+    let o = observed("two-links.pcapng");
+    let d = &o.sessions[0].digest;
+    let fields =
+        |b: &engine::replay::Digest| -> Vec<String> { compare(d, b).into_iter().map(|x| x.field).collect() };
+    let mut b = d.clone();
+    let answer = b
+        .llc
+        .iter_mut()
+        .find(|m| m.kind == "DELETE_LINK" && m.response)
+        .unwrap();
+    (answer.response, answer.from) = (false, answer.from.peer());
+    assert_eq!(fields(&b), Vec::<String>::new());
+    let mut other = *b.llc.iter().find(|m| m.kind == "DELETE_LINK").unwrap();
+    other.link = Some(9);
+    b.llc.push(other);
+    assert_eq!(fields(&b), vec!["llc.links_deleted"]);
 }
 
 /// What each capture's hosts must be like: the lab scenario that made it
