@@ -152,6 +152,10 @@ build_base_initramfs() {
     echo "root:x:0:" >"$root/etc/group"
     (cd "$root" && find . | cpio -o -H newc --quiet) >"$BASE_CPIO.tmp" && mv "$BASE_CPIO.tmp" "$BASE_CPIO"
     rm -rf "$root"
+    # Older archives for this kernel (other guest scripts) go.
+    for f in "$LAB_WORK"/initramfs-"$KVER"-*.cpio; do
+        [ "$f" = "$BASE_CPIO" ] || rm -f "$f"
+    done
 }
 
 # build_run_initramfs OUT BINARY MINI: the base archive plus the workload (and
@@ -222,6 +226,12 @@ build_lab_kernel() {
         -j"$(nproc)" bzImage
     cp "$out/obj/arch/x86/boot/bzImage" "$LAB_BZIMAGE.tmp" && mv "$LAB_BZIMAGE.tmp" "$LAB_BZIMAGE"
     say "built $LAB_KVER in $(($(date +%s) - t0))s: $LAB_BZIMAGE"
+    # Older builds of this variant (another source version or fragment) go:
+    # a build tree takes 200-400 MB of the cache.
+    local old
+    for old in "$LAB_WORK"/kbuild/*-"$variant"-*; do
+        [ "$old" = "$out" ] || rm -rf "$old"
+    done
 }
 
 _need_kernel_build_tools() {

@@ -89,6 +89,10 @@ pub fn run(a: Args) -> ExitCode {
     if let Some(e) = bad {
         eprintln!("smc-analyze: {e} (and {} bad frame(s) in all)", observed.problems);
     }
+    if observed.sessions.is_empty() {
+        eprintln!("smc-analyze: {name}: no SMC session to replay");
+        return ExitCode::FAILURE;
+    }
     if a.setup {
         print_setup(&Setup::infer(&observed.sessions), a.json);
         return ExitCode::SUCCESS;
@@ -108,21 +112,11 @@ pub fn run(a: Args) -> ExitCode {
         .iter()
         .filter(|r| a.sessions.is_empty() || a.sessions.contains(&r.session.id))
         .collect();
-    if originals.is_empty() {
-        eprintln!("smc-analyze: {name}: no session to replay");
-        return ExitCode::FAILURE;
-    }
     if originals.len() > MAX_SESSIONS {
         return usage(&format!(
             "{name} has {} sessions; a replay plays at most {MAX_SESSIONS} (choose with --session)",
             originals.len()
         ));
-    }
-    // Fail early and plainly when this kernel has no SMC at all.
-    let ipv6 = originals.iter().any(|r| r.script.ipv6);
-    if let Err(e @ sys::kernel::Error::NoSmc { .. }) = sys::kernel::socket::smc_socket(ipv6) {
-        eprintln!("smc-analyze: {e}");
-        return ExitCode::FAILURE;
     }
     let settle = match Duration::try_from_secs_f64(a.settle) {
         Ok(d) => d,
@@ -153,6 +147,12 @@ pub fn run(a: Args) -> ExitCode {
             eprintln!("smc-analyze: {}: {e}", out.display());
             return ExitCode::FAILURE;
         }
+    }
+    // Fail early and plainly when this kernel has no SMC at all.
+    let ipv6 = originals.iter().any(|r| r.script.ipv6);
+    if let Err(e @ sys::kernel::Error::NoSmc { .. }) = sys::kernel::socket::smc_socket(ipv6) {
+        eprintln!("smc-analyze: {e}");
+        return ExitCode::FAILURE;
     }
     let interfaces = if a.interfaces.is_empty() {
         let mut found = Vec::new();
@@ -330,7 +330,7 @@ fn print_setup(s: &Setup, as_json: bool) {
             "two"
         }
     );
-    println!("address family: IPv{}", if s.ipv6 { 6 } else { 4 });
+    println!("sessions over IPv6: {}", yes(s.ipv6));
     println!("ISM device (loopback-ism): {}", yes(s.ism));
     for (i, side) in ["client", "server"].iter().enumerate() {
         println!(
