@@ -133,8 +133,15 @@ impl Setup {
         } else if let Some(r) = refused {
             s.ueids[1].clear();
             s.why.push(format!(
-                "server without UEID: session {} is declined by the server for want of a v2 device \
-                 or EID (the capture cannot tell which; either declines the same)",
+                "server without UEID: the server declines session {}'s v2 Proposal NOSMCDEV or NOUEID \
+                 (without a RoCE device it declines NOSMCRDEV)",
+                r.session.id
+            ));
+        }
+        if let Some(r) = sessions.iter().find(|r| declined_by_server(r, DeclineDiagnosis::NOSMCRDEV)) {
+            s.rdma[1] = false;
+            s.why.push(format!(
+                "server without RoCE: it declines session {}'s Proposal NOSMCRDEV",
                 r.session.id
             ));
         }
@@ -265,11 +272,18 @@ fn declined_first_by_client(r: &Recorded) -> bool {
     )
 }
 
-/// The server declined a v2 Proposal for want of a v2 device or a common EID.
+/// The server declined a v2 Proposal for want of a common EID: NOUEID, or
+/// NOSMCDEV when its RoCE device was there (seen in the lab: a server
+/// without UEID declines NOSMCDEV, one without RoCE NOSMCRDEV).
 fn declined_for_eid(r: &Recorded) -> bool {
+    (declined_by_server(r, DeclineDiagnosis::NOSMCDEV) || declined_by_server(r, DeclineDiagnosis::NOUEID))
+        && matches!(r.session.outcome, Outcome::Fallback(Fallback::Declined { version: 2, .. }))
+        && r.offer.as_ref().is_some_and(|o| o.eids.is_some())
+}
+
+fn declined_by_server(r: &Recorded, why: DeclineDiagnosis) -> bool {
     matches!(
         r.session.outcome,
-        Outcome::Fallback(Fallback::Declined { by: Side::Server, version: 2, diagnosis })
-            if matches!(diagnosis, DeclineDiagnosis::NOSMCDEV | DeclineDiagnosis::NOUEID)
-    ) && r.offer.as_ref().is_some_and(|o| o.eids.is_some())
+        Outcome::Fallback(Fallback::Declined { by: Side::Server, diagnosis, .. }) if diagnosis == why
+    )
 }
