@@ -138,7 +138,10 @@ impl Setup {
                 r.session.id
             ));
         }
-        if let Some(r) = sessions.iter().find(|r| declined_by_server(r, DeclineDiagnosis::NOSMCRDEV)) {
+        if let Some(r) = sessions
+            .iter()
+            .find(|r| declined_by_server(r, DeclineDiagnosis::NOSMCRDEV))
+        {
             s.rdma[1] = false;
             s.why.push(format!(
                 "server without RoCE: it declines session {}'s Proposal NOSMCRDEV",
@@ -277,7 +280,10 @@ fn declined_first_by_client(r: &Recorded) -> bool {
 /// without UEID declines NOSMCDEV, one without RoCE NOSMCRDEV).
 fn declined_for_eid(r: &Recorded) -> bool {
     (declined_by_server(r, DeclineDiagnosis::NOSMCDEV) || declined_by_server(r, DeclineDiagnosis::NOUEID))
-        && matches!(r.session.outcome, Outcome::Fallback(Fallback::Declined { version: 2, .. }))
+        && matches!(
+            r.session.outcome,
+            Outcome::Fallback(Fallback::Declined { version: 2, .. })
+        )
         && r.offer.as_ref().is_some_and(|o| o.eids.is_some())
 }
 

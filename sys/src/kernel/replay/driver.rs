@@ -143,7 +143,7 @@ pub fn run(path: &Path, scripts: &[Script], opts: &Options) -> Result<Vec<Played
         let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
         control::send(&mut *w, &r.line()).map_err(|e| format!("control connection: {e}"))
     };
-    let played = set_of(scripts);
+    let played: HashSet<u32> = scripts.iter().map(|s| s.session).collect();
     let t0 = Instant::now();
     let pairs = thread::scope(|s| {
         s.spawn(|| read_replies(&mut reader, &shared));
@@ -178,10 +178,6 @@ pub fn run(path: &Path, scripts: &[Script], opts: &Options) -> Result<Vec<Played
         pairs
     });
     Ok(pairs)
-}
-
-fn set_of(scripts: &[Script]) -> HashSet<u32> {
-    scripts.iter().map(|s| s.session).collect()
 }
 
 fn read_replies(reader: &mut BufReader<TcpStream>, shared: &Shared) {
