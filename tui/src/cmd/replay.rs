@@ -271,7 +271,7 @@ pub fn run(a: Args) -> ExitCode {
     code
 }
 
-/// HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address; the port defaults to the agent's.
+/// `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address; the port defaults to the agent's.
 fn resolve(peer: &str) -> Result<SocketAddr, String> {
     if let Ok(ip) = peer.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, DEFAULT_PORT));
