@@ -16,7 +16,7 @@ pub use engine::replay::control::{Reply, Request, DEFAULT_PORT, HELLO};
 /// The longest control line read: a `done` with its warnings.
 const MAX_LINE: u64 = 64 * 1024;
 
-/// One control line, at most [`MAX_LINE`] bytes; None at the end of the connection.
+/// One control line, at most 64 KiB; None at the end of the connection.
 pub fn read_line(r: &mut impl BufRead) -> std::io::Result<Option<String>> {
     let mut line = String::new();
     let n = std::io::Read::take(&mut *r, MAX_LINE).read_line(&mut line)?;
