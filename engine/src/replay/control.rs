@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! replay -> agent   smc-analyze-replay 1 BYTES\n  then BYTES of the capture file
-//! agent  -> replay  ready SESSIONS\n               (or: error TEXT\n, and the agent hangs up)
+//! agent  -> replay  ready SESSIONS\n               (or: error - TEXT\n, and the agent hangs up)
 //! replay -> agent   listen SESSION 4|6\n
 //! agent  -> replay  port SESSION PORT\n           (or: error SESSION TEXT\n)
 //! replay -> agent   end SESSION\n                 its client end is done
@@ -84,9 +84,10 @@ impl Reply {
             Reply::Ready(n) => format!("ready {n}\n"),
             Reply::Port { session, port } => format!("port {session} {port}\n"),
             Reply::Done { session, report } => format!("done {session} {}\n", flat(report)),
+            // No session is `-`: a text that starts with digits stays text.
             Reply::Error { session, text } => match session {
                 Some(s) => format!("error {s} {}\n", flat(text)),
-                None => format!("error {}\n", flat(text)),
+                None => format!("error - {}\n", flat(text)),
             },
         }
     }
@@ -116,12 +117,16 @@ impl Reply {
             }
             "error" => {
                 let (s, text) = rest.split_once(' ').unwrap_or((rest, ""));
-                Ok(match s.parse::<u32>() {
-                    Ok(session) => Reply::Error {
+                Ok(match (s, s.parse::<u32>()) {
+                    (_, Ok(session)) => Reply::Error {
                         session: Some(session),
                         text: text.into(),
                     },
-                    Err(_) => Reply::Error {
+                    ("-", _) => Reply::Error {
+                        session: None,
+                        text: text.into(),
+                    },
+                    _ => Reply::Error {
                         session: None,
                         text: rest.into(),
                     },
@@ -190,5 +195,12 @@ mod tests {
             text: "two\nlines".into(),
         };
         assert_eq!(r.line().matches('\n').count(), 1);
+        // A text without a session that starts with digits (found by fuzzing).
+        let r = Reply::Error {
+            session: None,
+            text: "060 bytes".into(),
+        };
+        assert_eq!(r.line(), "error - 060 bytes\n");
+        assert_eq!(Reply::parse(&r.line()), Ok(r));
     }
 }
