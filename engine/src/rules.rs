@@ -89,8 +89,11 @@ catalogue! {
         "Confirm disagrees with its Accept (path, first contact, release or v2.1 limits)",
         "smc_clc_v2x_features_confirm_check(): release, max_conns and max_links must equal the Accept's, else RELEASEERR / MAXCONNERR / MAXLINKERR";
     CLC_V21_LIMITS = "clc-v21-limits", Error,
-        "v2.1 limits out of range: max_conns below 16, max_links outside 1..2, or release above the offer",
-        "smc_clc_clnt_v2x_features_validate(): max_links must be 1..SMC_LINKS_ADD_LNK_MAX (2), max_conns >= SMC_CONN_PER_LGR_MIN (16); release = min of both";
+        "v2.1 limits out of range: max_conns below 16 or max_links outside 1..2 at release v2.1 or later",
+        "smc_clc_clnt_v2x_features_validate() (6.6+): from release 1 on, max_links must be 1..SMC_LINKS_ADD_LNK_MAX (2) and max_conns >= SMC_CONN_PER_LGR_MIN (16), else the client declines MAXLINKERR/MAXCONNERR; at release 0 (5.16-6.5 peers leave the 52-byte form's limits 0) nothing is checked";
+    CLC_RELEASE_ABOVE_OFFER = "clc-release-above-offer", Warning,
+        "Accept release above what the Proposal offered",
+        "smc_listen_v2_check() (6.6+): a Linux server answers the lower of the offered release and its own; the client takes the Accept's release without a check (smc_connect_rdma_v2_prepare), so this is no handshake failure";
     CLC_DECLINE_SYNC_FLAG = "clc-decline-sync-flag", Warning,
         "Decline out-of-sync flag disagrees with its diagnosis",
         "smc_clc_send_decline(): the flag is set exactly when the diagnosis is SYNCERR (0x04000000); a receiver terminates the link group on it";
@@ -106,9 +109,9 @@ catalogue! {
     LLC_ADD_LINK_CONT_OUT_OF_FLOW = "llc-add-link-cont-out-of-flow", Error,
         "ADD_LINK_CONT outside an ADD_LINK exchange",
         "smc_llc_event_handler(): ADD_LINK_CONT is only taken by a waiting ADD_LINK flow, else dropped";
-    LLC_UNKNOWN_TYPE = "llc-unknown-type", Error,
+    LLC_UNKNOWN_TYPE = "llc-unknown-type", Warning,
         "LLC message of a type Linux does not know",
-        "smc_llc_event_handler() default case: smc_llc_protocol_violation() terminates the link group with PROT_VIOL";
+        "smc_wr_rx_demultiplex() (5.10-6.12): a type byte no handler is registered for is dropped without a word (5.10 registers no REQ_ADD_LINK v1; 5.16+ adds the v2 types but not 0x23 or 0x28); the link goes on";
     LLC_TEST_LINK_UNANSWERED = "llc-test-link-unanswered", Error,
         "TEST_LINK request not answered within 2 s",
         "smc_llc_testlink_work(): no response within SMC_LLC_WAIT_TIME (2 s) takes the link down";

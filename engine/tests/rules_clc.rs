@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use dissect::clc::{AcceptConfirmBody, ClcMessage, Path, SmcdAcceptConfirm, SmcdV2};
+use dissect::clc::{AcceptConfirmBody, ClcMessage, Path, Release, SmcdAcceptConfirm, SmcdV2};
 use engine::pipeline::EventKind;
 
 const PROPOSAL: u8 = 1;
@@ -173,17 +173,20 @@ fn clc_path_not_offered() {
 
 /// The first-contact extension's v2.1 part of an Accept or Confirm.
 fn with_limits(m: ClcMessage, conns: u8, links: u8) -> EventKind {
+    with_fce(m, Release::V2_1, conns, links)
+}
+
+/// An Accept or Confirm with its first-contact extension's release and limits set.
+fn with_fce(m: ClcMessage, release: Release, conns: u8, links: u8) -> EventKind {
     let (ClcMessage::Accept(mut ac) | ClcMessage::Confirm(mut ac)) = m.clone() else {
         panic!()
     };
     let AcceptConfirmBody::SmcR(r) = &mut ac.body else {
         panic!()
     };
-    let x =
-        r.v2.as_mut()
-            .and_then(|v| v.fce.as_mut())
-            .and_then(|f| f.v2x.as_mut())
-            .expect("v2.1 FCE");
+    let fce = r.v2.as_mut().and_then(|v| v.fce.as_mut()).expect("an FCE");
+    fce.release = release;
+    let x = fce.v2x.as_mut().expect("the 52-byte FCE");
     x.max_conns = conns;
     x.max_links = links;
     clc_emit(&match m {
@@ -208,6 +211,35 @@ fn clc_v21_limits() {
     assert_fires(&events, &changed, "clc-v21-limits");
     let changed = replaced(&events, i, with_limits(clc(&events, i), 255, 3));
     assert_fires(&events, &changed, "clc-v21-limits");
+}
+
+/// A server before v2.1 (5.16-6.5) answers release 0 in the 52-byte form
+/// with the limits left 0; the client checks them only from release 1
+/// (smc_clc_clnt_v2x_features_validate): no finding at all.
+#[test]
+fn release_0_limits_are_not_checked() {
+    let events = real("smcr-v2-echo.pcapng");
+    let a = find(&events, |k| is_clc(k, ACCEPT));
+    let c = find(&events, |k| is_clc(k, CONFIRM));
+    let changed = replaced(&events, a, with_fce(clc(&events, a), Release::V2_0, 0, 0));
+    let changed = replaced(&changed, c, with_fce(clc(&events, c), Release::V2_0, 0, 0));
+    assert_eq!(fired(&changed), Vec::<&str>::new());
+}
+
+/// A release above the offer: the kernel's server would not choose it
+/// (smc_listen_v2_check takes the lower), yet the client takes what the
+/// Accept says: a warning of its own.
+#[test]
+fn clc_release_above_offer() {
+    let events = real("smcr-v2-echo.pcapng");
+    let p = find(&events, |k| is_clc(k, PROPOSAL));
+    let ClcMessage::Proposal(mut prop) = clc(&events, p) else {
+        panic!()
+    };
+    prop.v2_ext.as_mut().expect("a v2 Proposal").release = Release::V2_0;
+    let changed = replaced(&events, p, clc_emit(&ClcMessage::Proposal(prop)));
+    assert_fires(&events, &changed, "clc-release-above-offer");
+    assert!(!fired(&changed).contains(&"clc-v21-limits"));
 }
 
 #[test]

@@ -342,7 +342,15 @@ impl Analyzer {
             );
             self.report(out, rules::CLC_PATH_NOT_OFFERED, frames(), scope, detail);
         }
-        if let Some(why) = limits_problem(a, offer.release) {
+        if let Some(fce) = fce(a).filter(|f| offer.release.is_some_and(|r| f.release > r)) {
+            let detail = format!(
+                "release {} above the offered {}",
+                fce.release,
+                offer.release.unwrap_or_default()
+            );
+            self.report(out, rules::CLC_RELEASE_ABOVE_OFFER, frames(), scope, detail);
+        }
+        if let Some(why) = limits_problem(a) {
             self.report(out, rules::CLC_V21_LIMITS, frames(), scope, why);
         }
         if let AcceptConfirmBody::SmcR(r) = &a.body {
@@ -431,15 +439,10 @@ fn covers(offered: Path, chosen: Path) -> bool {
 }
 
 /// v2.1 limits an Accept must respect (the client declines otherwise).
-fn limits_problem(a: &AcceptConfirm, offered: Option<Release>) -> Option<String> {
-    let fce = fce(a)?;
-    if offered.is_some_and(|r| fce.release > r) {
-        return Some(format!(
-            "release {} above the offered {}",
-            fce.release,
-            offered.unwrap_or_default()
-        ));
-    }
+/// The v2.1 limits out of range; before release 1 they are not read (a
+/// 5.16-6.5 peer leaves them 0 in the 52-byte form).
+fn limits_problem(a: &AcceptConfirm) -> Option<String> {
+    let fce = fce(a).filter(|f| f.release >= Release::V2_1)?;
     let x = fce.v2x.as_ref()?;
     if matches!(a.body, AcceptConfirmBody::SmcR(_)) {
         if x.max_conns < 16 {
