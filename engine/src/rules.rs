@@ -112,9 +112,9 @@ catalogue! {
     LLC_UNKNOWN_TYPE = "llc-unknown-type", Warning,
         "LLC message of a type Linux does not know",
         "smc_wr_rx_demultiplex() (5.10-6.12): a type byte no handler is registered for is dropped without a word (5.10 registers no REQ_ADD_LINK v1; 5.16+ adds the v2 types but not 0x23 or 0x28); the link goes on";
-    LLC_TEST_LINK_UNANSWERED = "llc-test-link-unanswered", Error,
+    LLC_TEST_LINK_UNANSWERED = "llc-test-link-unanswered", Warning,
         "TEST_LINK request not answered within 2 s",
-        "smc_llc_testlink_work(): no response within SMC_LLC_WAIT_TIME (2 s) takes the link down";
+        "smc_llc_testlink_work() (5.10-6.12): a Linux requester waits SMC_LLC_WAIT_TIME (2 s), then takes the link down; other peers may wait longer, and a DELETE_LINK clears the wait (smc_llc_link_clear)";
     CDC_SEQ_ORDER = "cdc-seq-out-of-order", Error,
         "CDC sequence number not after the previous one from the same side",
         "smc_cdc_msg_recv(): smc_cdc_before(seqno, rx seqno) messages are stale and ignored; a sender increments tx_cdc_seq per CDC";

@@ -88,3 +88,18 @@ fn llc_test_link_unanswered() {
     changed.remove(i);
     assert_fires(&events, &changed, "llc-test-link-unanswered");
 }
+
+/// A link deleted while its TEST_LINK waits takes the wait with it
+/// (smc_llc_link_clear completes llc_testlink_resp): no finding.
+#[test]
+fn a_deleted_link_clears_its_test_link() {
+    let events = real("test-link.pcapng");
+    let request = find(&events, |k| is_llc(k, 7, false));
+    let response = find(&events, |k| is_llc(k, 7, true));
+    let other = real("two-links.pcapng");
+    let delete = llc(&other, find(&other, |k| is_llc(k, 4, false)));
+    let mut changed = events.clone();
+    changed.remove(response);
+    let changed = inserted(&changed, request, request, llc_emit(&delete));
+    assert_eq!(fired(&changed), Vec::<&str>::new());
+}

@@ -456,6 +456,11 @@ impl Analyzer {
                 if let Some(link) = g.link(l.body.link_id, &mut self.link_generation) {
                     link.deleted = true;
                 }
+                // Clearing a link ends its TEST_LINK wait (smc_llc_link_clear
+                // completes llc_testlink_resp); which link a TEST_LINK went
+                // over is not tracked, so every open one of the group goes.
+                self.open_tests = self.open_tests.saturating_sub(g.tests.len());
+                g.tests.clear();
                 if g.add_link.is_some_and(|(id, _)| id == l.body.link_id) {
                     g.add_link = None;
                 }
