@@ -101,8 +101,8 @@ catalogue! {
         "CONFIRM_LINK without the NO_RMBE_EYEC flag",
         "smc_llc_eval_conf_link(): !(flags & SMC_LLC_FLAG_NO_RMBE_EYEC) returns -ENOTSUPP and the link is not confirmed";
     LLC_RESPONSE_WITHOUT_REQUEST = "llc-response-without-request", Error,
-        "LLC response with no request of that type outstanding from the peer",
-        "smc_llc_rx_response(): responses outside the local flow are dropped (\"drop out-of-flow response\")";
+        "LLC response with no request of that type outstanding from the peer (each of several outstanding requests may be answered)",
+        "smc_llc_rx_response() (5.10-6.12): responses outside the local flow are dropped (\"drop out-of-flow response\"); a responder answers queued requests one by one (smc_llc_event_work), so a peer that pipelines gets one answer each";
     LLC_CONFIRM_LINK_OUT_OF_FLOW = "llc-confirm-link-out-of-flow", Error,
         "CONFIRM_LINK request outside link setup (not the server's first LLC, nor after an accepted ADD_LINK)",
         "smc_llc_event_handler(): CONFIRM_LINK is only taken by a waiting local flow, else dropped; link ids are assigned by the server";

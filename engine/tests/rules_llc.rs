@@ -32,6 +32,21 @@ fn llc_response_without_request() {
     assert_fires(&events, &changed, "llc-response-without-request");
 }
 
+/// A peer that sends its next CONFIRM_RKEY before the answer to the last
+/// (Linux answers each in turn): both answers match, no finding.
+#[test]
+fn pipelined_rkey_requests_are_each_answered() {
+    let events = real("many-conns.pcapng");
+    let request = find(&events, |k| is_llc(k, 6, false));
+    let from = events[request].at;
+    let response = (request + 1..events.len())
+        .find(|&j| is_llc(&events[j].kind, 6, true) && events[j].at != from)
+        .expect("its answer");
+    let twice = inserted(&events, response, response, llc_emit(&llc(&events, response)));
+    let twice = inserted(&twice, request, request, llc_emit(&llc(&events, request)));
+    assert_eq!(fired(&twice), Vec::<&str>::new());
+}
+
 #[test]
 fn llc_confirm_link_out_of_flow() {
     // The client sends a CONFIRM_LINK request (only the server sets up links).

@@ -78,7 +78,10 @@ impl RkeyRoom<'_> {
 struct Request {
     frame: u64,
     link_id: Option<u8>,
-    answered: bool,
+    /// Requests of this kind not yet answered: a peer may send the next
+    /// before the answer to the last (Linux answers each in turn,
+    /// smc_llc_event_work).
+    open: u8,
 }
 
 /// An SMC-R link group.
@@ -216,12 +219,13 @@ impl LinkGroup {
 
     /// A request of `kind` from `sender`, outstanding until answered.
     fn request(&mut self, sender: Side, kind: u8, frame: u64, link_id: Option<u8>) {
-        let request = Request {
+        let r = self.pending.entry((sender, kind)).or_insert(Request {
             frame,
             link_id,
-            answered: false,
-        };
-        self.pending.insert((sender, kind), request);
+            open: 0,
+        });
+        (r.frame, r.link_id) = (frame, link_id);
+        r.open = r.open.saturating_add(1);
     }
 
     /// A response must answer the peer's outstanding request of its type:
@@ -235,8 +239,8 @@ impl LinkGroup {
         reject: bool,
     ) -> Option<Vec<u64>> {
         match self.pending.get_mut(&(sender.peer(), kind)) {
-            Some(req) if !req.answered => {
-                req.answered = true;
+            Some(req) if req.open > 0 => {
+                req.open -= 1;
                 None
             }
             // Linux's client rejects an ADD_LINK it had accepted when the new
