@@ -3,30 +3,21 @@
 //! those `read` finds in the files), without CAP_NET_RAW, and under sudo.
 
 mod common;
+mod real;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant, SystemTime};
+
+use real::real_captures;
 use sys::source::DEFAULT_FILTER;
 
 const BIN: &str = env!("CARGO_BIN_EXE_smc-analyze");
 const READY: &str = "capturing on";
 const NOBODY: u32 = 65534;
-
-fn real_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 5, "real captures missing from {}", dir.display());
-    files
-}
 
 /// A running `smc-analyze live` with its stderr lines arriving on a channel.
 struct Live {

@@ -2,18 +2,15 @@
 //! keeps the SMC sessions, and bad input is reported with file and frame
 //! while reading goes on.
 
+mod real;
+
 use engine::frame::{Frame, FrameSource};
+use real::real_capture;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use sys::savefile::Savefile;
 use sys::source::CaptureFiles;
-
-fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../corpora/real")
-        .join(name)
-}
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("smc-analyze-cli-{}-{name}", std::process::id()))
@@ -72,9 +69,9 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
     // pcapng and pcap, each written by smc-analyze and read back.
     for (file, format) in files.iter().flat_map(|f| [(*f, "pcapng"), (*f, "pcap")]) {
         let out = temp(&format!("{file}.out.{format}"));
-        let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &corpus(file));
+        let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &real_capture(file));
         assert!(ok, "{file}: {stderr}");
-        let (kept, all) = (frames(&out).len(), frames(&corpus(file)).len());
+        let (kept, all) = (frames(&out).len(), frames(&real_capture(file)).len());
         assert!(
             kept < all,
             "{file}: ARP, ND and the like are left out ({kept} of {all})"
@@ -85,7 +82,7 @@ fn write_keeps_exactly_the_frames_of_smc_sessions() {
         );
         assert_eq!(
             events(&out),
-            events(&corpus(file)),
+            events(&real_capture(file)),
             "{file}: the written {format} file gives the same events"
         );
         let magic = std::fs::read(&out).unwrap()[..4].to_vec();
@@ -183,7 +180,7 @@ fn numbers_in(input: &[Frame], copy: &Path) -> Vec<u64> {
 #[test]
 fn a_session_of_a_shared_link_group_is_written_alone_and_whole() {
     for file in ["many-conns.pcapng", "late-link.pcapng", "two-links.pcapng"] {
-        let input = corpus(file);
+        let input = real_capture(file);
         let all = frames(&input);
         let parts: Vec<_> = all.iter().map(part).collect();
         let full = sessions(&input);
@@ -254,7 +251,7 @@ fn a_session_of_a_shared_link_group_is_written_alone_and_whole() {
 /// Issue 11 item 3: `--write-filter` terms pick sessions, each written whole.
 #[test]
 fn write_filter_selects_whole_sessions() {
-    let input = corpus("many-conns.pcapng");
+    let input = real_capture("many-conns.pcapng");
     let full = sessions(&input);
     let out = temp("filtered.pcap");
     for (filter, wanted) in [
@@ -281,7 +278,7 @@ fn write_filter_selects_whole_sessions() {
         assert_eq!(findings(&out), Vec::<Value>::new(), "{filter}");
     }
     // One session alone in its capture: no filter, and a port filter, give all of it.
-    let echo = corpus("smcr-v2-echo.pcapng");
+    let echo = real_capture("smcr-v2-echo.pcapng");
     for filter in [
         &[][..],
         &["--write-filter", "port=5000"],
@@ -321,7 +318,7 @@ fn a_bad_write_filter_is_a_usage_error_naming_the_term() {
                 "--write-filter",
                 filter,
             ])
-            .arg(corpus("many-conns.pcapng"))
+            .arg(real_capture("many-conns.pcapng"))
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
@@ -333,7 +330,7 @@ fn a_bad_write_filter_is_a_usage_error_naming_the_term() {
 
 #[test]
 fn a_file_cut_short_names_the_frame_and_keeps_the_events_before() {
-    let whole = std::fs::read(corpus("smcr-v2-echo.pcapng")).unwrap();
+    let whole = std::fs::read(real_capture("smcr-v2-echo.pcapng")).unwrap();
     let cut = temp("cut.pcapng");
     std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
     let (ok, stdout, stderr) = read(&[], &cut);
@@ -348,7 +345,7 @@ fn a_file_cut_short_names_the_frame_and_keeps_the_events_before() {
 
 #[test]
 fn a_corrupt_record_names_the_frame() {
-    let mut bytes = std::fs::read(corpus("server-no-ueid.pcapng")).unwrap();
+    let mut bytes = std::fs::read(real_capture("server-no-ueid.pcapng")).unwrap();
     // Walk the pcapng blocks to the 10th packet block and break its length.
     let (mut at, mut packets) = (0, 0);
     while packets < 10 {
@@ -377,7 +374,7 @@ fn a_corrupt_record_names_the_frame() {
 
 #[test]
 fn frames_cut_by_snaplen_are_reported_and_reading_goes_on() {
-    let mut cut = frames(&corpus("smcr-v2-echo.pcapng"));
+    let mut cut = frames(&real_capture("smcr-v2-echo.pcapng"));
     for f in &mut cut {
         f.data.truncate(98);
     }
@@ -404,7 +401,7 @@ fn frames_cut_by_snaplen_are_reported_and_reading_goes_on() {
 
 #[test]
 fn garbage_in_a_tcp_stream_is_named_and_later_messages_still_decode() {
-    let mut frames = frames(&corpus("smcr-v2-echo.pcapng"));
+    let mut frames = frames(&real_capture("smcr-v2-echo.pcapng"));
     // Frame 9's TCP payload is the Accept (the last 160 bytes): break its eyecatcher.
     let accept = &mut frames[8].data;
     let at = accept.len() - 160;
@@ -428,7 +425,7 @@ fn garbage_in_a_tcp_stream_is_named_and_later_messages_still_decode() {
 #[test]
 fn write_over_the_input_is_refused_whatever_names_it() {
     let input = temp("own-input.pcapng");
-    std::fs::copy(corpus("many-conns.pcapng"), &input).unwrap();
+    std::fs::copy(real_capture("many-conns.pcapng"), &input).unwrap();
     let (symlink, hardlink) = (temp("own-symlink.pcapng"), temp("own-hardlink.pcapng"));
     let _ = std::fs::remove_file(&symlink);
     let _ = std::fs::remove_file(&hardlink);
@@ -440,7 +437,7 @@ fn write_over_the_input_is_refused_whatever_names_it() {
         assert!(!ok, "{}: {stderr}", out.display());
         assert!(stderr.contains("not writing over it"), "{stderr}");
     }
-    let intact = std::fs::read(&input).unwrap() == std::fs::read(corpus("many-conns.pcapng")).unwrap();
+    let intact = std::fs::read(&input).unwrap() == std::fs::read(real_capture("many-conns.pcapng")).unwrap();
     for f in [&input, &symlink, &hardlink] {
         let _ = std::fs::remove_file(f);
     }
@@ -451,7 +448,7 @@ fn write_over_the_input_is_refused_whatever_names_it() {
 fn write_to_stdout_puts_only_the_capture_there() {
     let out = Command::new(env!("CARGO_BIN_EXE_smc-analyze"))
         .args(["read", "--no-ui", "--write", "-"])
-        .arg(corpus("many-conns.pcapng"))
+        .arg(real_capture("many-conns.pcapng"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -459,7 +456,7 @@ fn write_to_stdout_puts_only_the_capture_there() {
     assert_eq!(out.stdout.get(..4), Some(&[0x4d, 0x3c, 0xb2, 0xa1][..]));
     let copy = temp("stdout-copy.pcap");
     std::fs::write(&copy, &out.stdout).unwrap();
-    let (same, source) = (events(&copy), events(&corpus("many-conns.pcapng")));
+    let (same, source) = (events(&copy), events(&real_capture("many-conns.pcapng")));
     let _ = std::fs::remove_file(&copy);
     assert_eq!(
         same, source,
@@ -469,13 +466,13 @@ fn write_to_stdout_puts_only_the_capture_there() {
 
 #[test]
 fn a_session_the_capture_does_not_have_is_an_error() {
-    let (ok, stdout, stderr) = read(&["--no-ui", "--session", "9"], &corpus("many-conns.pcapng"));
+    let (ok, stdout, stderr) = read(&["--no-ui", "--session", "9"], &real_capture("many-conns.pcapng"));
     assert!(!ok && stdout.is_empty(), "{stdout}");
     assert!(
         stderr.contains("no session 9: its sessions are 0 to 3"),
         "{stderr}"
     );
-    let (ok, stdout, _) = read(&["--no-ui", "--session", "3"], &corpus("many-conns.pcapng"));
+    let (ok, stdout, _) = read(&["--no-ui", "--session", "3"], &real_capture("many-conns.pcapng"));
     assert!(ok && stdout.starts_with("session 3 "), "{stdout}");
 }
 
@@ -600,7 +597,7 @@ fn a_gzip_compressed_capture_reads_as_the_plain_one() {
     for flag in ["--no-ui", "--json"] {
         let (ok, stdout, stderr) = read(&[flag], &gz);
         assert!(ok && stderr.is_empty(), "{stderr}");
-        let (_, plain, _) = read(&[flag], &corpus("many-conns.pcapng"));
+        let (_, plain, _) = read(&[flag], &real_capture("many-conns.pcapng"));
         assert!(stdout.to_lowercase().contains("confirm_rkey"), "{stdout}");
         assert_eq!(stdout, plain, "{flag}");
     }
@@ -608,7 +605,7 @@ fn a_gzip_compressed_capture_reads_as_the_plain_one() {
     let out = temp("from-gz.pcapng");
     let (ok, _, stderr) = read(&["--write", out.to_str().unwrap()], &gz);
     assert!(ok, "{stderr}");
-    assert_eq!(events(&out), events(&corpus("many-conns.pcapng")));
+    assert_eq!(events(&out), events(&real_capture("many-conns.pcapng")));
     let _ = std::fs::remove_file(&out);
     // Cut short: the frames before are read, the frame where it broke is named.
     let bytes = std::fs::read(&gz).unwrap();
@@ -622,7 +619,7 @@ fn a_gzip_compressed_capture_reads_as_the_plain_one() {
 
 #[test]
 fn a_link_type_not_decoded_is_said_once_and_fails() {
-    let mut bytes = std::fs::read(corpus("client-no-rdma.pcapng")).unwrap();
+    let mut bytes = std::fs::read(real_capture("client-no-rdma.pcapng")).unwrap();
     // The Interface Description Block's link type: LINKTYPE_NULL (BSD loopback).
     let (idb, _) = blocks(&bytes)[1];
     bytes[idb + 8..idb + 10].copy_from_slice(&0u16.to_le_bytes());
@@ -656,7 +653,7 @@ fn an_empty_file_and_a_file_of_headers_only_say_so() {
         )
     );
     // The section and interface blocks of a real capture, without its frames.
-    let bytes = std::fs::read(corpus("client-no-rdma.pcapng")).unwrap();
+    let bytes = std::fs::read(real_capture("client-no-rdma.pcapng")).unwrap();
     let (epb, _) = blocks(&bytes)[2];
     let headers = temp("headers.pcapng");
     std::fs::write(&headers, &bytes[..epb]).unwrap();
@@ -732,7 +729,7 @@ fn tree_lines(stdout: &str, frame: u64) -> Vec<String> {
 
 #[test]
 fn verbose_trees_show_what_the_fields_mean() {
-    let (ok, stdout, stderr) = read(&["-V"], &corpus("smcr-v2-echo.pcapng"));
+    let (ok, stdout, stderr) = read(&["-V"], &real_capture("smcr-v2-echo.pcapng"));
     assert!(ok, "{stderr}");
     // Each as tshark -V shows the same frame (4.0; the FCE's v2.1 part and LLC v2 from the kernel's structs).
     let expect = [
@@ -784,7 +781,7 @@ fn verbose_trees_show_what_the_fields_mean() {
 
 #[test]
 fn json_trees_give_the_parts_of_a_byte_with_their_bits() {
-    let (ok, stdout, stderr) = read(&["--json", "-V"], &corpus("smcr-v2-echo.pcapng"));
+    let (ok, stdout, stderr) = read(&["--json", "-V"], &real_capture("smcr-v2-echo.pcapng"));
     assert!(ok, "{stderr}");
     let accept: Value = stdout
         .lines()

@@ -5,7 +5,7 @@
 mod real;
 
 use engine::frame::{Frame, FrameSource};
-use real::real_captures;
+use real::{real_capture, real_captures};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -160,10 +160,7 @@ fn a_summary_follows_every_cdc_message_it_counts() {
 
 #[test]
 fn json_times_keep_the_nanoseconds_of_a_nanosecond_capture() {
-    let echo = real_captures()
-        .into_iter()
-        .find(|p| p.ends_with("smcr-v2-echo.pcapng"))
-        .unwrap();
+    let echo = real_capture("smcr-v2-echo.pcapng");
     let mut source = CaptureFiles::open(&[echo]).unwrap();
     let frames: Vec<Frame> = std::iter::from_fn(|| source.next_frame())
         .map(|f| f.unwrap())

@@ -4,7 +4,7 @@
 
 mod real;
 
-use real::real_captures;
+use real::{real_capture, real_captures};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -69,10 +69,7 @@ fn every_real_capture_says_what_its_hosts_must_be_like() {
 
 #[test]
 fn usage_errors_exit_2_and_name_what_is_wrong() {
-    let capture = real_captures()
-        .into_iter()
-        .find(|p| p.ends_with("many-conns.pcapng"))
-        .unwrap();
+    let capture = real_capture("many-conns.pcapng");
     let capture = capture.to_str().unwrap();
     for (args, says) in [
         (vec!["replay", capture], "--peer"),
@@ -114,10 +111,7 @@ fn a_kernel_without_smc_is_said_plainly() {
         Some(socket2::Protocol::from(256)),
     )
     .is_ok();
-    let capture = real_captures()
-        .into_iter()
-        .find(|p| p.ends_with("smcr-v2-echo.pcapng"))
-        .unwrap();
+    let capture = real_capture("smcr-v2-echo.pcapng");
     // Port 1 of loopback: nothing listens, so with SMC the replay ends at once too.
     let out = smc_analyze(&["replay", capture.to_str().unwrap(), "--peer", "127.0.0.1:1"]);
     let err = String::from_utf8_lossy(&out.stderr);

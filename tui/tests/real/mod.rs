@@ -2,9 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real")
+}
+
+/// corpora/real/NAME.
+#[allow(dead_code)] // each test binary uses what it needs of this module
+pub fn real_capture(name: &str) -> PathBuf {
+    dir().join(name)
+}
+
 /// corpora/real/*.pcapng, sorted.
+#[allow(dead_code)]
 pub fn real_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/real");
+    let dir = dir();
     let mut all: Vec<_> = std::fs::read_dir(dir)
         .expect("corpora/real")
         .map(|e| e.unwrap().path())
