@@ -15,6 +15,12 @@ impl Timestamp {
     pub fn as_secs_f64(self) -> f64 {
         self.secs as f64 + f64::from(self.nanos) / 1e9
     }
+
+    /// Nanoseconds from `earlier` to `self`; 0 when `earlier` is not earlier.
+    pub fn nanos_since(self, earlier: Timestamp) -> u64 {
+        let ns = |t: Timestamp| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos);
+        u64::try_from(ns(self) - ns(earlier)).unwrap_or(0)
+    }
 }
 
 /// Seconds since the Unix epoch with all nine digits of the nanoseconds, as

@@ -318,6 +318,3 @@ fn llc(d: &Digest) -> String {
     }
     s
 }
-
-#[cfg(test)]
-mod tests {}

@@ -13,5 +13,5 @@ mod setup;
 
 pub use digest::{compare, settle_first_contact_races, CdcCounts, Difference, Digest, LlcSeen, LEFT_OUT};
 pub use observe::{Observed, Observer, Recorded};
-pub use script::{Abort, End, EndKind, Script, Step, STEPS_KEPT};
+pub use script::{Abort, End, EndKind, Script, Step, AFTER_KEPT, STEPS_KEPT};
 pub use setup::{Offer, Setup, DEFAULT_RMEM};

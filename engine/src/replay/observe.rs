@@ -1,9 +1,9 @@
 //! One pass over a capture: each session's script and digest.
 
 use super::digest::{CdcCounts, Digest, LlcSeen};
-use super::script::{Abort, End, EndKind, Script, Step, STEPS_KEPT};
+use super::script::{Abort, End, EndKind, Script, Step, AFTER_KEPT, STEPS_KEPT};
 use super::setup::Offer;
-use crate::frame::{Frame, Timestamp};
+use crate::frame::Frame;
 use crate::pipeline::{Event, EventKind, Pipeline};
 use crate::session::eid_text;
 use crate::session::{Analyzer, Caps, Fallback, Outcome, Session, Side, Update};
@@ -83,12 +83,25 @@ impl Observer {
         self.take(&mut events);
         self.analyzer.finish(&mut self.updates);
         self.updates();
-        let first = self.ended.values().map(|(s, _)| s.start).min();
-        let ends: Vec<(u32, Timestamp, Timestamp)> = self
+        let first = self
+            .ended
+            .values()
+            .map(|(s, _)| s.start)
+            .min()
+            .unwrap_or_default();
+        let spans: Vec<Span> = self
             .ended
             .iter()
-            .map(|(&id, (s, b))| (id, s.start, last_end(s.start, b)))
+            .map(|(&id, (s, b))| {
+                let start = s.start.nanos_since(first);
+                Span {
+                    id,
+                    start,
+                    end: start + last_ns(b),
+                }
+            })
             .collect();
+        let mut afters = predecessors(&spans).into_iter();
         let mut sessions = Vec::with_capacity(self.ended.len());
         for (id, (session, b)) in std::mem::take(&mut self.ended) {
             let llc = match &session.outcome {
@@ -100,23 +113,14 @@ impl Observer {
                     .unwrap_or_default(),
                 _ => Vec::new(),
             };
-            let after = ends
-                .iter()
-                .filter(|&&(other, _, end)| other != id && end < session.start)
-                .map(|&(other, _, _)| other)
-                .collect();
+            let after = afters.next().unwrap_or_default();
             let digest = Digest::new(
                 &session,
                 llc,
                 b.cdc,
                 self.findings.remove(&id).unwrap_or_default(),
             );
-            let script = script(
-                &session,
-                b,
-                first.map_or(0, |f| nanos_between(f, session.start)),
-                after,
-            );
+            let script = script(&session, b, session.start.nanos_since(first), after);
             sessions.push(Recorded {
                 offer: self.offers.remove(&id),
                 session,
@@ -177,7 +181,7 @@ impl Observer {
             return;
         };
         let b = self.building.entry(id).or_default();
-        let at_ns = nanos_between(now.start, event.time);
+        let at_ns = event.time.nanos_since(now.start);
         let (i, peer) = (sender.index(), sender.peer().index());
         let mut sent = 0;
         let mut end = None;
@@ -262,20 +266,50 @@ impl Observer {
     }
 }
 
-pub(super) fn nanos_between(from: Timestamp, to: Timestamp) -> u64 {
-    let ns = |t: Timestamp| i128::from(t.secs) * 1_000_000_000 + i128::from(t.nanos);
-    u64::try_from(ns(to) - ns(from)).unwrap_or(0)
+/// A session's time in the capture, in nanoseconds from the first SYN.
+struct Span {
+    id: u32,
+    start: u64,
+    end: u64,
 }
 
-/// When the session's last step or close was seen.
-fn last_end(start: Timestamp, b: &Building) -> Timestamp {
+/// When the session's last step or close was seen, from its SYN.
+fn last_ns(b: &Building) -> u64 {
     let ends = b.end.iter().flatten().map(|e| e.at_ns);
-    let ns = ends.chain(b.steps.last().map(|s| s.at_ns)).max().unwrap_or(0);
-    let total = i128::from(start.secs) * 1_000_000_000 + i128::from(start.nanos) + i128::from(ns);
-    Timestamp {
-        secs: (total.div_euclid(1_000_000_000)) as i64,
-        nanos: total.rem_euclid(1_000_000_000) as u32,
-    }
+    ends.chain(b.steps.last().map(|s| s.at_ns)).max().unwrap_or(0)
+}
+
+/// For each span, in order: the sessions that had ended before it began and
+/// ended after the last of those began. Waiting for them waits for the rest,
+/// which they waited for in turn; the list stays as short as the capture's
+/// concurrency (at most [`AFTER_KEPT`], the latest to end), not as long as
+/// its history.
+fn predecessors(spans: &[Span]) -> Vec<Vec<u32>> {
+    let mut by_end: Vec<&Span> = spans.iter().collect();
+    by_end.sort_by_key(|s| s.end);
+    // The latest start among the first k spans to end.
+    let latest_start: Vec<u64> = by_end
+        .iter()
+        .scan(0, |latest, s| {
+            *latest = s.start.max(*latest);
+            Some(*latest)
+        })
+        .collect();
+    spans
+        .iter()
+        .map(|s| {
+            let ended = by_end.partition_point(|e| e.end < s.start);
+            let Some(&last) = ended.checked_sub(1).and_then(|k| latest_start.get(k)) else {
+                return Vec::new();
+            };
+            let from = by_end[..ended]
+                .partition_point(|e| e.end < last)
+                .max(ended.saturating_sub(AFTER_KEPT));
+            let mut ids: Vec<u32> = by_end[from..ended].iter().map(|e| e.id).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect()
 }
 
 fn script(session: &Session, b: Building, start_ns: u64, after: Vec<u32>) -> Script {
@@ -301,4 +335,39 @@ fn script(session: &Session, b: Building, start_ns: u64, after: Vec<u32>) -> Scr
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+
+    fn span(id: u32, start: u64, end: u64) -> Span {
+        Span { id, start, end }
+    }
+
+    /// Two parallel pairs one after the other, then one more: each waits
+    /// for the pair before it, and the pair before that is implied.
+    #[test]
+    fn a_session_waits_for_the_last_ones_to_end_before_it() {
+        let spans = [
+            span(0, 0, 10),
+            span(1, 1, 12),
+            span(2, 20, 30),
+            span(3, 21, 31),
+            span(4, 40, 50),
+        ];
+        assert_eq!(
+            predecessors(&spans),
+            vec![vec![], vec![], vec![0, 1], vec![0, 1], vec![2, 3]]
+        );
+    }
+
+    /// Hundreds of sessions open at once before one more: the list stays capped.
+    #[test]
+    fn predecessors_are_capped() {
+        let mut spans: Vec<Span> = (0..300)
+            .map(|i| span(i, u64::from(i), 1000 + u64::from(i)))
+            .collect();
+        spans.push(span(300, 5000, 5001));
+        let after = predecessors(&spans).pop().unwrap();
+        let latest: Vec<u32> = (300 - AFTER_KEPT as u32..300).collect();
+        assert_eq!(after, latest);
+    }
+}

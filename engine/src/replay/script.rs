@@ -6,6 +6,10 @@ use crate::session::Side;
 /// (the byte count stays exact, the boundaries after it are lost).
 pub const STEPS_KEPT: usize = 65_536;
 
+/// Predecessors kept per session (the latest to end), so a hostile capture
+/// of many overlapping sessions cannot grow the scripts quadratically.
+pub const AFTER_KEPT: usize = 64;
+
 /// One send: `bytes` from `from`, in capture order. The producer step of a
 /// CDC message (SMC) or a TCP segment's payload after CLC (fallback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +60,10 @@ pub struct Script {
     pub smc: [bool; 2],
     /// Nanoseconds from the first session's SYN to this one's.
     pub start_ns: u64,
-    /// Sessions that had ended in the capture before this one began: it
-    /// starts after them, so sequential connections stay sequential.
+    /// Sessions that had ended in the capture before this one began (those
+    /// that ended after the last of them began: they waited for the
+    /// others): it starts after them, so sequential connections stay
+    /// sequential.
     pub after: Vec<u32>,
     pub steps: Vec<Step>,
     /// Per side, how it closed first (None: not within the capture).

@@ -1,7 +1,7 @@
 //! What the two hosts of a replay must be like for it to give the capture
 //! again, as far as the capture shows it, with the evidence for each part.
 
-use super::observe::{nanos_between, Recorded};
+use super::observe::Recorded;
 use crate::session::{Fallback, Outcome, Side};
 use dissect::clc::{DeclineDiagnosis, Path};
 
@@ -192,7 +192,7 @@ impl Setup {
                 .find(|m| m.kind == "REQ_ADD_LINK" && !m.response && m.from == Side::Client);
             if let (None, Some(m), Some(first)) = (self.second_device_ns, asked, first) {
                 // The client asks for a link when a device of its own comes up.
-                let ns = nanos_between(first, m.time);
+                let ns = m.time.nanos_since(first);
                 self.second_device_ns = Some(ns);
                 self.second_link = true;
                 self.why.push(format!(
@@ -208,7 +208,7 @@ impl Setup {
                     .iter()
                     .filter_map(|t| {
                         let before = llc.iter().rev().find(|m| m.time < t.time)?;
-                        Some(nanos_between(before.time, t.time))
+                        Some(t.time.nanos_since(before.time))
                     })
                     .min();
                 if let Some(gap) = gap {
@@ -234,10 +234,10 @@ impl Setup {
                     && !m.response
                     && m.from == Side::Client
                     && confirmed(m.link)
-                    && nanos_between(r.session.start, m.time) < last_step
+                    && m.time.nanos_since(r.session.start) < last_step
             });
             if let (None, Some(d), Some(first)) = (self.link_down_ns, down, first) {
-                let ns = nanos_between(first, d.time);
+                let ns = d.time.nanos_since(first);
                 self.link_down_ns = Some(ns);
                 self.why.push(format!(
                     "the client's first NIC goes down {:.1} s in: session {}'s client deletes a link while it is open",

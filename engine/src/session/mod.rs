@@ -304,8 +304,7 @@ fn gid_ip(gid: [u8; 16]) -> IpAddr {
 
 /// Microseconds from `a` to `b` (0 if `b` is earlier).
 fn micros(a: Timestamp, b: Timestamp) -> u64 {
-    let d = ((b.secs - a.secs) as i128 * 1_000_000_000 + (i128::from(b.nanos) - i128::from(a.nanos))) / 1000;
-    u64::try_from(d).unwrap_or(0)
+    b.nanos_since(a) / 1000
 }
 
 /// Index of a rule in the catalogue, for once-only bookkeeping.
